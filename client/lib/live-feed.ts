@@ -1,0 +1,128 @@
+/**
+ * One blog's events, each exactly once and in order, across reconnects: the client half of the
+ * delivery guarantee. It remembers the cursor of the last event it handed on; on every (re)connect it
+ * subscribes with that cursor, and the ack carries everything missed. Live events that arrive while
+ * the ack is awaited are held, then everything is filtered by cursor, so nothing is shown twice. An
+ * event whose `prev` is not our cursor means one went missing in between: we subscribe again to get it.
+ */
+import type { Socket } from 'socket.io-client';
+import { isAfter, sameEpoch } from '../../shared/cursor';
+import { SOCKET_EVENTS, type ClientToServerEvents, type ServerToClientEvents, type SubscribeAck } from '../../shared/events';
+import type { BlogEvent } from '../../shared/schemas';
+import { debug } from './debug';
+
+export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+export type FeedStatus = 'connecting' | 'live' | 'reconnecting';
+
+export interface FeedHandlers {
+  /** Events not seen before, in cursor order. */
+  onEvents(events: BlogEvent[]): void;
+  /** The connection's state, for a discreet indicator. */
+  onStatus?(status: FeedStatus): void;
+  /** The server's history no longer reaches back to our cursor, or the blog is gone: reload the list. */
+  onExpired?(reason: string): void;
+}
+
+/** How long a subscribe may wait for its ack before it is sent again. */
+const ACK_TIMEOUT_MS = 10_000;
+/** Pause before asking again when the server answered that its store is unavailable. */
+const RETRY_MS = 2_000;
+
+export class LiveFeed {
+  private syncing = false;
+  private held: BlogEvent[] = [];
+  private stopped = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly socket: LiveSocket,
+    readonly blogId: string,
+    private cursor: string,
+    private readonly handlers: FeedHandlers,
+  ) {
+    socket.on(SOCKET_EVENTS.event, this.onEvent);
+    socket.on('connect', this.sync);
+    socket.on('disconnect', this.onDisconnect);
+    handlers.onStatus?.('connecting');
+    if (socket.connected) this.sync();
+  }
+
+  /** The cursor of the last event handed on. */
+  get position(): string {
+    return this.cursor;
+  }
+
+  /** Starts again from `cursor` (after the list was reloaded). */
+  reset(cursor: string): void {
+    this.cursor = cursor;
+    this.held = [];
+    this.sync();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.socket.off(SOCKET_EVENTS.event, this.onEvent);
+    this.socket.off('connect', this.sync);
+    this.socket.off('disconnect', this.onDisconnect);
+    if (this.socket.connected) this.socket.emit(SOCKET_EVENTS.unsubscribe, { blogId: this.blogId });
+  }
+
+  /** Subscribes from our cursor: the ack brings every event we missed. */
+  readonly sync = (): void => {
+    if (this.stopped || !this.socket.connected) return;
+    clearTimeout(this.retryTimer);
+    this.syncing = true;
+    debug('subscribe', this.blogId, this.cursor);
+    this.socket
+      .timeout(ACK_TIMEOUT_MS)
+      .emit(SOCKET_EVENTS.subscribe, { blogId: this.blogId, cursor: this.cursor }, (error: Error | null, ack: SubscribeAck) => {
+        if (this.stopped) return;
+        if (error) return this.sync(); // no answer in time: ask again
+        if (!ack.ok) {
+          if (ack.error.code === 'cursor_expired' || ack.error.code === 'not_found') {
+            this.syncing = false;
+            this.handlers.onExpired?.(ack.error.message);
+          } else {
+            this.retryTimer = setTimeout(this.sync, RETRY_MS);
+          }
+          return;
+        }
+        this.syncing = false;
+        const held = this.held;
+        this.held = [];
+        this.accept([...ack.events, ...held]);
+        this.handlers.onStatus?.('live');
+        if (ack.more) this.sync();
+      });
+  };
+
+  private readonly onEvent = (event: BlogEvent): void => {
+    if (event.blogId !== this.blogId) return;
+    if (this.syncing) this.held.push(event);
+    else this.accept([event]);
+  };
+
+  private readonly onDisconnect = (): void => {
+    if (!this.stopped) this.handlers.onStatus?.('reconnecting');
+  };
+
+  private accept(events: BlogEvent[]): void {
+    const fresh: BlogEvent[] = [];
+    for (const event of events) {
+      if (!sameEpoch(event.cursor, this.cursor)) {
+        this.handlers.onExpired?.('the blog’s history was rebuilt');
+        return;
+      }
+      if (!isAfter(event.cursor, this.cursor)) continue; // already handed on
+      if (event.prev !== this.cursor) {
+        debug('gap before', event.cursor, 'at', this.cursor);
+        this.sync();
+        break;
+      }
+      fresh.push(event);
+      this.cursor = event.cursor;
+    }
+    if (fresh.length) this.handlers.onEvents(fresh);
+  }
+}

@@ -1,0 +1,98 @@
+/** createApp: the HTTP routes and Socket.IO server on one http.Server. Reads no environment. */
+import http from 'node:http';
+import express from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Server } from 'socket.io';
+import { type Assets, loadAssets } from './assets';
+import type { Config } from './config';
+import { adminAuthenticator, type Authenticator } from './http/auth';
+import { blogsRouter } from './http/blogs';
+import { errorHandler, unknownRoute } from './http/errors';
+import { healthRouter } from './http/health';
+import { pagesRouter } from './http/pages';
+import { updatesRouter } from './http/updates';
+import type { Logger } from './logger';
+import { broadcaster, registerRealtime } from './realtime';
+import type { LiveServer } from './realtime/context';
+import { LiveBlogs } from './service/live-blogs';
+import type { Timeline } from './store/timeline';
+
+export interface AppDeps {
+  timeline: Timeline;
+  logger: Logger;
+  /** @default the bundles in dist/public */
+  assets?: Assets;
+}
+
+export interface App {
+  server: http.Server;
+  io: LiveServer;
+  liveBlogs: LiveBlogs;
+  /** Stops accepting, disconnects readers (they reconnect elsewhere), lets requests in flight finish. */
+  close(): Promise<void>;
+}
+
+/** Largest Socket.IO message a client may send; subscribe payloads are tiny. */
+const MAX_SOCKET_MESSAGE_BYTES = 16 * 1024;
+
+export function createApp(config: Pick<Config, 'adminToken'>, deps: AppDeps): App {
+  const { timeline, logger } = deps;
+  const assets = deps.assets ?? loadAssets();
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const authenticator: Authenticator = adminAuthenticator(config.adminToken);
+
+  const app = express();
+  const server = http.createServer(app);
+  const io: LiveServer = new Server(server, { serveClient: false, maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES, cors: { origin: true } });
+  const liveBlogs = new LiveBlogs({ timeline, broadcast: broadcaster(io) });
+  registerRealtime(io, { timeline, logger });
+
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' } }));
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'https:', 'data:'],
+          connectSrc: ["'self'"],
+          frameAncestors: ["'self'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'none'"],
+          // Plain-HTTP deployments (a laptop, a test host) must keep working; HTTPS sites send HSTS.
+          upgradeInsecureRequests: null,
+        },
+      },
+      // Other sites embed the widget and read the public routes, so resources may be loaded cross-origin.
+      crossOriginResourcePolicy: { policy: 'cross-origin' },
+      referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
+    }),
+  );
+  app.use('/assets', express.static(assets.dir, { immutable: true, maxAge: '365d', index: false }));
+  app.use(healthRouter({ timeline, registry }));
+  app.use('/api/blogs', blogsRouter({ timeline, liveBlogs, authenticator }));
+  app.use('/api/blogs/:blogId', updatesRouter({ timeline, liveBlogs, authenticator }));
+  app.use(pagesRouter({ timeline, assets }));
+  app.use(unknownRoute);
+  app.use(errorHandler(logger));
+
+  return {
+    server,
+    io,
+    liveBlogs,
+    close: async () => {
+      // io.close() disconnects every reader (their clients reconnect, to another process if there is
+      // one) and closes the http.Server, whose callback waits for requests in flight.
+      await new Promise<void>((resolve) => {
+        io.close(() => resolve());
+        server.closeIdleConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,54 @@
+/** Settings, read from the environment in one place (only main.ts passes `process.env`). */
+import { randomBytes } from 'node:crypto';
+
+export interface Config {
+  /** Port for HTTP and Socket.IO. @default 3000 */
+  port: number;
+  /** Interface to listen on. @default all interfaces */
+  host?: string;
+  /** The Redis that holds everything. @default redis://127.0.0.1:6379 if it answers, else the in-process store */
+  redisUrl?: string;
+  /** Bearer token with every right. @default a random one, printed once at start */
+  adminToken: string;
+  /** Whether `adminToken` was generated (and so must be shown to the operator). */
+  adminTokenGenerated: boolean;
+  /** pino level. @default 'info' */
+  logLevel: string;
+  /** Prefix of every Redis key. @default 'lb:' */
+  redisPrefix: string;
+  /** Events kept per blog for readers catching up; one further behind reloads. @default 5000 */
+  historyLength: number;
+  /** Seed the demo blog when the store holds no blog. @default true */
+  seedDemo: boolean;
+}
+
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const adminToken = env.LIVEBLOG_ADMIN_TOKEN?.trim();
+  const logLevel = env.LOG_LEVEL?.trim() || 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  if (adminToken !== undefined && adminToken.length > 0 && adminToken.length < 16) {
+    throw new Error('LIVEBLOG_ADMIN_TOKEN must be at least 16 characters');
+  }
+  return {
+    port: integer(env.PORT, 'PORT', 3000, 0, 65535),
+    host: env.HOST?.trim() || undefined,
+    redisUrl: env.REDIS_URL?.trim() || undefined,
+    adminToken: adminToken || randomBytes(32).toString('base64url'),
+    adminTokenGenerated: !adminToken,
+    logLevel,
+    redisPrefix: env.LIVEBLOG_REDIS_PREFIX ?? 'lb:',
+    historyLength: integer(env.LIVEBLOG_HISTORY_LENGTH, 'LIVEBLOG_HISTORY_LENGTH', 5000, 10, 1_000_000),
+    seedDemo: env.LIVEBLOG_DEMO !== '0',
+  };
+}
+
+function integer(raw: string | undefined, name: string, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}`);
+  return value;
+}

@@ -1,0 +1,40 @@
+/** `/api/blogs`: list, create, read and change blogs. */
+import { Router } from 'express';
+import { ERROR_CODES } from '../../shared/codes';
+import { CreateBlogSchema, PatchBlogSchema } from '../../shared/schemas';
+import type { LiveBlogs } from '../service/live-blogs';
+import type { Timeline } from '../store/timeline';
+import { assertCanWrite, canCreateBlog, principalOf, requireToken, type Authenticator } from './auth';
+import { HttpError, notFound, parseOr400 } from './errors';
+import { jsonBody } from './json-body';
+import { blogIdParam } from './params';
+
+export function blogsRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; authenticator: Authenticator }): Router {
+  const { timeline, liveBlogs } = deps;
+  const editor = requireToken(deps.authenticator);
+  const router = Router();
+
+  router.get('/', async (_req, res) => {
+    res.json({ blogs: await timeline.listBlogs() });
+  });
+
+  router.post('/', editor, jsonBody, async (req, res) => {
+    if (!canCreateBlog(principalOf(res))) throw new HttpError(403, ERROR_CODES.forbidden, 'this token may not create blogs');
+    const input = parseOr400(CreateBlogSchema, req.body, 'blog');
+    res.status(201).location(`/api/blogs/${input.id}`).json(await liveBlogs.createBlog(input));
+  });
+
+  router.get('/:blogId', async (req, res) => {
+    const blog = await timeline.getBlog(blogIdParam(req));
+    if (!blog) throw notFound('blog');
+    res.json(blog);
+  });
+
+  router.patch('/:blogId', editor, jsonBody, async (req, res) => {
+    const blogId = blogIdParam(req);
+    assertCanWrite(res, blogId);
+    res.json(await liveBlogs.patchBlog(blogId, parseOr400(PatchBlogSchema, req.body, 'blog')));
+  });
+
+  return router;
+}

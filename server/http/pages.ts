@@ -1,0 +1,34 @@
+/** The HTML pages: the list of blogs, a blog's reader page, the editors' page. */
+import { Router, type Request } from 'express';
+import { LIMITS } from '../../shared/limits';
+import type { Assets } from '../assets';
+import { editorPage, indexPage, readerPage, type PageContext } from '../render/pages';
+import type { Timeline } from '../store/timeline';
+import { notFound } from './errors';
+import { blogIdParam } from './params';
+
+export function pagesRouter(deps: { timeline: Timeline; assets: Assets }): Router {
+  const { timeline, assets } = deps;
+  const router = Router();
+  const context = (req: Request): PageContext => ({ assets, origin: `${req.protocol}://${req.get('host')}` });
+
+  router.get('/', async (req, res) => {
+    res.type('html').setHeader('Cache-Control', 'no-cache');
+    res.send(indexPage(await timeline.listBlogs(), context(req)));
+  });
+
+  router.get('/blogs/:blogId', async (req, res) => {
+    const blogId = blogIdParam(req);
+    const blog = await timeline.getBlog(blogId);
+    if (!blog) throw notFound('blog');
+    const page = await timeline.listUpdates(blogId, { limit: LIMITS.pageDefault });
+    res.type('html').setHeader('Cache-Control', 'no-cache');
+    res.send(readerPage(blog, page, context(req)));
+  });
+
+  router.get('/editor', (req, res) => {
+    res.type('html').send(editorPage(context(req)));
+  });
+
+  return router;
+}

@@ -1,0 +1,57 @@
+/** `/api/blogs/:blogId/updates` and `/events`: publish, page, correct and delete updates; replay events. */
+import { Router } from 'express';
+import { CreateUpdateSchema, EventsQuerySchema, ListUpdatesQuerySchema, PatchUpdateSchema } from '../../shared/schemas';
+import type { LiveBlogs } from '../service/live-blogs';
+import type { Timeline } from '../store/timeline';
+import { assertCanWrite, requireToken, type Authenticator } from './auth';
+import { notFound, parseOr400 } from './errors';
+import { jsonBody } from './json-body';
+import { blogIdParam, idempotencyKey, updateIdParam } from './params';
+
+export function updatesRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; authenticator: Authenticator }): Router {
+  const { timeline, liveBlogs } = deps;
+  const editor = requireToken(deps.authenticator);
+  const router = Router({ mergeParams: true });
+
+  router.get('/updates', async (req, res) => {
+    const query = parseOr400(ListUpdatesQuerySchema, req.query, 'query');
+    res.json(await timeline.listUpdates(blogIdParam(req), query));
+  });
+
+  router.post('/updates', editor, jsonBody, async (req, res) => {
+    const blogId = blogIdParam(req);
+    assertCanWrite(res, blogId);
+    const key = idempotencyKey(req);
+    const input = parseOr400(CreateUpdateSchema, req.body, 'update');
+    const { update, created } = await liveBlogs.publishUpdate(blogId, input, key);
+    if (!created) res.setHeader('Idempotent-Replayed', 'true');
+    res.status(201).location(`/api/blogs/${blogId}/updates/${update.id}`).json(update);
+  });
+
+  router.get('/updates/:updateId', async (req, res) => {
+    const update = await timeline.getUpdate(blogIdParam(req), updateIdParam(req));
+    if (!update) throw notFound('update');
+    res.json(update);
+  });
+
+  router.patch('/updates/:updateId', editor, jsonBody, async (req, res) => {
+    const blogId = blogIdParam(req);
+    assertCanWrite(res, blogId);
+    const updateId = updateIdParam(req);
+    res.json(await liveBlogs.editUpdate(blogId, updateId, parseOr400(PatchUpdateSchema, req.body, 'update')));
+  });
+
+  router.delete('/updates/:updateId', editor, async (req, res) => {
+    const blogId = blogIdParam(req);
+    assertCanWrite(res, blogId);
+    await liveBlogs.deleteUpdate(blogId, updateIdParam(req));
+    res.status(204).end();
+  });
+
+  router.get('/events', async (req, res) => {
+    const query = parseOr400(EventsQuerySchema, req.query, 'query');
+    res.json(await timeline.eventsAfter(blogIdParam(req), query.after, query.limit));
+  });
+
+  return router;
+}

@@ -1,0 +1,20 @@
+import pino, { type Logger } from 'pino';
+
+/** Paths pino blanks in every log line: secrets never reach the logs, whoever logs them. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'headers.authorization',
+  'authorization',
+  'token',
+  '*.token',
+  'adminToken',
+  '*.adminToken',
+];
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { service: 'liveblog' } }, destination);
+}
+
+export type { Logger };

@@ -1,0 +1,68 @@
+/** Entry point: reads the environment, opens the store, listens, and stops cleanly on SIGTERM/SIGINT. */
+import { createApp } from './app';
+import { loadConfig } from './config';
+import { seedDemoIfEmpty } from './demo';
+import { createLogger } from './logger';
+import { openTimeline } from './store/open';
+
+/** A shutdown that takes longer than this is cut short. */
+const SHUTDOWN_DEADLINE_MS = 4_500;
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = createLogger(config.logLevel);
+  const timeline = await openTimeline(config, logger);
+  const app = createApp(config, { timeline, logger });
+
+  if (config.seedDemo) {
+    await seedDemoIfEmpty(timeline, app.liveBlogs, logger).catch((error: unknown) => logger.error({ err: error }, 'could not seed the demo blog'));
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    app.server.once('error', reject);
+    app.server.listen(config.port, config.host, resolve);
+  });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const base = `http://${config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : 'localhost'}:${port}`;
+  const blogs = await timeline.listBlogs().catch(() => []);
+  const readerUrl = blogs[0] ? `${base}/blogs/${blogs[0].id}` : `${base}/`;
+  logger.info({ port, store: timeline.kind, readerUrl, editorUrl: `${base}/editor` }, 'liveblog is listening');
+  // Said once, for a person at the terminal, on stderr: never through the logger, whose lines are kept.
+  process.stderr.write(
+    `\n  Live blog:   ${readerUrl}\n  All blogs:   ${base}/\n  Editors:     ${base}/editor\n` +
+      (config.adminTokenGenerated
+        ? `  Admin token: ${config.adminToken}\n  (generated for this run; set LIVEBLOG_ADMIN_TOKEN to keep one)\n\n`
+        : '  Admin token: the one in LIVEBLOG_ADMIN_TOKEN\n\n'),
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      logger.warn('shutdown took too long; exiting anyway');
+      process.exit(0);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    app
+      .close()
+      .then(() => timeline.close())
+      .then(() => {
+        logger.info('stopped');
+        logger.flush();
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`liveblog failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,44 @@
+/**
+ * `blog:subscribe`: join the blog's room first, then read the events after the reader's cursor. An
+ * event published in between is both in the ack and sent live; the reader drops the second by cursor.
+ * Reading first and joining after would lose it instead.
+ */
+import { ERROR_CODES } from '../../shared/codes';
+import { blogRoom, type SubscribeAck } from '../../shared/events';
+import { LIMITS } from '../../shared/limits';
+import { SubscribeSchema } from '../../shared/schemas';
+import { TimelineError } from '../store/timeline';
+import { MAX_SUBSCRIPTIONS_PER_SOCKET, type HandlerContext } from './context';
+
+export const subscribe =
+  ({ socket, timeline, logger }: HandlerContext) =>
+  async (payload: unknown, ack: unknown): Promise<void> => {
+    const reply = (answer: SubscribeAck) => {
+      if (typeof ack === 'function') ack(answer);
+    };
+    const parsed = SubscribeSchema.safeParse(payload);
+    if (!parsed.success) {
+      reply({ ok: false, error: { code: ERROR_CODES.invalid, message: 'send { blogId, cursor? } with a valid blog id and cursor' } });
+      return;
+    }
+    const { blogId, cursor } = parsed.data;
+    const room = blogRoom(blogId);
+    if (!socket.rooms.has(room) && socket.rooms.size > MAX_SUBSCRIPTIONS_PER_SOCKET) {
+      reply({ ok: false, error: { code: ERROR_CODES.invalid, message: `one connection follows at most ${MAX_SUBSCRIPTIONS_PER_SOCKET} blogs` } });
+      return;
+    }
+    await socket.join(room);
+    try {
+      const page = await timeline.eventsAfter(blogId, cursor, LIMITS.catchUpMax);
+      reply({ ok: true, cursor: page.cursor, events: page.events, ...(page.more ? { more: true } : {}) });
+    } catch (error) {
+      await socket.leave(room);
+      if (error instanceof TimelineError && error.kind !== 'unavailable') {
+        const code = error.kind === 'cursor_expired' ? ERROR_CODES.cursorExpired : ERROR_CODES.notFound;
+        reply({ ok: false, error: { code, message: error.message } });
+        return;
+      }
+      logger.error({ err: error, blogId, socketId: socket.id }, 'subscribe failed');
+      reply({ ok: false, error: { code: ERROR_CODES.storeUnavailable, message: 'the store is unreachable: try again shortly' } });
+    }
+  };

@@ -1,0 +1,120 @@
+/**
+ * What editors do to blogs and updates: validate, render, store, then tell readers. An event is
+ * broadcast only after the store has it, so a reader is never told of something a reload would not show.
+ */
+import { randomBytes } from 'node:crypto';
+import type {
+  Blog,
+  BlogEvent,
+  CreateBlogInput,
+  CreateUpdateInput,
+  PatchBlogInput,
+  PatchUpdateInput,
+  Update,
+} from '../../shared/schemas';
+import { renderMarkdown } from '../render/markdown';
+import type { Timeline } from '../store/timeline';
+
+export interface LiveBlogsDeps {
+  timeline: Timeline;
+  /** Sends a stored event to the blog's readers. */
+  broadcast: (event: BlogEvent) => void;
+  now?: () => Date;
+}
+
+export interface Published {
+  update: Update;
+  /** False when an Idempotency-Key had been used before: the first result, nothing new stored. */
+  created: boolean;
+}
+
+/** Update ids start with the creation time, so ties in `publishedAt` order by creation. */
+export function newUpdateId(now: Date): string {
+  return now.getTime().toString(36).padStart(9, '0') + randomBytes(5).toString('hex');
+}
+
+export class LiveBlogs {
+  private readonly timeline: Timeline;
+  private readonly broadcast: (event: BlogEvent) => void;
+  private readonly now: () => Date;
+
+  constructor(deps: LiveBlogsDeps) {
+    this.timeline = deps.timeline;
+    this.broadcast = deps.broadcast;
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async createBlog(input: CreateBlogInput): Promise<Blog> {
+    const now = this.now().toISOString();
+    return this.timeline.createBlog({
+      id: input.id,
+      title: input.title,
+      ...(input.description ? { description: input.description } : {}),
+      status: 'live',
+      createdAt: now,
+      updatedAt: now,
+    });
+  }
+
+  async patchBlog(blogId: string, patch: PatchBlogInput): Promise<Blog> {
+    const event = await this.timeline.updateBlog(blogId, (current) => {
+      const description = patch.description === undefined ? current.description : patch.description || undefined;
+      return {
+        id: current.id,
+        title: patch.title ?? current.title,
+        ...(description ? { description } : {}),
+        status: patch.status ?? current.status,
+        createdAt: current.createdAt,
+        updatedAt: this.now().toISOString(),
+      };
+    });
+    this.broadcast(event);
+    return event.blog!;
+  }
+
+  async publishUpdate(blogId: string, input: CreateUpdateInput, idempotencyKey?: string): Promise<Published> {
+    const now = this.now();
+    const update: Update = {
+      id: newUpdateId(now),
+      blogId,
+      body: input.body,
+      html: renderMarkdown(input.body),
+      ...(input.title ? { title: input.title } : {}),
+      ...(input.author ? { author: input.author } : {}),
+      publishedAt: input.publishedAt ?? now.toISOString(),
+      createdAt: now.toISOString(),
+      pinned: input.pinned ?? false,
+      keyEvent: input.keyEvent ?? false,
+      version: 1,
+    };
+    const result = await this.timeline.createUpdate(update, idempotencyKey);
+    if (result.event) this.broadcast(result.event);
+    return { update: result.update, created: !!result.event };
+  }
+
+  async editUpdate(blogId: string, updateId: string, patch: PatchUpdateInput): Promise<Update> {
+    const event = await this.timeline.changeUpdate(blogId, updateId, (current) => {
+      const next: Update = {
+        ...current,
+        ...definedOnly(patch),
+        editedAt: this.now().toISOString(),
+        version: current.version + 1,
+      };
+      if (patch.title === null) delete next.title;
+      if (patch.author === null) delete next.author;
+      if (patch.body !== undefined) next.html = renderMarkdown(patch.body);
+      return next;
+    });
+    this.broadcast(event);
+    return event.update!;
+  }
+
+  async deleteUpdate(blogId: string, updateId: string): Promise<void> {
+    this.broadcast(await this.timeline.changeUpdate(blogId, updateId, () => null));
+  }
+}
+
+/** The fields of a patch that carry a value (null clears, and is handled by the caller). */
+function definedOnly(patch: PatchUpdateInput): Partial<Update> {
+  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined && value !== null)) as Partial<Update>;
+}

@@ -1,0 +1,29 @@
+/**
+ * Every Redis key the service uses. A blog's keys share the hash tag `{blogId}` so that, on Redis
+ * Cluster, they live in one slot and each blog's scripts stay atomic.
+ */
+export interface Keys {
+  /** ZSET of blog ids scored by creation time. */
+  blogIndex: string;
+  /** HASH: the blog's fields, plus `epoch`, `seq` (last event) and `rev` (blog edits). */
+  blog(blogId: string): string;
+  /** HASH: update id → Update JSON. */
+  updates(blogId: string): string;
+  /** ZSET, all scores 0: order keys (`publishedAt:id`), paged BYLEX. */
+  order(blogId: string): string;
+  /** STREAM: the event log; entry id `<seq>-0`, field `e` = event JSON. */
+  events(blogId: string): string;
+  /** STRING with a TTL: the update an Idempotency-Key first created. */
+  idempotency(blogId: string, key: string): string;
+}
+
+export function redisKeys(prefix: string): Keys {
+  return {
+    blogIndex: `${prefix}blogs`,
+    blog: (id) => `${prefix}blog:{${id}}`,
+    updates: (id) => `${prefix}blog:{${id}}:updates`,
+    order: (id) => `${prefix}blog:{${id}}:order`,
+    events: (id) => `${prefix}blog:{${id}}:events`,
+    idempotency: (id, key) => `${prefix}blog:{${id}}:idem:${key}`,
+  };
+}

@@ -1,0 +1,73 @@
+/** Chooses and opens the store: Redis when configured or answering on localhost, else in memory. */
+import { Redis } from 'ioredis';
+import type { Config } from '../config';
+import { DEFAULT_REDIS_URL } from '../config';
+import type { Logger } from '../logger';
+import { MemoryTimeline } from './memory-timeline';
+import { RedisTimeline } from './redis-timeline';
+import type { Timeline } from './timeline';
+
+/** How long a command may wait for Redis before the request answers 503. */
+export const REDIS_COMMAND_TIMEOUT_MS = 1_500;
+
+/**
+ * A client that fails fast while Redis is away (so writes answer 503 instead of hanging in the offline
+ * queue) and keeps reconnecting in the background.
+ */
+export function createRedisClient(url: string, logger: Logger): Redis {
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: 1,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    connectTimeout: 2_000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    lazyConnect: true,
+  });
+  let down = false;
+  redis.on('error', (error: Error) => {
+    if (!down) logger.error({ err: error, redis: redactUrl(url) }, 'redis connection failed');
+    down = true;
+  });
+  redis.on('ready', () => {
+    if (down) logger.info({ redis: redactUrl(url) }, 'redis connection restored');
+    down = false;
+  });
+  return redis;
+}
+
+export async function openTimeline(config: Config, logger: Logger): Promise<Timeline> {
+  const options = { prefix: config.redisPrefix, historyLength: config.historyLength };
+  if (config.redisUrl) {
+    const redis = createRedisClient(config.redisUrl, logger);
+    // Connect now, but start even if Redis is down: /readyz says so and the client keeps trying.
+    await redis.connect().catch((error: Error) => logger.error({ err: error }, 'redis is not answering yet; retrying in the background'));
+    return new RedisTimeline(redis, options);
+  }
+  const probe = new Redis(DEFAULT_REDIS_URL, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => {}); // the outcome is read from connect() below
+  try {
+    await probe.connect();
+    await probe.ping();
+    await probe.quit();
+  } catch (error) {
+    probe.disconnect();
+    logger.warn(
+      { redis: DEFAULT_REDIS_URL, reason: (error as Error).message },
+      'no Redis answers and REDIS_URL is unset: using the in-process store, which keeps nothing across a restart and is not shared between processes',
+    );
+    return new MemoryTimeline({ historyLength: config.historyLength });
+  }
+  const redis = createRedisClient(DEFAULT_REDIS_URL, logger);
+  await redis.connect();
+  return new RedisTimeline(redis, options);
+}
+
+/** A Redis URL without its password, fit for a log line. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'redis://(unparseable url)';
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The Timeline: everything the service keeps. Two implementations keep to it, Redis (the real one) and
+ * an in-process one for a machine without Redis; the same contract suite (tests/integration/timeline)
+ * runs against both.
+ */
+import type { Blog, BlogEvent, BlogStatus, EventsPage, Update, UpdatePage } from '../../shared/schemas';
+
+/** A blog as stored, without its cursor (which the log gives). */
+export interface BlogRecord {
+  id: string;
+  title: string;
+  description?: string;
+  status: BlogStatus;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface PageRequest {
+  limit: number;
+  /** A page token: only updates that sort after it (older) come back. */
+  before?: string;
+}
+
+export interface CreatedUpdate {
+  update: Update;
+  /** Missing when the idempotency key had been used: nothing new was stored or happened. */
+  event?: BlogEvent;
+}
+
+export interface Timeline {
+  readonly kind: 'redis' | 'memory';
+  /** Resolves when the store answers; rejects with `unavailable` otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Newest first. */
+  listBlogs(): Promise<Blog[]>;
+  getBlog(blogId: string): Promise<Blog | null>;
+  /** Throws `conflict` when the id is taken. */
+  createBlog(blog: BlogRecord): Promise<Blog>;
+  /** Applies `change` to the current blog and logs `blog.updated`; `change` runs again if the blog changed meanwhile. */
+  updateBlog(blogId: string, change: (current: Blog) => BlogRecord): Promise<BlogEvent>;
+
+  getUpdate(blogId: string, updateId: string): Promise<Update | null>;
+  /**
+   * Stores a new update and logs `update.created`, atomically. With an idempotency key already used on
+   * this blog, stores nothing and returns the update that key first created.
+   */
+  createUpdate(update: Update, idempotencyKey?: string): Promise<CreatedUpdate>;
+  /**
+   * Replaces an update with what `change` returns (or deletes it on `null`) and logs `update.edited` or
+   * `update.deleted`, atomically; `change` runs again if the update changed meanwhile.
+   */
+  changeUpdate(blogId: string, updateId: string, change: (current: Update) => Update | null): Promise<BlogEvent>;
+  /** Newest first by `publishedAt`, with the blog's cursor read in the same instant. */
+  listUpdates(blogId: string, page: PageRequest): Promise<UpdatePage>;
+  /**
+   * Every event after `cursor`, in order, at most `limit`; none without a cursor. Throws `cursor_expired`
+   * when the log no longer reaches back to it.
+   */
+  eventsAfter(blogId: string, cursor: string | undefined, limit: number): Promise<EventsPage>;
+}
+
+export type TimelineErrorKind =
+  | 'blog_not_found'
+  | 'update_not_found'
+  | 'conflict'
+  | 'blog_ended'
+  | 'cursor_expired'
+  | 'unavailable';
+
+export class TimelineError extends Error {
+  constructor(
+    readonly kind: TimelineErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'TimelineError';
+  }
+}
+
+/** How often a read-modify-write is retried when another writer got there first. */
+export const MAX_WRITE_ATTEMPTS = 10;
+
+/** How long an Idempotency-Key is remembered. */
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;

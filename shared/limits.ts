@@ -1,0 +1,26 @@
+/** Documented limits on what editors and readers may send. Shared so the editor page can say them too. */
+export const LIMITS = {
+  /** Markdown body of one update, in characters. */
+  body: 20_000,
+  /** Update title, in characters. */
+  updateTitle: 200,
+  /** Update author, in characters. */
+  author: 100,
+  /** Blog title, in characters. */
+  blogTitle: 200,
+  /** Blog description, in characters. */
+  blogDescription: 2_000,
+  /** Idempotency-Key header, in characters. */
+  idempotencyKey: 200,
+  /** Largest JSON request body, in bytes (answers 413 beyond it). */
+  requestBytes: 64 * 1024,
+  /** Updates per page of `GET /updates`: default and most. */
+  pageDefault: 20,
+  pageMax: 100,
+  /** Events per answer of `GET /events` and of a `blog:subscribe` ack: the reader asks again for more. */
+  catchUpMax: 1_000,
+  /** How far ahead of the server's clock `publishedAt` may be (editors' clocks drift). */
+  futureSkewMs: 60 * 60 * 1000,
+  /** The earliest `publishedAt` accepted. */
+  earliestPublishedAt: '1990-01-01T00:00:00.000Z',
+} as const;

@@ -1,0 +1,178 @@
+/**
+ * One zod schema per payload and route, shared by the server (which validates everything it is sent)
+ * and the clients (which import the inferred types only, so zod never reaches a browser bundle).
+ */
+import { z } from 'zod';
+import { CURSOR_PATTERN } from './cursor';
+import { LIMITS } from './limits';
+
+export const BLOG_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
+export const UPDATE_ID_PATTERN = /^[a-z0-9]{1,64}$/;
+/** A page token (`next` / `before`): the position of the last update shown. */
+export const PAGE_TOKEN_PATTERN = /^\d{15}:[a-z0-9]{1,64}$/;
+// Control characters have no place in one-line plain text (titles, names): they hide text or break feeds.
+const NO_CONTROL_CHARS = /^[^\u0000-\u001f\u007f]*$/;
+
+export const BlogIdSchema = z
+  .string()
+  .regex(BLOG_ID_PATTERN, 'must be 1 to 64 lowercase letters, digits or dashes, starting with a letter or digit');
+export const UpdateIdSchema = z.string().regex(UPDATE_ID_PATTERN, 'must be an update id');
+export const CursorSchema = z.string().regex(CURSOR_PATTERN, 'must be a cursor returned by this service');
+export const PageTokenSchema = z.string().regex(PAGE_TOKEN_PATTERN, 'must be a `next` value returned by this service');
+
+const plainText = (max: number) =>
+  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`).regex(NO_CONTROL_CHARS, 'must be one line of plain text');
+
+const earliest = Date.parse(LIMITS.earliestPublishedAt);
+/** ISO 8601 with a zone (`Z` or `+02:00`): a time without one is ambiguous, so it is refused. Normalised to UTC. */
+export const PublishedAtSchema = z.iso
+  .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone, like 2025-01-11T17:45:00+02:00' })
+  .refine((value) => Date.parse(value) >= earliest, `must not be before ${LIMITS.earliestPublishedAt.slice(0, 4)}`)
+  .refine((value) => Date.parse(value) <= Date.now() + LIMITS.futureSkewMs, 'must not be more than an hour in the future')
+  .transform((value) => new Date(value).toISOString());
+
+export const CreateBlogSchema = z.object({
+  id: BlogIdSchema,
+  title: plainText(LIMITS.blogTitle),
+  description: z.string().trim().max(LIMITS.blogDescription, `must be at most ${LIMITS.blogDescription} characters`).optional(),
+});
+
+export const BlogStatusSchema = z.enum(['live', 'ended']);
+
+const atLeastOneField = (value: object) => Object.keys(value).length > 0;
+
+export const PatchBlogSchema = z
+  .object({
+    title: plainText(LIMITS.blogTitle).optional(),
+    description: z.string().trim().max(LIMITS.blogDescription).nullable().optional(),
+    status: BlogStatusSchema.optional(),
+  })
+  .refine(atLeastOneField, 'send at least one of title, description, status');
+
+const updateFields = {
+  body: z.string().trim().min(1, 'must not be empty').max(LIMITS.body, `must be at most ${LIMITS.body} characters`),
+  title: plainText(LIMITS.updateTitle),
+  author: plainText(LIMITS.author),
+  publishedAt: PublishedAtSchema,
+  pinned: z.boolean(),
+  keyEvent: z.boolean(),
+};
+
+export const CreateUpdateSchema = z.object({
+  body: updateFields.body,
+  title: updateFields.title.optional(),
+  author: updateFields.author.optional(),
+  publishedAt: updateFields.publishedAt.optional(),
+  pinned: updateFields.pinned.optional(),
+  keyEvent: updateFields.keyEvent.optional(),
+});
+
+/** Any of the create fields; `null` clears an optional one. */
+export const PatchUpdateSchema = z
+  .object({
+    body: updateFields.body.optional(),
+    title: updateFields.title.nullable().optional(),
+    author: updateFields.author.nullable().optional(),
+    publishedAt: updateFields.publishedAt.optional(),
+    pinned: updateFields.pinned.optional(),
+    keyEvent: updateFields.keyEvent.optional(),
+  })
+  .refine(atLeastOneField, 'send at least one field to change');
+
+export const ListUpdatesQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(LIMITS.pageMax).default(LIMITS.pageDefault),
+  before: PageTokenSchema.optional(),
+});
+
+export const EventsQuerySchema = z.object({
+  after: CursorSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(LIMITS.catchUpMax).default(LIMITS.catchUpMax),
+});
+
+export const IdempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(LIMITS.idempotencyKey, `must be at most ${LIMITS.idempotencyKey} characters`)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+
+export const SubscribeSchema = z.object({ blogId: BlogIdSchema, cursor: CursorSchema.optional() });
+export const UnsubscribeSchema = z.object({ blogId: BlogIdSchema });
+
+// What the service answers. The server builds these; tests and clients rely on their shape.
+export const BlogSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  description: z.string().optional(),
+  status: BlogStatusSchema,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  /** The latest event's cursor: subscribe with it to get everything after this snapshot. */
+  cursor: z.string(),
+});
+
+export const UpdateSchema = z.object({
+  id: z.string(),
+  blogId: z.string(),
+  body: z.string(),
+  /** `body` rendered from Markdown and sanitised on the server. */
+  html: z.string(),
+  title: z.string().optional(),
+  author: z.string().optional(),
+  publishedAt: z.string(),
+  createdAt: z.string(),
+  editedAt: z.string().optional(),
+  pinned: z.boolean(),
+  keyEvent: z.boolean(),
+  version: z.number().int(),
+});
+
+export const EVENT_TYPES = ['update.created', 'update.edited', 'update.deleted', 'blog.updated'] as const;
+
+export const EventSchema = z.object({
+  blogId: z.string(),
+  cursor: z.string(),
+  /** The cursor of the event before this one: a client that holds another has missed something. */
+  prev: z.string(),
+  type: z.enum(EVENT_TYPES),
+  update: UpdateSchema.optional(),
+  updateId: z.string().optional(),
+  blog: BlogSchema.optional(),
+});
+
+export type CreateBlogInput = z.infer<typeof CreateBlogSchema>;
+export type PatchBlogInput = z.infer<typeof PatchBlogSchema>;
+export type CreateUpdateInput = z.infer<typeof CreateUpdateSchema>;
+export type PatchUpdateInput = z.infer<typeof PatchUpdateSchema>;
+export type SubscribePayload = z.input<typeof SubscribeSchema>;
+export type UnsubscribePayload = z.input<typeof UnsubscribeSchema>;
+export type BlogStatus = z.infer<typeof BlogStatusSchema>;
+export type Blog = z.infer<typeof BlogSchema>;
+export type Update = z.infer<typeof UpdateSchema>;
+export type EventType = (typeof EVENT_TYPES)[number];
+export type BlogEvent = z.infer<typeof EventSchema>;
+
+export interface UpdatePage {
+  updates: Update[];
+  /** The blog's cursor when the page was read: subscribe with it to miss nothing after the page. */
+  cursor: string;
+  /** Pass as `before` to get the next, older page. */
+  next?: string;
+}
+
+export interface EventsPage {
+  events: BlogEvent[];
+  /** The last event's cursor, or the one asked for when nothing came after it. */
+  cursor: string;
+  /** More events follow: ask again with `cursor`. */
+  more?: boolean;
+}
+
+/** Turns zod issues into the `details` of an error body: one message per field. */
+export function issuesToDetails(error: z.ZodError): Record<string, string> {
+  const details: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const field = issue.path.length ? issue.path.join('.') : '_';
+    details[field] ??= issue.message;
+  }
+  return details;
+}
