@@ -6,7 +6,10 @@ export interface Config {
   port: number;
   /** Interface to listen on. @default all interfaces */
   host?: string;
-  /** The Redis that holds everything. @default redis://127.0.0.1:6379 if it answers, else the in-process store */
+  /**
+   * The Redis that holds everything; `memory` for the in-process store.
+   * @default redis://127.0.0.1:6379 if it answers, else the in-process store
+   */
   redisUrl?: string;
   /** Bearer token with every right. @default a random one, printed once at start */
   adminToken: string;
@@ -20,6 +23,8 @@ export interface Config {
   historyLength: number;
   /** Seed the demo blog when the store holds no blog. @default true */
   seedDemo: boolean;
+  /** The Redis tried when REDIS_URL is unset. @default redis://127.0.0.1:6379 */
+  redisProbeUrl: string;
 }
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -43,6 +48,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     redisPrefix: env.LIVEBLOG_REDIS_PREFIX ?? 'lb:',
     historyLength: integer(env.LIVEBLOG_HISTORY_LENGTH, 'LIVEBLOG_HISTORY_LENGTH', 5000, 10, 1_000_000),
     seedDemo: env.LIVEBLOG_DEMO !== '0',
+    redisProbeUrl: env.LIVEBLOG_REDIS_PROBE_URL?.trim() || DEFAULT_REDIS_URL,
   };
 }
 

@@ -1,7 +1,6 @@
 /** Chooses and opens the store: Redis when configured or answering on localhost, else in memory. */
 import { Redis } from 'ioredis';
 import type { Config } from '../config';
-import { DEFAULT_REDIS_URL } from '../config';
 import type { Logger } from '../logger';
 import { MemoryTimeline } from './memory-timeline';
 import { RedisTimeline } from './redis-timeline';
@@ -36,13 +35,17 @@ export function createRedisClient(url: string, logger: Logger): Redis {
 
 export async function openTimeline(config: Config, logger: Logger): Promise<Timeline> {
   const options = { prefix: config.redisPrefix, historyLength: config.historyLength };
+  if (config.redisUrl === 'memory') {
+    logger.warn('REDIS_URL=memory: the in-process store keeps nothing across a restart and is not shared between processes');
+    return new MemoryTimeline({ historyLength: config.historyLength });
+  }
   if (config.redisUrl) {
     const redis = createRedisClient(config.redisUrl, logger);
     // Connect now, but start even if Redis is down: /readyz says so and the client keeps trying.
     await redis.connect().catch((error: Error) => logger.error({ err: error }, 'redis is not answering yet; retrying in the background'));
     return new RedisTimeline(redis, options);
   }
-  const probe = new Redis(DEFAULT_REDIS_URL, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const probe = new Redis(config.redisProbeUrl, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null });
   probe.on('error', () => {}); // the outcome is read from connect() below
   try {
     await probe.connect();
@@ -51,12 +54,12 @@ export async function openTimeline(config: Config, logger: Logger): Promise<Time
   } catch (error) {
     probe.disconnect();
     logger.warn(
-      { redis: DEFAULT_REDIS_URL, reason: (error as Error).message },
+      { redis: redactUrl(config.redisProbeUrl), reason: (error as Error).message },
       'no Redis answers and REDIS_URL is unset: using the in-process store, which keeps nothing across a restart and is not shared between processes',
     );
     return new MemoryTimeline({ historyLength: config.historyLength });
   }
-  const redis = createRedisClient(DEFAULT_REDIS_URL, logger);
+  const redis = createRedisClient(config.redisProbeUrl, logger);
   await redis.connect();
   return new RedisTimeline(redis, options);
 }

@@ -242,7 +242,7 @@ export class RedisTimeline implements Timeline {
 function translate(error: unknown): Error {
   if (error instanceof TimelineError || error instanceof StaleWrite) return error;
   const message = error instanceof Error ? error.message : String(error);
-  const kind = SCRIPT_ERRORS[message.split(' ')[0]];
+  const kind = SCRIPT_ERRORS[/\bLB_[A-Z_]+/.exec(message)?.[0] ?? ''];
   if (kind === 'stale') return new StaleWrite(message);
   if (kind) return new TimelineError(kind, message);
   // Redis answered, but with an error of its own (a bug of ours, not an outage): let it surface as a 500.

@@ -1,0 +1,46 @@
+/** A small client for the HTTP API, as an editor's tool would call it. */
+import type { ErrorBody } from '../../shared/codes';
+import type { Blog, Update } from '../../shared/schemas';
+import { ADMIN_TOKEN } from './app';
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** What an error answer looks like; success answers are typed by the caller. */
+export type ErrorAnswer = { error: ErrorBody };
+
+export async function request<T = ErrorAnswer>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { body?: unknown; token?: string | null; headers?: Record<string, string>; rawBody?: string } = {},
+): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  const token = options.token === undefined ? ADMIN_TOKEN : options.token;
+  if (token) headers.authorization = `Bearer ${token}`;
+  let body: string | undefined = options.rawBody;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const response = await fetch(baseUrl + path, { method, headers, body });
+  const text = await response.text();
+  let parsed: unknown = text;
+  if (response.headers.get('content-type')?.includes('json') && text) parsed = JSON.parse(text);
+  return { status: response.status, body: parsed as T, headers: response.headers };
+}
+
+export async function createBlog(baseUrl: string, id: string, title = `Blog ${id}`): Promise<Blog> {
+  const response = await request<Blog>(baseUrl, 'POST', '/api/blogs', { body: { id, title } });
+  if (response.status !== 201) throw new Error(`create blog: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body;
+}
+
+export async function publish(baseUrl: string, blogId: string, fields: Record<string, unknown>, headers?: Record<string, string>): Promise<Update> {
+  const response = await request<Update>(baseUrl, 'POST', `/api/blogs/${blogId}/updates`, { body: fields, headers });
+  if (response.status !== 201) throw new Error(`publish: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body;
+}

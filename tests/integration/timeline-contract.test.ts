@@ -1,0 +1,217 @@
+/**
+ * One contract for the Timeline interface, run against Redis (a real server) and the in-process store:
+ * whatever the service does on one, it does the same on the other.
+ */
+import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { parseCursor } from '../../shared/cursor';
+import type { Update } from '../../shared/schemas';
+import { createLogger } from '../../server/logger';
+import { MemoryTimeline } from '../../server/store/memory-timeline';
+import { createRedisClient } from '../../server/store/open';
+import { RedisTimeline } from '../../server/store/redis-timeline';
+import { TimelineError, type Timeline } from '../../server/store/timeline';
+import { deletePrefix, TEST_REDIS_URL, testPrefix } from '../helpers/redis';
+
+const HISTORY = 20;
+
+type Factory = { name: string; make(): Promise<Timeline>; cleanup(): Promise<void> };
+
+const redisClients: ReturnType<typeof createRedisClient>[] = [];
+const prefix = testPrefix('contract');
+const factories: Factory[] = [
+  {
+    name: 'RedisTimeline',
+    make: async () => {
+      const redis = createRedisClient(TEST_REDIS_URL, createLogger('silent'));
+      await redis.connect();
+      redisClients.push(redis);
+      return new RedisTimeline(redis, { prefix: `${prefix}${redisClients.length}:`, historyLength: HISTORY });
+    },
+    cleanup: async () => {
+      const [first] = redisClients;
+      if (first) await deletePrefix(first, prefix);
+      await Promise.all(redisClients.map((redis) => redis.quit()));
+    },
+  },
+  { name: 'MemoryTimeline', make: async () => new MemoryTimeline({ historyLength: HISTORY }), cleanup: async () => {} },
+];
+
+let counter = 0;
+function makeUpdate(blogId: string, fields: Partial<Update> = {}): Update {
+  counter += 1;
+  const now = new Date(Date.UTC(2025, 0, 11, 12, 0, counter)).toISOString();
+  return {
+    id: `u${String(counter).padStart(6, '0')}`,
+    blogId,
+    body: `update ${counter}`,
+    html: `<p>update ${counter}</p>`,
+    publishedAt: now,
+    createdAt: now,
+    pinned: false,
+    keyEvent: false,
+    version: 1,
+    ...fields,
+  };
+}
+
+const blogRecord = (id: string) => ({ id, title: `Blog ${id}`, status: 'live' as const, createdAt: '2025-01-11T10:00:00.000Z', updatedAt: '2025-01-11T10:00:00.000Z' });
+
+async function expectKind(promise: Promise<unknown>, kind: string): Promise<void> {
+  await expect(promise).rejects.toBeInstanceOf(TimelineError);
+  await promise.catch((error: TimelineError) => expect(error.kind).toBe(kind));
+}
+
+describe.each(factories)('Timeline contract: $name', (factory) => {
+  let timeline: Timeline;
+
+  beforeEach(async () => {
+    timeline = await factory.make();
+  });
+
+  afterAll(() => factory.cleanup());
+
+  it('creates, reads and lists blogs newest first, and refuses a taken id', async () => {
+    const first = await timeline.createBlog(blogRecord('first'));
+    expect(first).toMatchObject({ id: 'first', status: 'live' });
+    expect(parseCursor(first.cursor)?.seq).toBe(0);
+    await timeline.createBlog({ ...blogRecord('second'), description: 'about it', createdAt: '2025-01-11T11:00:00.000Z' });
+    expect((await timeline.listBlogs()).map((blog) => blog.id)).toEqual(['second', 'first']);
+    expect(await timeline.getBlog('second')).toMatchObject({ description: 'about it' });
+    expect(await timeline.getBlog('nope')).toBeNull();
+    await expectKind(timeline.createBlog(blogRecord('first')), 'conflict');
+  });
+
+  it('stores an update with its event, and lists newest first by publishedAt, back-dated ones in place', async () => {
+    await timeline.createBlog(blogRecord('b'));
+    const noon = makeUpdate('b', { publishedAt: '2025-01-11T12:00:00.000Z' });
+    const one = makeUpdate('b', { publishedAt: '2025-01-11T13:00:00.000Z' });
+    const backDated = makeUpdate('b', { publishedAt: '2025-01-11T12:30:00.000Z' });
+    for (const update of [noon, one, backDated]) {
+      const { event } = await timeline.createUpdate(update);
+      expect(event).toMatchObject({ blogId: 'b', type: 'update.created', update });
+    }
+    const page = await timeline.listUpdates('b', { limit: 10 });
+    expect(page.updates.map((u) => u.id)).toEqual([one.id, backDated.id, noon.id]);
+    expect(page.next).toBeUndefined();
+    expect(parseCursor(page.cursor)?.seq).toBe(3);
+    expect(await timeline.getUpdate('b', one.id)).toEqual(one);
+  });
+
+  it('pages with next/before, never showing an update twice or skipping one, ties included', async () => {
+    await timeline.createBlog(blogRecord('paged'));
+    const sameInstant = '2025-01-11T12:00:00.000Z';
+    const updates = Array.from({ length: 7 }, (_, i) => makeUpdate('paged', i < 4 ? { publishedAt: sameInstant } : {}));
+    for (const update of updates) await timeline.createUpdate(update);
+    const seen: string[] = [];
+    let before: string | undefined;
+    do {
+      const page = await timeline.listUpdates('paged', { limit: 3, before });
+      seen.push(...page.updates.map((u) => u.id));
+      before = page.next;
+    } while (before);
+    expect(seen).toHaveLength(7);
+    expect(new Set(seen).size).toBe(7);
+    const all = await timeline.listUpdates('paged', { limit: 10 });
+    expect(seen).toEqual(all.updates.map((u) => u.id));
+  });
+
+  it('gives every event after a cursor, in order, each once', async () => {
+    const blog = await timeline.createBlog(blogRecord('log'));
+    const first = await timeline.createUpdate(makeUpdate('log'));
+    const second = await timeline.createUpdate(makeUpdate('log'));
+    const third = await timeline.createUpdate(makeUpdate('log'));
+    const all = await timeline.eventsAfter('log', blog.cursor, 100);
+    expect(all.events.map((e) => e.cursor)).toEqual([first.event!.cursor, second.event!.cursor, third.event!.cursor]);
+    expect(all.events.map((e) => e.prev)).toEqual([blog.cursor, first.event!.cursor, second.event!.cursor]);
+    expect(all.cursor).toBe(third.event!.cursor);
+    const tail = await timeline.eventsAfter('log', first.event!.cursor, 100);
+    expect(tail.events.map((e) => e.update?.id)).toEqual([second.update.id, third.update.id]);
+    const none = await timeline.eventsAfter('log', third.event!.cursor, 100);
+    expect(none).toEqual({ events: [], cursor: third.event!.cursor });
+    const latest = await timeline.eventsAfter('log', undefined, 100);
+    expect(latest).toEqual({ events: [], cursor: third.event!.cursor });
+    const limited = await timeline.eventsAfter('log', blog.cursor, 2);
+    expect(limited.events).toHaveLength(2);
+    expect(limited.more).toBe(true);
+    // cursors also sort as strings, for clients that compare them so
+    expect([third, first, second].map((c) => c.event!.cursor).sort()).toEqual([first, second, third].map((c) => c.event!.cursor));
+  });
+
+  it('says cursor_expired when history is trimmed past the cursor or the cursor is foreign', async () => {
+    const blog = await timeline.createBlog(blogRecord('trim'));
+    for (let i = 0; i < HISTORY + 5; i++) await timeline.createUpdate(makeUpdate('trim'));
+    await expectKind(timeline.eventsAfter('trim', blog.cursor, 100), 'cursor_expired');
+    const latest = (await timeline.getBlog('trim'))!.cursor;
+    const { seq } = parseCursor(latest)!;
+    const edge = latest.replace(/-\d+$/, `-${String(seq - HISTORY).padStart(12, '0')}`);
+    expect((await timeline.eventsAfter('trim', edge, 100)).events).toHaveLength(HISTORY);
+    await expectKind(timeline.eventsAfter('trim', `zzzzzz-${'0'.repeat(11)}1`, 100), 'cursor_expired');
+    await expectKind(timeline.eventsAfter('trim', latest.replace(/-\d+$/, `-${String(seq + 1).padStart(12, '0')}`), 100), 'cursor_expired');
+    await expectKind(timeline.eventsAfter('missing', latest, 100), 'blog_not_found');
+  });
+
+  it('honours an idempotency key: the same key returns the first update and stores nothing new, even when raced', async () => {
+    await timeline.createBlog(blogRecord('idem'));
+    const attempts = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => timeline.createUpdate(makeUpdate('idem', { body: `try ${i}` }), 'same-key')),
+    );
+    const created = attempts.filter((a) => a.event);
+    expect(created).toHaveLength(1);
+    for (const attempt of attempts) expect(attempt.update).toEqual(created[0].update);
+    expect((await timeline.listUpdates('idem', { limit: 10 })).updates).toHaveLength(1);
+    const other = await timeline.createUpdate(makeUpdate('idem'), 'other-key');
+    expect(other.event).toBeDefined();
+    expect((await timeline.listUpdates('idem', { limit: 10 })).updates).toHaveLength(2);
+  });
+
+  it('edits in place with an event, reorders on a new publishedAt, and deletes', async () => {
+    await timeline.createBlog(blogRecord('edit'));
+    const older = makeUpdate('edit', { publishedAt: '2025-01-11T12:00:00.000Z' });
+    const newer = makeUpdate('edit', { publishedAt: '2025-01-11T13:00:00.000Z' });
+    await timeline.createUpdate(older);
+    await timeline.createUpdate(newer);
+    const edited = await timeline.changeUpdate('edit', older.id, (current) => ({
+      ...current,
+      body: 'corrected',
+      publishedAt: '2025-01-11T14:00:00.000Z',
+      version: current.version + 1,
+    }));
+    expect(edited).toMatchObject({ type: 'update.edited', update: { id: older.id, body: 'corrected', version: 2 } });
+    expect((await timeline.listUpdates('edit', { limit: 10 })).updates.map((u) => [u.id, u.version])).toEqual([
+      [older.id, 2],
+      [newer.id, 1],
+    ]);
+    const deleted = await timeline.changeUpdate('edit', newer.id, () => null);
+    expect(deleted).toMatchObject({ type: 'update.deleted', updateId: newer.id });
+    expect(deleted.update).toBeUndefined();
+    expect((await timeline.listUpdates('edit', { limit: 10 })).updates.map((u) => u.id)).toEqual([older.id]);
+    expect(await timeline.getUpdate('edit', newer.id)).toBeNull();
+    await expectKind(timeline.changeUpdate('edit', newer.id, () => null), 'update_not_found');
+    await expectKind(timeline.changeUpdate('nope', newer.id, () => null), 'blog_not_found');
+  });
+
+  it('changes a blog with a blog.updated event, and refuses new updates once it has ended', async () => {
+    const blog = await timeline.createBlog(blogRecord('ending'));
+    const event = await timeline.updateBlog('ending', (current) => ({ ...current, status: 'ended', updatedAt: '2025-01-12T00:00:00.000Z' }));
+    expect(event).toMatchObject({ type: 'blog.updated', prev: blog.cursor, blog: { id: 'ending', status: 'ended', cursor: event.cursor } });
+    expect(await timeline.getBlog('ending')).toMatchObject({ status: 'ended', cursor: event.cursor });
+    await expectKind(timeline.createUpdate(makeUpdate('ending')), 'blog_ended');
+    await expectKind(timeline.updateBlog('nope', (current) => current), 'blog_not_found');
+    await expectKind(timeline.createUpdate(makeUpdate('nope')), 'blog_not_found');
+    await expectKind(timeline.listUpdates('nope', { limit: 1 }), 'blog_not_found');
+  });
+
+  it('serialises concurrent edits of one update: none is lost', async () => {
+    await timeline.createBlog(blogRecord('race'));
+    const update = makeUpdate('race');
+    await timeline.createUpdate(update);
+    await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        timeline.changeUpdate('race', update.id, (current) => ({ ...current, body: `${current.body}+${i}`, version: current.version + 1 })),
+      ),
+    );
+    const final = (await timeline.getUpdate('race', update.id))!;
+    expect(final.version).toBe(6);
+    expect(final.body.split('+')).toHaveLength(6);
+  });
+});
