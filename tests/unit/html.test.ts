@@ -1,0 +1,53 @@
+import { describe, expect, it } from '@jest/globals';
+import { escapeHtml, formatTime, renderUpdate } from '../../shared/html';
+import { updateOrderKey } from '../../shared/order';
+import type { Update } from '../../shared/schemas';
+
+const update: Update = {
+  id: 'abc123',
+  blogId: 'kursk',
+  body: 'x',
+  html: '<p>x</p>',
+  title: '<img src=x onerror=alert(1)> "quoted"',
+  author: '<b>Desk</b>',
+  publishedAt: '2025-01-11T15:45:00.000Z',
+  createdAt: '2025-01-11T15:45:00.000Z',
+  pinned: true,
+  keyEvent: true,
+  version: 1,
+};
+
+describe('renderUpdate', () => {
+  it('escapes plain-text fields and links the update to its permalink', () => {
+    const html = renderUpdate(update, 'UTC');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt; &quot;quoted&quot;');
+    expect(html).toContain('By &lt;b&gt;Desk&lt;/b&gt;');
+    expect(html).not.toContain('<img');
+    expect(html).toContain('id="update-abc123"');
+    expect(html).toContain('href="#update-abc123"');
+    expect(html).toContain('<time class="lb-time" datetime="2025-01-11T15:45:00.000Z">11 Jan 2025, 15:45 UTC</time>');
+    expect(html).toContain('Pinned');
+    expect(html).toContain('Key event');
+  });
+
+  it('names the zone, so 17.45 in Kyiv reads as such', () => {
+    expect(formatTime('2025-01-11T15:45:00.000Z', 'Europe/Kyiv')).toBe('11 Jan 2025, 17:45 EET');
+  });
+
+  it('escapes every HTML-significant character', () => {
+    expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+  });
+});
+
+describe('updateOrderKey', () => {
+  it('sorts newest first by publishedAt as a string, ties by id, a back-dated update in its place', () => {
+    const keys = [
+      updateOrderKey('2025-01-11T12:00:00.000Z', 'a'),
+      updateOrderKey('2025-01-11T17:45:00.000Z', 'b'),
+      updateOrderKey('2025-01-11T12:30:00.000Z', 'c'),
+      updateOrderKey('2025-01-11T12:00:00.000Z', 'd'),
+      updateOrderKey('1999-12-31T23:59:59.000Z', 'e'),
+    ];
+    expect([...keys].sort().reverse().map((k) => k.split(':')[1])).toEqual(['b', 'c', 'd', 'a', 'e']);
+  });
+});
