@@ -3,7 +3,8 @@
  * told in our own words from the facts of ../shared/seed/article.txt, ending with its 17.45 addendum.
  * Times are Kyiv time (UTC+2) on 11 January 2025, the day the news broke.
  */
-import type { CreateUpdateInput } from '../shared/schemas';
+import type { z } from 'zod';
+import { CreateBlogSchema, CreateUpdateSchema } from '../shared/schemas';
 import type { Logger } from './logger';
 import type { LiveBlogs } from './service/live-blogs';
 import type { Timeline } from './store/timeline';
@@ -17,7 +18,8 @@ export const DEMO_BLOG = {
 
 const DESK = 'Live desk';
 
-export const DEMO_UPDATES: CreateUpdateInput[] = [
+/** As an editor would send them: they pass the same validation as any request. */
+export const DEMO_UPDATES: z.input<typeof CreateUpdateSchema>[] = [
   {
     publishedAt: '2025-01-11T12:05:00+02:00',
     title: 'Zelensky: two North Korean soldiers taken prisoner',
@@ -65,10 +67,10 @@ export const DEMO_UPDATES: CreateUpdateInput[] = [
 /** Seeds the demo blog when the store holds no blog at all. Returns its id, or null when it did nothing. */
 export async function seedDemoIfEmpty(timeline: Timeline, liveBlogs: LiveBlogs, logger: Logger): Promise<string | null> {
   if ((await timeline.listBlogs()).length > 0) return null;
-  await liveBlogs.createBlog(DEMO_BLOG);
+  await liveBlogs.createBlog(CreateBlogSchema.parse(DEMO_BLOG));
   for (const update of DEMO_UPDATES) {
     // Idempotency keys make a seed interrupted halfway safe to run again.
-    await liveBlogs.publishUpdate(DEMO_BLOG.id, update, `demo-${update.publishedAt}`);
+    await liveBlogs.publishUpdate(DEMO_BLOG.id, CreateUpdateSchema.parse(update), `demo-${update.publishedAt}`);
   }
   logger.info({ blogId: DEMO_BLOG.id, updates: DEMO_UPDATES.length }, 'seeded the demo blog');
   return DEMO_BLOG.id;
