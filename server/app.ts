@@ -7,20 +7,24 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { Server } from 'socket.io';
 import { type Assets, loadAssets } from './assets';
 import type { Config } from './config';
-import { adminAuthenticator, type Authenticator } from './http/auth';
+import { createAuthenticator } from './http/auth';
 import { blogsRouter } from './http/blogs';
+import { deskRouter } from './http/desk';
 import { errorHandler, unknownRoute } from './http/errors';
+import { createGuards } from './http/guards';
 import { healthRouter } from './http/health';
 import { pagesRouter } from './http/pages';
+import { tokensRouter } from './http/tokens';
 import { updatesRouter } from './http/updates';
 import type { Logger } from './logger';
 import { broadcaster, registerRealtime } from './realtime';
 import type { LiveServer } from './realtime/context';
+import { Presence } from './realtime/presence';
 import { LiveBlogs } from './service/live-blogs';
-import type { Timeline } from './store/timeline';
+import type { Stores } from './store/open';
 
 export interface AppDeps {
-  timeline: Timeline;
+  stores: Pick<Stores, 'timeline' | 'tokens' | 'rateLimiter'>;
   logger: Logger;
   /** @default the bundles in dist/public */
   assets?: Assets;
@@ -37,18 +41,21 @@ export interface App {
 /** Largest Socket.IO message a client may send; subscribe payloads are tiny. */
 const MAX_SOCKET_MESSAGE_BYTES = 16 * 1024;
 
-export function createApp(config: Pick<Config, 'adminToken'>, deps: AppDeps): App {
-  const { timeline, logger } = deps;
+export function createApp(config: Pick<Config, 'adminToken' | 'editorWritesPerMinute'>, deps: AppDeps): App {
+  const { logger } = deps;
+  const { timeline, tokens, rateLimiter } = deps.stores;
   const assets = deps.assets ?? loadAssets();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const authenticator: Authenticator = adminAuthenticator(config.adminToken);
+  const authenticator = createAuthenticator(config.adminToken, tokens);
+  const guards = createGuards(authenticator, rateLimiter, { perWindow: config.editorWritesPerMinute, windowMs: 60_000 });
 
   const app = express();
   const server = http.createServer(app);
   const io: LiveServer = new Server(server, { serveClient: false, maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES, cors: { origin: true } });
   const liveBlogs = new LiveBlogs({ timeline, broadcast: broadcaster(io) });
-  registerRealtime(io, { timeline, logger });
+  const presence = new Presence(io);
+  registerRealtime(io, { timeline, logger, authenticator, presence });
 
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -76,8 +83,10 @@ export function createApp(config: Pick<Config, 'adminToken'>, deps: AppDeps): Ap
   );
   app.use('/assets', express.static(assets.dir, { immutable: true, maxAge: '365d', index: false }));
   app.use(healthRouter({ timeline, registry }));
-  app.use('/api/blogs', blogsRouter({ timeline, liveBlogs, authenticator }));
-  app.use('/api/blogs/:blogId', updatesRouter({ timeline, liveBlogs, authenticator }));
+  app.use('/api', deskRouter({ guards }));
+  app.use('/api/tokens', tokensRouter({ tokens, guards }));
+  app.use('/api/blogs', blogsRouter({ timeline, liveBlogs, guards }));
+  app.use('/api/blogs/:blogId', updatesRouter({ timeline, liveBlogs, guards }));
   app.use(pagesRouter({ timeline, assets }));
   app.use(unknownRoute);
   app.use(errorHandler(logger));
@@ -87,6 +96,7 @@ export function createApp(config: Pick<Config, 'adminToken'>, deps: AppDeps): Ap
     io,
     liveBlogs,
     close: async () => {
+      presence.close();
       // io.close() disconnects every reader (their clients reconnect, to another process if there is
       // one) and closes the http.Server, whose callback waits for requests in flight.
       await new Promise<void>((resolve) => {

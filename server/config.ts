@@ -25,6 +25,8 @@ export interface Config {
   seedDemo: boolean;
   /** The Redis tried when REDIS_URL is unset. @default redis://127.0.0.1:6379 */
   redisProbeUrl: string;
+  /** Writes (publish, edit, delete, blog and token changes) one token may make a minute. @default 120 */
+  editorWritesPerMinute: number;
 }
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -49,6 +51,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     historyLength: integer(env.LIVEBLOG_HISTORY_LENGTH, 'LIVEBLOG_HISTORY_LENGTH', 5000, 10, 1_000_000),
     seedDemo: env.LIVEBLOG_DEMO !== '0',
     redisProbeUrl: env.LIVEBLOG_REDIS_PROBE_URL?.trim() || DEFAULT_REDIS_URL,
+    editorWritesPerMinute: integer(env.LIVEBLOG_EDITOR_WRITES_PER_MINUTE, 'LIVEBLOG_EDITOR_WRITES_PER_MINUTE', 120, 1, 100_000),
   };
 }
 

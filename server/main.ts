@@ -3,7 +3,7 @@ import { createApp } from './app';
 import { loadConfig } from './config';
 import { seedDemoIfEmpty } from './demo';
 import { createLogger } from './logger';
-import { openTimeline } from './store/open';
+import { openStores } from './store/open';
 
 /** A shutdown that takes longer than this is cut short. */
 const SHUTDOWN_DEADLINE_MS = 4_500;
@@ -11,8 +11,9 @@ const SHUTDOWN_DEADLINE_MS = 4_500;
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel);
-  const timeline = await openTimeline(config, logger);
-  const app = createApp(config, { timeline, logger });
+  const stores = await openStores(config, logger);
+  const { timeline } = stores;
+  const app = createApp(config, { stores, logger });
 
   if (config.seedDemo) {
     await seedDemoIfEmpty(timeline, app.liveBlogs, logger).catch((error: unknown) => logger.error({ err: error }, 'could not seed the demo blog'));
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
     }, SHUTDOWN_DEADLINE_MS).unref();
     app
       .close()
-      .then(() => timeline.close())
+      .then(() => stores.close())
       .then(() => {
         logger.info('stopped');
         logger.flush();

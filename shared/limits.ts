@@ -10,6 +10,10 @@ export const LIMITS = {
   blogTitle: 200,
   /** Blog description, in characters. */
   blogDescription: 2_000,
+  /** Token name, in characters. */
+  tokenName: 100,
+  /** Blogs one token may name. */
+  tokenBlogs: 100,
   /** Idempotency-Key header, in characters. */
   idempotencyKey: 200,
   /** Largest JSON request body, in bytes (answers 413 beyond it). */

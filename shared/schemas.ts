@@ -95,6 +95,17 @@ export const IdempotencyKeySchema = z
   .max(LIMITS.idempotencyKey, `must be at most ${LIMITS.idempotencyKey} characters`)
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 
+export const CreateTokenSchema = z.object({
+  name: plainText(LIMITS.tokenName),
+  blogs: z
+    .array(z.union([z.literal('*'), BlogIdSchema]))
+    .min(1, 'name at least one blog, or "*" for every blog')
+    .max(LIMITS.tokenBlogs, `at most ${LIMITS.tokenBlogs} blogs`)
+    .transform((blogs) => [...new Set(blogs)]),
+});
+
+export const PreviewSchema = z.object({ body: updateFields.body });
+
 export const SubscribeSchema = z.object({ blogId: BlogIdSchema, cursor: CursorSchema.optional() });
 export const UnsubscribeSchema = z.object({ blogId: BlogIdSchema });
 
@@ -143,6 +154,7 @@ export type CreateBlogInput = z.infer<typeof CreateBlogSchema>;
 export type PatchBlogInput = z.infer<typeof PatchBlogSchema>;
 export type CreateUpdateInput = z.infer<typeof CreateUpdateSchema>;
 export type PatchUpdateInput = z.infer<typeof PatchUpdateSchema>;
+export type CreateTokenInput = z.infer<typeof CreateTokenSchema>;
 export type SubscribePayload = z.input<typeof SubscribeSchema>;
 export type UnsubscribePayload = z.input<typeof UnsubscribeSchema>;
 export type BlogStatus = z.infer<typeof BlogStatusSchema>;
@@ -150,6 +162,29 @@ export type Blog = z.infer<typeof BlogSchema>;
 export type Update = z.infer<typeof UpdateSchema>;
 export type EventType = (typeof EVENT_TYPES)[number];
 export type BlogEvent = z.infer<typeof EventSchema>;
+
+/** An editor token as listed: never its secret. */
+export interface TokenInfo {
+  id: string;
+  name: string;
+  /** Blog ids, or `*` for every blog (which also allows creating blogs). */
+  blogs: string[];
+  createdAt: string;
+  lastUsedAt?: string;
+}
+
+/** Who a token belongs to (`GET /api/me`). */
+export interface Me {
+  kind: 'admin' | 'editor';
+  name: string;
+  blogs: string[];
+}
+
+/** `blog:readers`, to a blog's editors: how many readers are watching it now. */
+export interface ReaderCount {
+  blogId: string;
+  readers: number;
+}
 
 export interface UpdatePage {
   updates: Update[];

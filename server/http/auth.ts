@@ -1,7 +1,9 @@
 /** Bearer tokens: who is asking, and may they act on this blog. */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler, Response } from 'express';
+import { timingSafeEqual } from 'node:crypto';
+import type { Request, RequestHandler, Response } from 'express';
 import { ERROR_CODES } from '../../shared/codes';
+import { sha256 } from '../crypto';
+import type { TokenStore } from '../store/tokens';
 import { HttpError } from './errors';
 
 export type Principal = { kind: 'admin' } | { kind: 'editor'; tokenId: string; name: string; blogs: string[] };
@@ -11,18 +13,19 @@ export interface Authenticator {
   authenticate(secret: string): Promise<Principal | null>;
 }
 
-/** Knows only the admin token. Hashing both sides first makes the comparison constant-time whatever the lengths. */
-export function adminAuthenticator(adminToken: string): Authenticator {
+/**
+ * The admin token (from the settings) or an editor token (from the store). Hashing both sides first
+ * makes the admin comparison constant-time whatever the lengths.
+ */
+export function createAuthenticator(adminToken: string, tokens: TokenStore): Authenticator {
   const expected = sha256(adminToken);
   return {
     async authenticate(secret) {
-      return timingSafeEqual(sha256(secret), expected) ? { kind: 'admin' } : null;
+      if (timingSafeEqual(sha256(secret), expected)) return { kind: 'admin' };
+      const record = await tokens.authenticate(secret, new Date());
+      return record ? { kind: 'editor', tokenId: record.id, name: record.name, blogs: record.blogs } : null;
     },
   };
-}
-
-export function sha256(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
 }
 
 export function canWriteBlog(principal: Principal, blogId: string): boolean {
@@ -33,16 +36,30 @@ export function canCreateBlog(principal: Principal): boolean {
   return principal.kind === 'admin' || principal.blogs.includes('*');
 }
 
-/** Answers 401 unless the request carries a known bearer token; the principal goes to `res.locals.principal`. */
+/** Throws 401 unless the request carries a known bearer token; the principal goes to `res.locals.principal`. */
+export async function authenticateRequest(authenticator: Authenticator, req: Request, res: Response): Promise<Principal> {
+  const secret = bearerSecret(req.headers.authorization);
+  if (!secret) throw new HttpError(401, ERROR_CODES.unauthorized, 'send Authorization: Bearer <token>');
+  const principal = await authenticator.authenticate(secret);
+  if (!principal) throw new HttpError(401, ERROR_CODES.unauthorized, 'unknown or revoked token');
+  res.locals.principal = principal;
+  return principal;
+}
+
 export function requireToken(authenticator: Authenticator): RequestHandler {
   return async (req, res, next) => {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-    if (!match) throw new HttpError(401, ERROR_CODES.unauthorized, 'send Authorization: Bearer <token>');
-    const principal = await authenticator.authenticate(match[1]);
-    if (!principal) throw new HttpError(401, ERROR_CODES.unauthorized, 'unknown or revoked token');
-    res.locals.principal = principal;
+    await authenticateRequest(authenticator, req, res);
     next();
   };
+}
+
+/** Reads the bearer secret of an `Authorization` header. */
+export function bearerSecret(header: string | undefined): string | null {
+  return /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1] ?? null;
+}
+
+export function requireAdmin(res: Response): void {
+  if (principalOf(res).kind !== 'admin') throw new HttpError(403, ERROR_CODES.forbidden, 'only the admin token may do this');
 }
 
 export function principalOf(res: Response): Principal {

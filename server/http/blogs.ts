@@ -4,21 +4,22 @@ import { ERROR_CODES } from '../../shared/codes';
 import { CreateBlogSchema, PatchBlogSchema } from '../../shared/schemas';
 import type { LiveBlogs } from '../service/live-blogs';
 import type { Timeline } from '../store/timeline';
-import { assertCanWrite, canCreateBlog, principalOf, requireToken, type Authenticator } from './auth';
+import { assertCanWrite, canCreateBlog, principalOf } from './auth';
+import type { Guards } from './guards';
 import { HttpError, notFound, parseOr400 } from './errors';
 import { jsonBody } from './json-body';
 import { blogIdParam } from './params';
 
-export function blogsRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; authenticator: Authenticator }): Router {
+export function blogsRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; guards: Guards }): Router {
   const { timeline, liveBlogs } = deps;
-  const editor = requireToken(deps.authenticator);
+  const { editorWrite } = deps.guards;
   const router = Router();
 
   router.get('/', async (_req, res) => {
     res.json({ blogs: await timeline.listBlogs() });
   });
 
-  router.post('/', editor, jsonBody, async (req, res) => {
+  router.post('/', editorWrite, jsonBody, async (req, res) => {
     if (!canCreateBlog(principalOf(res))) throw new HttpError(403, ERROR_CODES.forbidden, 'this token may not create blogs');
     const input = parseOr400(CreateBlogSchema, req.body, 'blog');
     res.status(201).location(`/api/blogs/${input.id}`).json(await liveBlogs.createBlog(input));
@@ -30,7 +31,7 @@ export function blogsRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; au
     res.json(blog);
   });
 
-  router.patch('/:blogId', editor, jsonBody, async (req, res) => {
+  router.patch('/:blogId', editorWrite, jsonBody, async (req, res) => {
     const blogId = blogIdParam(req);
     assertCanWrite(res, blogId);
     res.json(await liveBlogs.patchBlog(blogId, parseOr400(PatchBlogSchema, req.body, 'blog')));

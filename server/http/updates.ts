@@ -3,14 +3,15 @@ import { Router } from 'express';
 import { CreateUpdateSchema, EventsQuerySchema, ListUpdatesQuerySchema, PatchUpdateSchema } from '../../shared/schemas';
 import type { LiveBlogs } from '../service/live-blogs';
 import type { Timeline } from '../store/timeline';
-import { assertCanWrite, requireToken, type Authenticator } from './auth';
+import { assertCanWrite } from './auth';
+import type { Guards } from './guards';
 import { notFound, parseOr400 } from './errors';
 import { jsonBody } from './json-body';
 import { blogIdParam, idempotencyKey, updateIdParam } from './params';
 
-export function updatesRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; authenticator: Authenticator }): Router {
+export function updatesRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; guards: Guards }): Router {
   const { timeline, liveBlogs } = deps;
-  const editor = requireToken(deps.authenticator);
+  const { editor, editorWrite } = deps.guards;
   const router = Router({ mergeParams: true });
 
   router.get('/updates', async (req, res) => {
@@ -18,7 +19,7 @@ export function updatesRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; 
     res.json(await timeline.listUpdates(blogIdParam(req), query));
   });
 
-  router.post('/updates', editor, jsonBody, async (req, res) => {
+  router.post('/updates', editorWrite, jsonBody, async (req, res) => {
     const blogId = blogIdParam(req);
     assertCanWrite(res, blogId);
     const key = idempotencyKey(req);
@@ -34,18 +35,24 @@ export function updatesRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; 
     res.json(update);
   });
 
-  router.patch('/updates/:updateId', editor, jsonBody, async (req, res) => {
+  router.patch('/updates/:updateId', editorWrite, jsonBody, async (req, res) => {
     const blogId = blogIdParam(req);
     assertCanWrite(res, blogId);
     const updateId = updateIdParam(req);
     res.json(await liveBlogs.editUpdate(blogId, updateId, parseOr400(PatchUpdateSchema, req.body, 'update')));
   });
 
-  router.delete('/updates/:updateId', editor, async (req, res) => {
+  router.delete('/updates/:updateId', editorWrite, async (req, res) => {
     const blogId = blogIdParam(req);
     assertCanWrite(res, blogId);
     await liveBlogs.deleteUpdate(blogId, updateIdParam(req));
     res.status(204).end();
+  });
+
+  router.get('/updates/:updateId/versions', editor, async (req, res) => {
+    const blogId = blogIdParam(req);
+    assertCanWrite(res, blogId);
+    res.json({ versions: await timeline.listVersions(blogId, updateIdParam(req)) });
   });
 
   router.get('/events', async (req, res) => {

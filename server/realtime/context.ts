@@ -1,10 +1,18 @@
 import type { Server, Socket } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/events';
+import type { Principal } from '../http/auth';
 import type { Logger } from '../logger';
+import type { Presence } from './presence';
 import type { Timeline } from '../store/timeline';
 
-export type LiveServer = Server<ClientToServerEvents, ServerToClientEvents>;
-export type LiveSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+/** What the server keeps on each connection. */
+export interface SocketData {
+  /** Set when the connection authenticated with an editor or admin token. */
+  principal?: Principal;
+}
+
+export type LiveServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+export type LiveSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
 /** What each socket event handler is built from. */
 export interface HandlerContext {
@@ -12,6 +20,7 @@ export interface HandlerContext {
   socket: LiveSocket;
   timeline: Timeline;
   logger: Logger;
+  presence: Presence;
 }
 
 /** Blogs one connection may follow at once (a page with several widgets shares one connection). */

@@ -1,15 +1,33 @@
 /** Socket.IO: one handler per client event, and the broadcast of stored events to each blog's room. */
-import { blogRoom, SOCKET_EVENTS } from '../../shared/events';
+import { blogRoom, SOCKET_EVENTS, type SocketAuth } from '../../shared/events';
+import type { Authenticator } from '../http/auth';
 import type { BlogEvent } from '../../shared/schemas';
 import type { Logger } from '../logger';
 import type { Timeline } from '../store/timeline';
 import type { HandlerContext, LiveServer } from './context';
+import type { Presence } from './presence';
 import { subscribe } from './subscribe';
 import { unsubscribe } from './unsubscribe';
 
-export function registerRealtime(io: LiveServer, deps: { timeline: Timeline; logger: Logger }): void {
+export function registerRealtime(io: LiveServer, deps: { timeline: Timeline; logger: Logger; authenticator: Authenticator; presence: Presence }): void {
+  // Editors' pages connect with their token (handshake `auth.token`), readers with none.
+  io.use((socket, next) => {
+    const { token } = (socket.handshake.auth ?? {}) as SocketAuth;
+    if (token === undefined) return next();
+    deps.authenticator
+      .authenticate(String(token))
+      .then((principal) => {
+        if (!principal) return next(new Error('unknown or revoked token'));
+        socket.data.principal = principal;
+        next();
+      })
+      .catch((error: unknown) => {
+        deps.logger.error({ err: error, socketId: socket.id }, 'socket authentication failed');
+        next(new Error('the store is unreachable: try again shortly'));
+      });
+  });
   io.on('connection', (socket) => {
-    const context: HandlerContext = { io, socket, ...deps };
+    const context: HandlerContext = { io, socket, timeline: deps.timeline, logger: deps.logger, presence: deps.presence };
     const onSubscribe = subscribe(context);
     const onUnsubscribe = unsubscribe(context);
     // Handlers never throw: a failed one logs and answers its ack, so no payload can crash the process.

@@ -4,14 +4,15 @@
  * Reading first and joining after would lose it instead.
  */
 import { ERROR_CODES } from '../../shared/codes';
-import { blogRoom, type SubscribeAck } from '../../shared/events';
+import { blogRoom, editorsRoom, SOCKET_EVENTS, type SubscribeAck } from '../../shared/events';
+import { canWriteBlog } from '../http/auth';
 import { LIMITS } from '../../shared/limits';
 import { SubscribeSchema } from '../../shared/schemas';
 import { TimelineError } from '../store/timeline';
 import { MAX_SUBSCRIPTIONS_PER_SOCKET, type HandlerContext } from './context';
 
 export const subscribe =
-  ({ socket, timeline, logger }: HandlerContext) =>
+  ({ socket, timeline, logger, presence }: HandlerContext) =>
   async (payload: unknown, ack: unknown): Promise<void> => {
     const reply = (answer: SubscribeAck) => {
       if (typeof ack === 'function') ack(answer);
@@ -23,7 +24,7 @@ export const subscribe =
     }
     const { blogId, cursor } = parsed.data;
     const room = blogRoom(blogId);
-    if (!socket.rooms.has(room) && socket.rooms.size > MAX_SUBSCRIPTIONS_PER_SOCKET) {
+    if (!socket.rooms.has(room) && subscriptionCount(socket.rooms) >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
       reply({ ok: false, error: { code: ERROR_CODES.invalid, message: `one connection follows at most ${MAX_SUBSCRIPTIONS_PER_SOCKET} blogs` } });
       return;
     }
@@ -31,8 +32,14 @@ export const subscribe =
     try {
       const page = await timeline.eventsAfter(blogId, cursor, LIMITS.catchUpMax);
       reply({ ok: true, cursor: page.cursor, events: page.events, ...(page.more ? { more: true } : {}) });
+      const principal = socket.data.principal;
+      if (principal && canWriteBlog(principal, blogId)) {
+        await socket.join(editorsRoom(blogId));
+        socket.emit(SOCKET_EVENTS.readers, { blogId, readers: presence.readers(blogId) });
+      }
     } catch (error) {
       await socket.leave(room);
+      await socket.leave(editorsRoom(blogId));
       if (error instanceof TimelineError && error.kind !== 'unavailable') {
         const code = error.kind === 'cursor_expired' ? ERROR_CODES.cursorExpired : ERROR_CODES.notFound;
         reply({ ok: false, error: { code, message: error.message } });
@@ -42,3 +49,9 @@ export const subscribe =
       reply({ ok: false, error: { code: ERROR_CODES.storeUnavailable, message: 'the store is unreachable: try again shortly' } });
     }
   };
+
+function subscriptionCount(rooms: Set<string>): number {
+  let count = 0;
+  for (const room of rooms) if (room.startsWith('blog:')) count += 1;
+  return count;
+}

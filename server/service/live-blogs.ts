@@ -13,7 +13,7 @@ import type {
   Update,
 } from '../../shared/schemas';
 import { renderMarkdown } from '../render/markdown';
-import type { Timeline } from '../store/timeline';
+import { TimelineError, type Timeline } from '../store/timeline';
 
 export interface LiveBlogsDeps {
   timeline: Timeline;
@@ -89,30 +89,47 @@ export class LiveBlogs {
     };
     const result = await this.timeline.createUpdate(update, idempotencyKey);
     if (result.event) this.broadcast(result.event);
+    await this.unpin(blogId, result.previouslyPinned);
     return { update: result.update, created: !!result.event };
   }
 
+  /**
+   * Applies a patch as a new version. `editedAt` (the "edited" mark readers see) moves only when what
+   * they read changes: pinning or marking a key event is not a correction.
+   */
   async editUpdate(blogId: string, updateId: string, patch: PatchUpdateInput): Promise<Update> {
-    const event = await this.timeline.changeUpdate(blogId, updateId, (current) => {
-      const next: Update = {
-        ...current,
-        ...definedOnly(patch),
-        editedAt: this.now().toISOString(),
-        version: current.version + 1,
-      };
+    const corrects = CONTENT_FIELDS.some((field) => patch[field] !== undefined);
+    const changed = await this.timeline.changeUpdate(blogId, updateId, (current) => {
+      const next: Update = { ...current, ...definedOnly(patch), version: current.version + 1 };
       if (patch.title === null) delete next.title;
       if (patch.author === null) delete next.author;
       if (patch.body !== undefined) next.html = renderMarkdown(patch.body);
+      if (corrects) next.editedAt = this.now().toISOString();
       return next;
     });
-    this.broadcast(event);
-    return event.update!;
+    this.broadcast(changed.event);
+    await this.unpin(blogId, changed.previouslyPinned);
+    return changed.event.update!;
   }
 
   async deleteUpdate(blogId: string, updateId: string): Promise<void> {
-    this.broadcast(await this.timeline.changeUpdate(blogId, updateId, () => null));
+    this.broadcast((await this.timeline.changeUpdate(blogId, updateId, () => null)).event);
+  }
+
+  /** One pinned update per blog: pinning one unpins the one before. */
+  private async unpin(blogId: string, updateId: string | undefined): Promise<void> {
+    if (!updateId) return;
+    try {
+      const changed = await this.timeline.changeUpdate(blogId, updateId, (current) => ({ ...current, pinned: false, version: current.version + 1 }));
+      this.broadcast(changed.event);
+    } catch (error) {
+      // Deleted in the meantime: nothing left to unpin.
+      if (!(error instanceof TimelineError && error.kind === 'update_not_found')) throw error;
+    }
   }
 }
+
+const CONTENT_FIELDS = ['body', 'title', 'author', 'publishedAt'] as const;
 
 /** The fields of a patch that carry a value (null clears, and is handled by the caller). */
 function definedOnly(patch: PatchUpdateInput): Partial<Update> {

@@ -15,6 +15,16 @@ export interface Keys {
   events(blogId: string): string;
   /** STRING with a TTL: the update an Idempotency-Key first created. */
   idempotency(blogId: string, key: string): string;
+  /** LIST: an update's earlier versions (JSON), oldest first. */
+  versions(blogId: string, updateId: string): string;
+  /** SET of token ids. */
+  tokenIndex: string;
+  /** HASH: a token's id, name, blogs (JSON), createdAt, lastUsedAt and the SHA-256 of its secret. */
+  token(tokenId: string): string;
+  /** STRING: token id, by the hex SHA-256 of its secret. */
+  tokenByHash(hash: string): string;
+  /** STRING with a TTL: a rate-limit counter for one window. */
+  rate(bucket: string, window: number): string;
 }
 
 export function redisKeys(prefix: string): Keys {
@@ -25,5 +35,10 @@ export function redisKeys(prefix: string): Keys {
     order: (id) => `${prefix}blog:{${id}}:order`,
     events: (id) => `${prefix}blog:{${id}}:events`,
     idempotency: (id, key) => `${prefix}blog:{${id}}:idem:${key}`,
+    versions: (id, updateId) => `${prefix}blog:{${id}}:versions:${updateId}`,
+    tokenIndex: `${prefix}tokens`,
+    token: (tokenId) => `${prefix}token:${tokenId}`,
+    tokenByHash: (hash) => `${prefix}token-hash:${hash}`,
+    rate: (bucket, window) => `${prefix}rate:${bucket}:${window}`,
   };
 }

@@ -7,7 +7,7 @@ import { parseCursor } from '../../shared/cursor';
 import { updateOrderKey } from '../../shared/order';
 import type { Blog, BlogEvent, EventsPage, Update, UpdatePage } from '../../shared/schemas';
 import { assertContiguous, newEpoch, seqAfter, toBlog, toEvent, type LoggedEvent } from './log';
-import { IDEMPOTENCY_TTL_SECONDS, TimelineError, type BlogRecord, type CreatedUpdate, type PageRequest, type Timeline } from './timeline';
+import { IDEMPOTENCY_TTL_SECONDS, TimelineError, type BlogRecord, type ChangedUpdate, type CreatedUpdate, type PageRequest, type Timeline } from './timeline';
 
 interface StoredBlog {
   record: BlogRecord;
@@ -18,6 +18,9 @@ interface StoredBlog {
   log: LoggedEvent[];
   firstSeq: number;
   idempotency: Map<string, { update: Update; expiresAt: number }>;
+  /** Earlier versions by update id, oldest first. */
+  versions: Map<string, Update[]>;
+  pinnedId?: string;
 }
 
 export interface MemoryTimelineOptions {
@@ -46,7 +49,7 @@ export class MemoryTimeline implements Timeline {
 
   async createBlog(record: BlogRecord): Promise<Blog> {
     if (this.blogs.has(record.id)) throw new TimelineError('conflict', `blog ${record.id} exists`);
-    const blog: StoredBlog = { record: { ...record }, epoch: newEpoch(), seq: 0, updates: new Map(), log: [], firstSeq: 1, idempotency: new Map() };
+    const blog: StoredBlog = { record: { ...record }, epoch: newEpoch(), seq: 0, updates: new Map(), log: [], firstSeq: 1, idempotency: new Map(), versions: new Map() };
     this.blogs.set(record.id, blog);
     return toBlog(blog.record, blog.epoch, 0);
   }
@@ -69,17 +72,42 @@ export class MemoryTimeline implements Timeline {
     if (blog.updates.has(update.id)) throw new TimelineError('conflict', `update ${update.id} exists`);
     blog.updates.set(update.id, update);
     if (idempotencyKey) blog.idempotency.set(idempotencyKey, { update, expiresAt: Date.now() + IDEMPOTENCY_TTL_SECONDS * 1000 });
-    return { update, event: this.append(blog, { type: 'update.created', update }) };
+    const previouslyPinned = update.pinned ? this.pin(blog, update.id) : undefined;
+    return { update, event: this.append(blog, { type: 'update.created', update }), ...(previouslyPinned ? { previouslyPinned } : {}) };
   }
 
-  async changeUpdate(blogId: string, updateId: string, change: (current: Update) => Update | null): Promise<BlogEvent> {
+  async changeUpdate(blogId: string, updateId: string, change: (current: Update) => Update | null): Promise<ChangedUpdate> {
     const blog = this.blog(blogId);
     const current = blog.updates.get(updateId);
     if (!current) throw new TimelineError('update_not_found', `no update ${updateId} in blog ${blogId}`);
     const next = change(current);
-    if (next) blog.updates.set(updateId, next);
-    else blog.updates.delete(updateId);
-    return this.append(blog, next ? { type: 'update.edited', update: next } : { type: 'update.deleted', updateId });
+    let previouslyPinned: string | undefined;
+    if (next) {
+      blog.updates.set(updateId, next);
+      blog.versions.set(updateId, [...(blog.versions.get(updateId) ?? []), current]);
+      if (next.pinned) previouslyPinned = this.pin(blog, updateId);
+      else if (blog.pinnedId === updateId) blog.pinnedId = undefined;
+    } else {
+      blog.updates.delete(updateId);
+      blog.versions.delete(updateId);
+      if (blog.pinnedId === updateId) blog.pinnedId = undefined;
+    }
+    const event = this.append(blog, next ? { type: 'update.edited', update: next } : { type: 'update.deleted', updateId });
+    return { event, ...(previouslyPinned ? { previouslyPinned } : {}) };
+  }
+
+  async listVersions(blogId: string, updateId: string): Promise<Update[]> {
+    const blog = this.blog(blogId);
+    const current = blog.updates.get(updateId);
+    if (!current) throw new TimelineError('update_not_found', `no update ${updateId} in blog ${blogId}`);
+    return [...(blog.versions.get(updateId) ?? []), current];
+  }
+
+  /** Marks `updateId` as the blog's pinned update; returns the one pinned before, if another. */
+  private pin(blog: StoredBlog, updateId: string): string | undefined {
+    const previous = blog.pinnedId;
+    blog.pinnedId = updateId;
+    return previous && previous !== updateId ? previous : undefined;
   }
 
   async listUpdates(blogId: string, page: PageRequest): Promise<UpdatePage> {

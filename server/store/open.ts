@@ -2,9 +2,13 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { redisKeys } from './keys';
 import { MemoryTimeline } from './memory-timeline';
+import { MemoryRateLimiter, type RateLimiter } from './rate-limiter';
 import { RedisTimeline } from './redis-timeline';
+import { RedisRateLimiter, RedisTokenStore } from './redis-tokens';
 import type { Timeline } from './timeline';
+import { MemoryTokenStore, type TokenStore } from './tokens';
 
 /** How long a command may wait for Redis before the request answers 503. */
 export const REDIS_COMMAND_TIMEOUT_MS = 1_500;
@@ -33,17 +37,50 @@ export function createRedisClient(url: string, logger: Logger): Redis {
   return redis;
 }
 
-export async function openTimeline(config: Config, logger: Logger): Promise<Timeline> {
+/** Everything the service keeps, on one backend. */
+export interface Stores {
+  timeline: Timeline;
+  tokens: TokenStore;
+  rateLimiter: RateLimiter;
+  /** The Redis connection, when on Redis. */
+  redis?: Redis;
+  close(): Promise<void>;
+}
+
+export function memoryStores(historyLength: number): Stores {
+  return {
+    timeline: new MemoryTimeline({ historyLength }),
+    tokens: new MemoryTokenStore(),
+    rateLimiter: new MemoryRateLimiter(),
+    close: async () => {},
+  };
+}
+
+export function redisStores(redis: Redis, options: { prefix: string; historyLength: number }): Stores {
+  const keys = redisKeys(options.prefix);
+  const timeline = new RedisTimeline(redis, options);
+  return {
+    timeline,
+    tokens: new RedisTokenStore(redis, keys),
+    rateLimiter: new RedisRateLimiter(redis, keys),
+    redis,
+    close: () => timeline.close(),
+  };
+}
+
+const MEMORY_WARNING = 'the in-process store keeps nothing across a restart and is not shared between processes';
+
+export async function openStores(config: Config, logger: Logger): Promise<Stores> {
   const options = { prefix: config.redisPrefix, historyLength: config.historyLength };
   if (config.redisUrl === 'memory') {
-    logger.warn('REDIS_URL=memory: the in-process store keeps nothing across a restart and is not shared between processes');
-    return new MemoryTimeline({ historyLength: config.historyLength });
+    logger.warn(`REDIS_URL=memory: ${MEMORY_WARNING}`);
+    return memoryStores(config.historyLength);
   }
   if (config.redisUrl) {
     const redis = createRedisClient(config.redisUrl, logger);
     // Connect now, but start even if Redis is down: /readyz says so and the client keeps trying.
     await redis.connect().catch((error: Error) => logger.error({ err: error }, 'redis is not answering yet; retrying in the background'));
-    return new RedisTimeline(redis, options);
+    return redisStores(redis, options);
   }
   const probe = new Redis(config.redisProbeUrl, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null });
   probe.on('error', () => {}); // the outcome is read from connect() below
@@ -55,13 +92,13 @@ export async function openTimeline(config: Config, logger: Logger): Promise<Time
     probe.disconnect();
     logger.warn(
       { redis: redactUrl(config.redisProbeUrl), reason: (error as Error).message },
-      'no Redis answers and REDIS_URL is unset: using the in-process store, which keeps nothing across a restart and is not shared between processes',
+      `no Redis answers and REDIS_URL is unset: using the in-process store; ${MEMORY_WARNING}`,
     );
-    return new MemoryTimeline({ historyLength: config.historyLength });
+    return memoryStores(config.historyLength);
   }
   const redis = createRedisClient(config.redisProbeUrl, logger);
   await redis.connect();
-  return new RedisTimeline(redis, options);
+  return redisStores(redis, options);
 }
 
 /** A Redis URL without its password, fit for a log line. */

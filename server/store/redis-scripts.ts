@@ -62,11 +62,11 @@ return { current[2], appendEvent(KEYS[1], KEYS[2], ARGV[6], ARGV[7]) }
 
 /**
  * KEYS blog, updates, order, events, idempotency (any key when unused).
- * ARGV id, updateJson, orderKey, eventJson, maxLen, idempotencyTtl, useIdempotency ('1' or '0').
- * Returns { 'created', epoch, seq } or { 'replayed', firstUpdateJson }.
+ * ARGV id, updateJson, orderKey, eventJson, maxLen, idempotencyTtl, useIdempotency ('1' or '0'), pinned ('1' or '0').
+ * Returns { 'created', epoch, seq, previouslyPinnedId or '' } or { 'replayed', firstUpdateJson }.
  */
 export const CREATE_UPDATE = new LuaScript(`${APPEND_EVENT}
-local blog = redis.call('HMGET', KEYS[1], 'epoch', 'status')
+local blog = redis.call('HMGET', KEYS[1], 'epoch', 'status', 'pinnedId')
 if not blog[1] then return redis.error_reply('LB_BLOG_NOT_FOUND') end
 if ARGV[7] == '1' then
   local first = redis.call('GET', KEYS[5])
@@ -75,30 +75,47 @@ end
 if blog[2] == 'ended' then return redis.error_reply('LB_BLOG_ENDED') end
 if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return redis.error_reply('LB_CONFLICT') end
 redis.call('ZADD', KEYS[3], 0, ARGV[3])
+local previous = ''
+if ARGV[8] == '1' then
+  previous = blog[3] or ''
+  redis.call('HSET', KEYS[1], 'pinnedId', ARGV[1])
+end
 local seq = appendEvent(KEYS[1], KEYS[4], ARGV[4], ARGV[5])
 if ARGV[7] == '1' then redis.call('SET', KEYS[5], ARGV[2], 'EX', ARGV[6]) end
-return { 'created', blog[1], seq }
+return { 'created', blog[1], seq, previous }
 `);
 
 /**
- * KEYS blog, updates, order, events.
- * ARGV id, expectedVersion, newJson ('' deletes), oldOrderKey, newOrderKey, eventJson, maxLen.
- * Returns { epoch, seq }, or LB_STALE when the update changed since it was read.
+ * KEYS blog, updates, order, events, versions.
+ * ARGV id, expectedVersion, newJson ('' deletes), oldOrderKey, newOrderKey, eventJson, maxLen, pinned ('1' or '0').
+ * The replaced state is kept in `versions`; a deleted update takes its versions with it.
+ * Returns { epoch, seq, previouslyPinnedId or '' }, or LB_STALE when the update changed since it was read.
  */
 export const CHANGE_UPDATE = new LuaScript(`${APPEND_EVENT}
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if not epoch then return redis.error_reply('LB_BLOG_NOT_FOUND') end
+local blog = redis.call('HMGET', KEYS[1], 'epoch', 'pinnedId')
+if not blog[1] then return redis.error_reply('LB_BLOG_NOT_FOUND') end
 local current = redis.call('HGET', KEYS[2], ARGV[1])
 if not current then return redis.error_reply('LB_UPDATE_NOT_FOUND') end
 if cjson.decode(current).version ~= tonumber(ARGV[2]) then return redis.error_reply('LB_STALE') end
+local pinnedId = blog[2] or ''
+local previous = ''
 redis.call('ZREM', KEYS[3], ARGV[4])
 if ARGV[3] == '' then
   redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('DEL', KEYS[5])
+  if pinnedId == ARGV[1] then redis.call('HDEL', KEYS[1], 'pinnedId') end
 else
+  redis.call('RPUSH', KEYS[5], current)
   redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
   redis.call('ZADD', KEYS[3], 0, ARGV[5])
+  if ARGV[8] == '1' then
+    if pinnedId ~= ARGV[1] then previous = pinnedId end
+    redis.call('HSET', KEYS[1], 'pinnedId', ARGV[1])
+  elseif pinnedId == ARGV[1] then
+    redis.call('HDEL', KEYS[1], 'pinnedId')
+  end
 end
-return { epoch, appendEvent(KEYS[1], KEYS[4], ARGV[6], ARGV[7]) }
+return { blog[1], appendEvent(KEYS[1], KEYS[4], ARGV[6], ARGV[7]), previous }
 `);
 
 /**
@@ -129,4 +146,24 @@ local lastSeq = tonumber(blog[2])
 local after = tonumber(ARGV[1])
 if after >= lastSeq then return { blog[1], lastSeq, {} } end
 return { blog[1], lastSeq, redis.call('XRANGE', KEYS[2], '(' .. after .. '-0', '+', 'COUNT', tonumber(ARGV[2])) }
+`);
+
+/**
+ * KEYS tokenByHash. ARGV now, token key prefix. Returns the token's HGETALL (its lastUsedAt set to now),
+ * or nil. (The token hash key is derived here, so tokens are not Cluster-slot-safe; they are few.)
+ */
+export const AUTHENTICATE_TOKEN = new LuaScript(`
+local id = redis.call('GET', KEYS[1])
+if not id then return nil end
+local key = ARGV[2] .. id
+if redis.call('EXISTS', key) == 0 then return nil end
+redis.call('HSET', key, 'lastUsedAt', ARGV[1])
+return redis.call('HGETALL', key)
+`);
+
+/** KEYS counter. ARGV windowMs. Returns { hits in this window, ms until it resets }. */
+export const RATE_HIT = new LuaScript(`
+local hits = redis.call('INCR', KEYS[1])
+if hits == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return { hits, redis.call('PTTL', KEYS[1]) }
 `);

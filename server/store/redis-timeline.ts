@@ -11,6 +11,7 @@ import {
   MAX_WRITE_ATTEMPTS,
   TimelineError,
   type BlogRecord,
+  type ChangedUpdate,
   type CreatedUpdate,
   type PageRequest,
   type Timeline,
@@ -137,14 +138,15 @@ export class RedisTimeline implements Timeline {
           this.options.historyLength,
           IDEMPOTENCY_TTL_SECONDS,
           idempotencyKey ? '1' : '0',
+          update.pinned ? '1' : '0',
         ],
       )),
-    )) as ['created', string, number] | ['replayed', string];
+    )) as ['created', string, number, string] | ['replayed', string];
     if (reply[0] === 'replayed') return { update: JSON.parse(reply[1]) as Update };
-    return { update, event: toEvent(blogId, reply[1], reply[2], logged) };
+    return { update, event: toEvent(blogId, reply[1], reply[2], logged), ...(reply[3] ? { previouslyPinned: reply[3] } : {}) };
   }
 
-  async changeUpdate(blogId: string, updateId: string, change: (current: Update) => Update | null): Promise<BlogEvent> {
+  async changeUpdate(blogId: string, updateId: string, change: (current: Update) => Update | null): Promise<ChangedUpdate> {
     return this.retryStale(async () => {
       const current = await this.getUpdate(blogId, updateId);
       if (!current) {
@@ -155,9 +157,9 @@ export class RedisTimeline implements Timeline {
       }
       const next = change(current);
       const logged: LoggedEvent = next ? { type: 'update.edited', update: next } : { type: 'update.deleted', updateId };
-      const [epoch, seq] = (await this.script(CHANGE_UPDATE.run(
+      const [epoch, seq, previouslyPinned] = (await this.script(CHANGE_UPDATE.run(
         this.redis,
-        [this.keys.blog(blogId), this.keys.updates(blogId), this.keys.order(blogId), this.keys.events(blogId)],
+        [this.keys.blog(blogId), this.keys.updates(blogId), this.keys.order(blogId), this.keys.events(blogId), this.keys.versions(blogId, updateId)],
         [
           updateId,
           current.version,
@@ -166,9 +168,22 @@ export class RedisTimeline implements Timeline {
           next ? updateOrderKey(next.publishedAt, next.id) : '',
           JSON.stringify(logged),
           this.options.historyLength,
+          next?.pinned ? '1' : '0',
         ],
-      ))) as [string, number];
-      return toEvent(blogId, epoch, seq, logged);
+      ))) as [string, number, string];
+      return { event: toEvent(blogId, epoch, seq, logged), ...(previouslyPinned ? { previouslyPinned } : {}) };
+    });
+  }
+
+  async listVersions(blogId: string, updateId: string): Promise<Update[]> {
+    return this.call(async () => {
+      const [[, current], [, earlier]] = (await this.redis
+        .multi()
+        .hget(this.keys.updates(blogId), updateId)
+        .lrange(this.keys.versions(blogId, updateId), 0, -1)
+        .exec()) as [[Error | null, string | null], [Error | null, string[]]];
+      if (!current) throw new TimelineError('update_not_found', `no update ${updateId} in blog ${blogId}`);
+      return [...earlier, current].map((json) => JSON.parse(json) as Update);
     });
   }
 
@@ -217,13 +232,13 @@ export class RedisTimeline implements Timeline {
     try {
       return await work();
     } catch (error) {
-      throw translate(error);
+      throw translateRedisError(error);
     }
   }
 
   private async script(pending: Promise<unknown>): Promise<unknown> {
     return pending.catch((error: unknown) => {
-      throw translate(error);
+      throw translateRedisError(error);
     });
   }
 
@@ -239,7 +254,8 @@ export class RedisTimeline implements Timeline {
   }
 }
 
-function translate(error: unknown): Error {
+/** Script replies become their TimelineError kinds; a lost connection becomes `unavailable`. */
+export function translateRedisError(error: unknown): Error {
   if (error instanceof TimelineError || error instanceof StaleWrite) return error;
   const message = error instanceof Error ? error.message : String(error);
   const kind = SCRIPT_ERRORS[/\bLB_[A-Z_]+/.exec(message)?.[0] ?? ''];

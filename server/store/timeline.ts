@@ -25,6 +25,14 @@ export interface CreatedUpdate {
   update: Update;
   /** Missing when the idempotency key had been used: nothing new was stored or happened. */
   event?: BlogEvent;
+  /** The update that was pinned until this one was: the caller unpins it (one pinned update per blog). */
+  previouslyPinned?: string;
+}
+
+export interface ChangedUpdate {
+  event: BlogEvent;
+  /** As in CreatedUpdate. */
+  previouslyPinned?: string;
 }
 
 export interface Timeline {
@@ -49,9 +57,12 @@ export interface Timeline {
   createUpdate(update: Update, idempotencyKey?: string): Promise<CreatedUpdate>;
   /**
    * Replaces an update with what `change` returns (or deletes it on `null`) and logs `update.edited` or
-   * `update.deleted`, atomically; `change` runs again if the update changed meanwhile.
+   * `update.deleted`, atomically; `change` runs again if the update changed meanwhile. The replaced
+   * state is kept as an earlier version.
    */
-  changeUpdate(blogId: string, updateId: string, change: (current: Update) => Update | null): Promise<BlogEvent>;
+  changeUpdate(blogId: string, updateId: string, change: (current: Update) => Update | null): Promise<ChangedUpdate>;
+  /** Every version of an update, oldest first, the current one last. */
+  listVersions(blogId: string, updateId: string): Promise<Update[]>;
   /** Newest first by `publishedAt`, with the blog's cursor read in the same instant. */
   listUpdates(blogId: string, page: PageRequest): Promise<UpdatePage>;
   /**

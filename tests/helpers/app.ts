@@ -3,9 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import { createApp, type App } from '../../server/app';
 import { createLogger } from '../../server/logger';
-import { createRedisClient } from '../../server/store/open';
-import { MemoryTimeline } from '../../server/store/memory-timeline';
-import { RedisTimeline } from '../../server/store/redis-timeline';
+import { createRedisClient, memoryStores, redisStores, type Stores } from '../../server/store/open';
 import type { Timeline } from '../../server/store/timeline';
 import { connectRedis, deletePrefix, TEST_REDIS_URL } from './redis';
 
@@ -16,6 +14,7 @@ export interface TestServer {
   port: number;
   app: App;
   timeline: Timeline;
+  stores: Stores;
   /** Stops the app and closes its store (the data stays in Redis). */
   stop(): Promise<void>;
 }
@@ -27,29 +26,33 @@ export interface StartOptions {
   historyLength?: number;
   store?: 'redis' | 'memory';
   redisUrl?: string;
+  /** @default 10 000, so that only the rate-limit tests meet the limit */
+  editorWritesPerMinute?: number;
 }
 
 export async function startServer(options: StartOptions): Promise<TestServer> {
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-  let timeline: Timeline;
+  const historyLength = options.historyLength ?? 5000;
+  let stores: Stores;
   if (options.store === 'memory') {
-    timeline = new MemoryTimeline({ historyLength: options.historyLength ?? 5000 });
+    stores = memoryStores(historyLength);
   } else {
     const redis = createRedisClient(options.redisUrl ?? TEST_REDIS_URL, logger);
     await redis.connect();
-    timeline = new RedisTimeline(redis, { prefix: options.prefix, historyLength: options.historyLength ?? 5000 });
+    stores = redisStores(redis, { prefix: options.prefix, historyLength });
   }
-  const app = createApp({ adminToken: ADMIN_TOKEN }, { timeline, logger });
+  const app = createApp({ adminToken: ADMIN_TOKEN, editorWritesPerMinute: options.editorWritesPerMinute ?? 10_000 }, { stores, logger });
   await new Promise<void>((resolve) => app.server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (app.server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     app,
-    timeline,
+    timeline: stores.timeline,
+    stores,
     stop: async () => {
       await app.close();
-      await timeline.close();
+      await stores.close();
     },
   };
 }

@@ -176,12 +176,12 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
       publishedAt: '2025-01-11T14:00:00.000Z',
       version: current.version + 1,
     }));
-    expect(edited).toMatchObject({ type: 'update.edited', update: { id: older.id, body: 'corrected', version: 2 } });
+    expect(edited.event).toMatchObject({ type: 'update.edited', update: { id: older.id, body: 'corrected', version: 2 } });
     expect((await timeline.listUpdates('edit', { limit: 10 })).updates.map((u) => [u.id, u.version])).toEqual([
       [older.id, 2],
       [newer.id, 1],
     ]);
-    const deleted = await timeline.changeUpdate('edit', newer.id, () => null);
+    const { event: deleted } = await timeline.changeUpdate('edit', newer.id, () => null);
     expect(deleted).toMatchObject({ type: 'update.deleted', updateId: newer.id });
     expect(deleted.update).toBeUndefined();
     expect((await timeline.listUpdates('edit', { limit: 10 })).updates.map((u) => u.id)).toEqual([older.id]);
@@ -213,5 +213,39 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
     const final = (await timeline.getUpdate('race', update.id))!;
     expect(final.version).toBe(6);
     expect(final.body.split('+')).toHaveLength(6);
+  });
+
+  it('keeps every earlier version of an edited update, and drops them with the update', async () => {
+    await timeline.createBlog(blogRecord('versions'));
+    const update = makeUpdate('versions', { body: 'v1' });
+    await timeline.createUpdate(update);
+    expect((await timeline.listVersions('versions', update.id)).map((u) => u.body)).toEqual(['v1']);
+    for (const body of ['v2', 'v3']) {
+      await timeline.changeUpdate('versions', update.id, (current) => ({ ...current, body, version: current.version + 1 }));
+    }
+    const versions = await timeline.listVersions('versions', update.id);
+    expect(versions.map((u) => [u.body, u.version])).toEqual([
+      ['v1', 1],
+      ['v2', 2],
+      ['v3', 3],
+    ]);
+    await timeline.changeUpdate('versions', update.id, () => null);
+    await expectKind(timeline.listVersions('versions', update.id), 'update_not_found');
+  });
+
+  it('reports the update pinned before, so that one pinned update per blog remains', async () => {
+    await timeline.createBlog(blogRecord('pins'));
+    const first = makeUpdate('pins', { pinned: true });
+    expect((await timeline.createUpdate(first)).previouslyPinned).toBeUndefined();
+    const second = makeUpdate('pins', { pinned: true });
+    expect((await timeline.createUpdate(second)).previouslyPinned).toBe(first.id);
+    const third = makeUpdate('pins');
+    await timeline.createUpdate(third);
+    const pinThird = await timeline.changeUpdate('pins', third.id, (current) => ({ ...current, pinned: true, version: current.version + 1 }));
+    expect(pinThird.previouslyPinned).toBe(second.id);
+    const again = await timeline.changeUpdate('pins', third.id, (current) => ({ ...current, body: 'still pinned', version: current.version + 1 }));
+    expect(again.previouslyPinned).toBeUndefined();
+    await timeline.changeUpdate('pins', third.id, () => null);
+    expect((await timeline.createUpdate(makeUpdate('pins', { pinned: true }))).previouslyPinned).toBeUndefined();
   });
 });

@@ -1,0 +1,26 @@
+/** What the editors' page asks besides the resources: who am I, and how will this Markdown look. */
+import { Router } from 'express';
+import { PreviewSchema, type Me } from '../../shared/schemas';
+import { renderMarkdown } from '../render/markdown';
+import { principalOf } from './auth';
+import { parseOr400 } from './errors';
+import type { Guards } from './guards';
+import { jsonBody } from './json-body';
+
+export function deskRouter(deps: { guards: Guards }): Router {
+  const router = Router();
+
+  router.get('/me', deps.guards.editor, (_req, res) => {
+    const principal = principalOf(res);
+    const me: Me = principal.kind === 'admin' ? { kind: 'admin', name: 'Admin', blogs: ['*'] } : { kind: 'editor', name: principal.name, blogs: principal.blogs };
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(me);
+  });
+
+  // The same renderer and sanitiser as publishing: the preview is exactly what readers will get.
+  router.post('/preview', deps.guards.editor, jsonBody, (req, res) => {
+    res.json({ html: renderMarkdown(parseOr400(PreviewSchema, req.body, 'preview').body) });
+  });
+
+  return router;
+}

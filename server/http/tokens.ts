@@ -1,0 +1,39 @@
+/** `/api/tokens`: the admin hands out, lists and revokes editor tokens. */
+import { Router } from 'express';
+import { CreateTokenSchema, type TokenInfo } from '../../shared/schemas';
+import type { TokenStore } from '../store/tokens';
+import { requireAdmin } from './auth';
+import { notFound, parseOr400 } from './errors';
+import type { Guards } from './guards';
+import { jsonBody } from './json-body';
+
+export function tokensRouter(deps: { tokens: TokenStore; guards: Guards }): Router {
+  const { tokens } = deps;
+  const { editor, editorWrite } = deps.guards;
+  const router = Router();
+
+  router.post('/', editorWrite, jsonBody, async (req, res) => {
+    requireAdmin(res);
+    const input = parseOr400(CreateTokenSchema, req.body, 'token');
+    const { record, secret } = await tokens.create(input, new Date());
+    // The secret is in this answer and nowhere else: only its hash is kept.
+    res.status(201).setHeader('Cache-Control', 'no-store');
+    res.json({ ...record, token: secret });
+  });
+
+  router.get('/', editor, async (_req, res) => {
+    requireAdmin(res);
+    const list: TokenInfo[] = await tokens.list();
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ tokens: list });
+  });
+
+  router.delete('/:tokenId', editorWrite, async (req, res) => {
+    requireAdmin(res);
+    const tokenId = req.params.tokenId;
+    if (typeof tokenId !== 'string' || !(await tokens.revoke(tokenId))) throw notFound('token');
+    res.status(204).end();
+  });
+
+  return router;
+}
