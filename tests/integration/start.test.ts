@@ -3,56 +3,27 @@
  * run with nothing configured, settings from the environment, logs, and a clean SIGTERM.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import path from 'node:path';
 import { DEMO_BLOG, DEMO_UPDATES } from '../../server/demo';
 import type { Blog, UpdatePage } from '../../shared/schemas';
 import { request } from '../helpers/api';
 import { prefixCleaner } from '../helpers/app';
 import { TEST_REDIS_URL, testPrefix } from '../helpers/redis';
+import { freePort, killAll, startProcess } from '../helpers/process';
 import { waitFor } from '../helpers/wait';
 
-const MAIN = path.resolve(__dirname, '../../dist/server/main.js');
 const prefix = testPrefix('start');
 const cleaner = prefixCleaner(prefix);
-const running: ChildProcess[] = [];
 
 afterAll(async () => {
-  for (const child of running) child.kill('SIGKILL');
+  killAll();
   await cleaner.cleanup();
 });
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
-interface Started {
-  child: ChildProcess;
-  url: string;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
-
-async function start(env: Record<string, string>): Promise<Started> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  await waitFor(() => stdout.includes('liveblog is listening'), `the server to listen (stderr: ${stderr})`, 15_000);
-  return { child, url: `http://127.0.0.1:${port}`, stdout: () => stdout, stderr: () => stderr, exit };
+/** Starts the entry point and waits for its start-up banner. */
+async function start(env: Record<string, string>) {
+  const server = await startProcess(env);
+  await waitFor(() => server.stderr().includes('Admin token:') && server.stdout().includes('liveblog is listening'), 'the start-up banner and log line');
+  return server;
 }
 
 describe('npm start', () => {
@@ -77,7 +48,7 @@ describe('npm start', () => {
     expect(page.body.updates[0]).toMatchObject({ title: 'Updated at 17.45', publishedAt: '2025-01-11T15:45:00.000Z' });
     const html = await request<string>(server.url, 'GET', `/blogs/${DEMO_BLOG.id}`, { token: null });
     expect(html.body).toContain('North Korean');
-    server.child.kill('SIGTERM');
+    server.kill('SIGTERM');
     expect(await server.exit).toBe(0);
   });
 
@@ -93,14 +64,14 @@ describe('npm start', () => {
     const requestLog = first.stdout().split('\n').filter((line) => line.includes('/api/blogs/kept/updates')).map((line) => JSON.parse(line));
     expect(requestLog[0]).toMatchObject({ req: { method: 'POST', headers: { authorization: '[redacted]' } }, res: { statusCode: 201 } });
     expect(first.stdout()).not.toContain(token);
-    first.child.kill('SIGTERM');
+    first.kill('SIGTERM');
     expect(await first.exit).toBe(0);
     expect(first.stdout()).toContain('"msg":"stopped"');
 
     const second = await start(env);
     const page = await request<UpdatePage>(second.url, 'GET', '/api/blogs/kept/updates', { token: null });
     expect(page.body.updates.map((u) => u.body)).toEqual(['stored in Redis']);
-    second.child.kill('SIGTERM');
+    second.kill('SIGTERM');
     expect(await second.exit).toBe(0);
   });
 });
