@@ -9,6 +9,7 @@ mkdirSync(outdir, { recursive: true });
 
 const entries = {
   reader: 'client/reader/main.ts',
+  editor: 'client/editor/main.ts',
 };
 
 await build({
@@ -22,9 +23,15 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
-await build({ entryPoints: { reader: 'client/reader/reader.css' }, outdir, bundle: true, minify: true, logLevel: 'warning' });
+await build({
+  entryPoints: { reader: 'client/reader/reader.css', editor: 'client/editor/editor.css' },
+  outdir,
+  bundle: true,
+  minify: true,
+  logLevel: 'warning',
+});
 
-for (const file of ['reader.js', 'reader.css']) {
+for (const file of ['reader.js', 'reader.css', 'editor.js', 'editor.css']) {
   const bytes = readFileSync(path.join(outdir, file));
   console.log(`${file.padEnd(12)} ${(bytes.length / 1024).toFixed(1).padStart(6)} KB  ${(gzipSync(bytes, { level: 9 }).length / 1024).toFixed(1).padStart(5)} KB gzipped`);
 }

@@ -1,4 +1,5 @@
 import { io } from 'socket.io-client';
+import type { SocketAuth } from '../../shared/events';
 import type { LiveSocket } from './live-feed';
 
 /**
@@ -6,7 +7,7 @@ import type { LiveSocket } from './live-feed';
  * every feed on the page. WebSocket first, so no load balancer needs sticky sessions; long-polling only
  * where WebSocket is blocked.
  */
-export function connectSocket(origin?: string): LiveSocket {
-  const options = { path: '/socket.io', transports: ['websocket', 'polling'], tryAllTransports: true };
+export function connectSocket(origin?: string, auth?: SocketAuth): LiveSocket {
+  const options = { path: '/socket.io', transports: ['websocket', 'polling'], tryAllTransports: true, ...(auth ? { auth } : {}) };
   return origin ? io(origin, options) : io(options);
 }

@@ -5,8 +5,24 @@
 import { formatTime, renderUpdate, updateElementId } from '../../shared/html';
 import type { BlogEvent, Update } from '../../shared/schemas';
 
+export interface UpdateListOptions {
+  /** The element for one update; it must carry `data-order` (its order key). @default the reader's article */
+  render?: (update: Update) => HTMLElement;
+  /** The DOM id of an update's element. @default `update-<id>` */
+  elementId?: (updateId: string) => string;
+}
+
 export class UpdateList {
-  constructor(private readonly container: HTMLElement) {}
+  private readonly render: (update: Update) => HTMLElement;
+  private readonly elementId: (updateId: string) => string;
+
+  constructor(
+    private readonly container: HTMLElement,
+    options: UpdateListOptions = {},
+  ) {
+    this.render = options.render ?? ((update) => fromHtml(renderUpdate(update)));
+    this.elementId = options.elementId ?? updateElementId;
+  }
 
   /** Applies one event; returns the element of a created or edited update. */
   apply(event: BlogEvent): HTMLElement | null {
@@ -17,9 +33,9 @@ export class UpdateList {
 
   upsert(update: Update): HTMLElement {
     this.remove(update.id);
-    const element = fromHtml(renderUpdate(update));
+    const element = this.render(update);
     const order = element.dataset.order ?? '';
-    const after = Array.from(this.container.querySelectorAll<HTMLElement>('article[data-order]')).find(
+    const after = Array.from(this.container.querySelectorAll<HTMLElement>(':scope > [data-order]')).find(
       (other) => (other.dataset.order ?? '') < order,
     );
     this.container.insertBefore(element, after ?? null);
@@ -28,7 +44,12 @@ export class UpdateList {
   }
 
   remove(updateId: string): void {
-    document.getElementById(updateElementId(updateId))?.remove();
+    document.getElementById(this.elementId(updateId))?.remove();
+  }
+
+  /** Empties the list (before it is reloaded). */
+  clear(): void {
+    for (const element of Array.from(this.container.querySelectorAll(':scope > [data-order]'))) element.remove();
   }
 }
 

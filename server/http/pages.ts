@@ -2,10 +2,14 @@
 import { Router, type Request } from 'express';
 import { LIMITS } from '../../shared/limits';
 import type { Assets } from '../assets';
-import { editorPage, indexPage, readerPage, type PageContext } from '../render/pages';
+import { editorPage } from '../render/editor-page';
+import { indexPage, readerPage, type PageContext } from '../render/pages';
 import type { Timeline } from '../store/timeline';
 import { notFound } from './errors';
 import { blogIdParam } from './params';
+
+const EDITOR_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; connect-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; form-action 'self'";
 
 export function pagesRouter(deps: { timeline: Timeline; assets: Assets }): Router {
   const { timeline, assets } = deps;
@@ -27,7 +31,11 @@ export function pagesRouter(deps: { timeline: Timeline; assets: Assets }): Route
   });
 
   router.get('/editor', (req, res) => {
-    res.type('html').send(editorPage(context(req)));
+    // The desk holds a token: never framed by another site, never cached.
+    res.setHeader('Content-Security-Policy', EDITOR_CSP);
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.type('html').setHeader('Cache-Control', 'no-store');
+    res.send(editorPage(context(req)));
   });
 
   return router;

@@ -84,16 +84,3 @@ export function indexPage(blogs: Blog[], context: PageContext): string {
     stylesheets: [context.assets.url('reader.css')],
   });
 }
-
-export function editorPage(context: PageContext): string {
-  return layout({
-    title: 'Editors’ desk',
-    body:
-      '<main class="lb-page"><h1>Editors’ desk</h1>' +
-      '<p>The editing page is on its way. Until then, publish with the HTTP API and the admin token:</p>' +
-      `<pre><code>curl -X POST ${escapeHtml(context.origin)}/api/blogs/BLOG_ID/updates \\\n` +
-      '  -H "Authorization: Bearer $LIVEBLOG_ADMIN_TOKEN" -H "Content-Type: application/json" \\\n' +
-      '  -d \'{"body": "**Breaking:** what happened"}\'</code></pre></main>',
-    stylesheets: [context.assets.url('reader.css')],
-  });
-}

@@ -4,8 +4,9 @@ import type { Me, ReaderCount, TokenInfo, Update } from '../../shared/schemas';
 import { createBlog, publish, request } from '../helpers/api';
 import { ADMIN_TOKEN, prefixCleaner, startServer, type TestServer } from '../helpers/app';
 import { killAll, startProcess } from '../helpers/process';
+import { io } from 'socket.io-client';
 import { connectReader, type TestReader } from '../helpers/reader';
-import { keysUnder, TEST_REDIS_URL, testPrefix } from '../helpers/redis';
+import { deletePrefix, keysUnder, TEST_REDIS_URL, testPrefix } from '../helpers/redis';
 import { waitFor } from '../helpers/wait';
 
 const prefix = testPrefix('desk');
@@ -171,7 +172,6 @@ describe('write limits', () => {
     } finally {
       await limited.stop();
       await twin.stop();
-      const { deletePrefix } = await import('../helpers/redis');
       await deletePrefix(cleaner.redis, limitedPrefix);
     }
   });
@@ -188,7 +188,6 @@ describe('the desk helpers', () => {
 
   it('tell a blog’s editors how many readers watch it, kept current', async () => {
     const blog = await createBlog(url, 'watched');
-    const { io } = await import('socket.io-client');
     const editor = io(url, { transports: ['websocket'], auth: { token: ADMIN_TOKEN }, forceNew: true });
     const counts: ReaderCount[] = [];
     editor.on('blog:readers', (count) => counts.push(count));
@@ -210,7 +209,6 @@ describe('the desk helpers', () => {
   });
 
   it('refuses a socket with an unknown token', async () => {
-    const { io } = await import('socket.io-client');
     const socket = io(url, { transports: ['websocket'], auth: { token: 'not-a-token' }, forceNew: true, reconnection: false });
     const error = await new Promise<Error>((resolve) => socket.once('connect_error', resolve));
     expect(error.message).toMatch(/unknown or revoked/);

@@ -1,0 +1,44 @@
+/** The signed-in editor: their token, who they are, and API calls made with it. */
+import { api, ApiError, type ApiOptions } from '../lib/api';
+import type { Blog, Me } from '../../shared/schemas';
+
+export class Session {
+  constructor(
+    readonly token: string,
+    readonly me: Me,
+    private readonly onSignedOut: (reason: string) => void,
+  ) {}
+
+  get isAdmin(): boolean {
+    return this.me.kind === 'admin';
+  }
+
+  canEdit(blogId: string): boolean {
+    return this.me.blogs.includes('*') || this.me.blogs.includes(blogId);
+  }
+
+  get canCreateBlogs(): boolean {
+    return this.me.blogs.includes('*');
+  }
+
+  /** An API call with this session's token; a 401 (token revoked) signs out. */
+  async call<T>(method: string, path: string, options: Omit<ApiOptions, 'token'> = {}): Promise<T> {
+    try {
+      return await api<T>(method, path, { ...options, token: this.token });
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) this.onSignedOut('Your token is no longer valid: sign in again.');
+      throw error;
+    }
+  }
+
+  async editableBlogs(): Promise<Blog[]> {
+    const { blogs } = await api<{ blogs: Blog[] }>('GET', '/api/blogs');
+    return blogs.filter((blog) => this.canEdit(blog.id));
+  }
+}
+
+/** Checks a token by asking who it belongs to. */
+export async function signIn(token: string, onSignedOut: (reason: string) => void): Promise<Session> {
+  const me = await api<Me>('GET', '/api/me', { token });
+  return new Session(token, me, onSignedOut);
+}

@@ -1,0 +1,56 @@
+/**
+ * What the desk keeps in the browser. The token lives in sessionStorage (this tab only, gone when it
+ * closes); drafts and the author's name in localStorage, so a reload or a crashed tab loses nothing.
+ */
+export interface Draft {
+  title: string;
+  body: string;
+  timeMode: 'now' | 'set';
+  /** `datetime-local` value, in the editor's zone. */
+  time: string;
+  keyEvent: boolean;
+  pinned: boolean;
+  /** Sent as Idempotency-Key: a retried publish of this draft never makes a second update. */
+  idempotencyKey: string;
+}
+
+const TOKEN = 'liveblog:token';
+const AUTHOR = 'liveblog:author';
+const LAST_BLOG = 'liveblog:blog';
+const draftKey = (blogId: string) => `liveblog:draft:${blogId}`;
+
+function read(storage: Storage, key: string): string | null {
+  try {
+    return storage.getItem(key);
+  } catch {
+    return null; // storage disabled: the desk still works, it just remembers nothing
+  }
+}
+
+function write(storage: Storage, key: string, value: string | null): void {
+  try {
+    if (value === null) storage.removeItem(key);
+    else storage.setItem(key, value);
+  } catch (error) {
+    console.warn('[liveblog] could not save to browser storage', error);
+  }
+}
+
+export const stored = {
+  token: () => read(sessionStorage, TOKEN),
+  setToken: (token: string | null) => write(sessionStorage, TOKEN, token),
+  author: () => read(localStorage, AUTHOR) ?? '',
+  setAuthor: (author: string) => write(localStorage, AUTHOR, author),
+  lastBlog: () => read(localStorage, LAST_BLOG),
+  setLastBlog: (blogId: string) => write(localStorage, LAST_BLOG, blogId),
+  draft(blogId: string): Draft | null {
+    const raw = read(localStorage, draftKey(blogId));
+    if (!raw) return null;
+    try {
+      return JSON.parse(raw) as Draft;
+    } catch {
+      return null; // a draft we cannot read is one we cannot restore
+    }
+  },
+  setDraft: (blogId: string, draft: Draft | null) => write(localStorage, draftKey(blogId), draft ? JSON.stringify(draft) : null),
+};

@@ -1,0 +1,131 @@
+/**
+ * The editors' desk: a static shell, filled by client/editor once signed in. Every control has a
+ * visible label or an accessible name; outside checks drive the page by them (Token, Sign in, Update,
+ * Publish, Edit, Save, Delete, Pin, Unpin), so those names must not be shared by any other control.
+ */
+import { LIMITS } from '../../shared/limits';
+import type { PageContext } from './pages';
+import { layout } from './layout';
+
+export function editorPage(context: PageContext): string {
+  const body = `
+<main class="ed" data-liveblog-editor>
+  <header class="ed-top">
+    <h1>Editors’ desk</h1>
+    <p class="ed-who" id="who"></p>
+    <button type="button" id="sign-out" hidden>Sign out</button>
+  </header>
+
+  <section id="sign-in" class="ed-card" aria-labelledby="sign-in-heading">
+    <h2 id="sign-in-heading">Sign in</h2>
+    <form id="sign-in-form">
+      <label for="token">Token</label>
+      <input id="token" name="token" type="password" autocomplete="off" spellcheck="false" required>
+      <button type="submit">Sign in</button>
+      <p class="ed-error" id="sign-in-error" role="alert"></p>
+    </form>
+    <p class="ed-hint">Your token is kept in this tab only, and never put in a URL.</p>
+  </section>
+
+  <div id="desk" class="ed-desk" hidden>
+    <section class="ed-card" aria-labelledby="blogs-heading">
+      <h2 id="blogs-heading">Blog</h2>
+      <label for="blog-select">Blog to edit</label>
+      <select id="blog-select"></select>
+      <details id="new-blog">
+        <summary>New blog</summary>
+        <form id="new-blog-form">
+          <label for="new-blog-id">Address (letters, digits, dashes)</label>
+          <input id="new-blog-id" required pattern="[a-z0-9][a-z0-9\\-]{0,63}" maxlength="64" spellcheck="false">
+          <label for="new-blog-title">Blog title</label>
+          <input id="new-blog-title" required maxlength="${LIMITS.blogTitle}">
+          <label for="new-blog-description">Blog description</label>
+          <textarea id="new-blog-description" rows="2" maxlength="${LIMITS.blogDescription}"></textarea>
+          <button type="submit">Create blog</button>
+          <p class="ed-error" id="new-blog-error" role="alert"></p>
+        </form>
+      </details>
+    </section>
+
+    <section id="blog-panel" class="ed-card" aria-labelledby="blog-panel-heading" hidden>
+      <h2 id="blog-panel-heading">This blog</h2>
+      <p class="ed-readers"><span id="readers">0</span> <span id="readers-label">readers</span> watching now ·
+        <a id="reader-link" target="_blank" rel="noopener">Open the reader’s page</a></p>
+      <form id="blog-form">
+        <label for="blog-title">Blog title</label>
+        <input id="blog-title" required maxlength="${LIMITS.blogTitle}">
+        <label for="blog-description">Blog description</label>
+        <textarea id="blog-description" rows="2" maxlength="${LIMITS.blogDescription}"></textarea>
+        <div class="ed-row">
+          <button type="submit">Apply</button>
+          <button type="button" id="end-blog">End live blog</button>
+          <button type="button" id="reopen-blog" hidden>Reopen live blog</button>
+        </div>
+        <p class="ed-status" id="blog-status" role="status"></p>
+      </form>
+    </section>
+
+    <section id="composer" class="ed-card" aria-labelledby="composer-heading" hidden>
+      <h2 id="composer-heading">New entry</h2>
+      <p class="ed-ended" id="ended-notice" hidden>This blog has ended: reopen it to publish.</p>
+      <form id="composer-form">
+        <label for="entry-title">Headline (optional)</label>
+        <input id="entry-title" maxlength="${LIMITS.updateTitle}">
+        <label for="entry-body">Update</label>
+        <textarea id="entry-body" rows="8" maxlength="${LIMITS.body}" placeholder="Markdown: **bold**, *italic*, [link](https://…), > quote, - list"></textarea>
+        <div class="ed-row">
+          <span><label for="entry-author">Author</label>
+          <input id="entry-author" maxlength="${LIMITS.author}" autocomplete="name"></span>
+          <fieldset class="ed-time">
+            <legend>Time</legend>
+            <label><input type="radio" name="time-mode" value="now" checked> Now</label>
+            <label><input type="radio" name="time-mode" value="set"> Set by hand</label>
+            <label for="entry-time" class="ed-sr">Publish time</label>
+            <input id="entry-time" type="datetime-local" step="60" disabled>
+            <span id="entry-zone" class="ed-hint"></span>
+          </fieldset>
+        </div>
+        <div class="ed-row">
+          <label><input type="checkbox" id="entry-key"> Key event</label>
+          <label><input type="checkbox" id="entry-pinned"> Pinned to the top</label>
+          <button type="submit" id="publish">Publish</button>
+          <span class="ed-hint">or Ctrl+Enter (⌘+Enter)</span>
+        </div>
+        <p class="ed-status" id="composer-status" role="status" aria-live="polite"></p>
+      </form>
+      <h3>Preview</h3>
+      <div id="preview" class="ed-preview" aria-live="off"></div>
+    </section>
+
+    <section id="entries" class="ed-card" aria-labelledby="entries-heading" hidden>
+      <h2 id="entries-heading">Published</h2>
+      <p class="ed-status" id="entries-status" role="status"></p>
+      <ol id="entry-list" class="ed-list"></ol>
+    </section>
+
+    <section id="access" class="ed-card" aria-labelledby="access-heading" hidden>
+      <h2 id="access-heading">Access</h2>
+      <form id="access-form">
+        <label for="access-name">Holder’s name</label>
+        <input id="access-name" required maxlength="${LIMITS.tokenName}">
+        <label for="access-blogs">Blogs it may edit (comma-separated; * for all, and creating blogs)</label>
+        <input id="access-blogs" required spellcheck="false">
+        <button type="submit">Create token</button>
+        <p class="ed-error" id="access-error" role="alert"></p>
+      </form>
+      <div id="access-secret" hidden>
+        <label for="access-secret-value">New secret, shown only once</label>
+        <input id="access-secret-value" readonly spellcheck="false">
+        <button type="button" id="access-copy">Copy</button>
+      </div>
+      <ul id="access-list" class="ed-list"></ul>
+    </section>
+  </div>
+</main>`;
+  return layout({
+    title: 'Editors’ desk',
+    body,
+    stylesheets: [context.assets.url('reader.css'), context.assets.url('editor.css')],
+    scripts: [context.assets.url('editor.js')],
+  });
+}
