@@ -1,6 +1,6 @@
 /** HTML escaping and the one update template shared by the server's pages and the browser clients. */
 import type { Update } from './schemas';
-import { updateOrderKey } from './order';
+import { displayOrderKey } from './order';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -45,7 +45,7 @@ export function renderUpdate(update: Update, timeZone?: string): string {
   const author = update.author ? `<p class="lb-update__author">By ${escapeHtml(update.author)}</p>` : '';
   return (
     `<article class="lb-update${update.pinned ? ' lb-update--pinned' : ''}${update.keyEvent ? ' lb-update--key' : ''}" ` +
-    `id="${elementId}" data-order="${escapeHtml(updateOrderKey(update.publishedAt, update.id))}" data-version="${update.version}">` +
+    `id="${elementId}" data-order="${escapeHtml(displayOrderKey(update))}" data-version="${update.version}">` +
     `<header class="lb-update__meta"><a class="lb-permalink" href="#${elementId}">` +
     `<time class="lb-time" datetime="${escapeHtml(update.publishedAt)}">${escapeHtml(formatTime(update.publishedAt, timeZone))}</time></a>` +
     `${edited}${badges}</header>${title}<div class="lb-update__body">${update.html}</div>${author}</article>`

@@ -6,3 +6,8 @@
 export function updateOrderKey(publishedAt: string, id: string): string {
   return `${String(Date.parse(publishedAt)).padStart(15, '0')}:${id}`;
 }
+
+/** Readers see the pinned update first, then the rest newest first: this key sorts them so, descending. */
+export function displayOrderKey(update: { publishedAt: string; id: string; pinned: boolean }): string {
+  return `${update.pinned ? '1' : '0'}:${updateOrderKey(update.publishedAt, update.id)}`;
+}

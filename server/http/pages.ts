@@ -25,7 +25,9 @@ export function pagesRouter(deps: { timeline: Timeline; assets: Assets }): Route
     const blogId = blogIdParam(req);
     const blog = await timeline.getBlog(blogId);
     if (!blog) throw notFound('blog');
-    const page = await timeline.listUpdates(blogId, { limit: LIMITS.pageDefault });
+    const [page, pinned] = await Promise.all([timeline.listUpdates(blogId, { limit: LIMITS.pageDefault }), timeline.pinnedUpdate(blogId)]);
+    // The pinned update leads, wherever its time would put it.
+    if (pinned) page.updates = [pinned, ...page.updates.filter((update) => update.id !== pinned.id)];
     res.type('html').setHeader('Cache-Control', 'no-cache');
     res.send(readerPage(blog, page, context(req)));
   });

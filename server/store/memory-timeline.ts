@@ -64,6 +64,11 @@ export class MemoryTimeline implements Timeline {
     return this.blogs.get(blogId)?.updates.get(updateId) ?? null;
   }
 
+  async pinnedUpdate(blogId: string): Promise<Update | null> {
+    const blog = this.blogs.get(blogId);
+    return (blog?.pinnedId && blog.updates.get(blog.pinnedId)) || null;
+  }
+
   async createUpdate(update: Update, idempotencyKey?: string): Promise<CreatedUpdate> {
     const blog = this.blog(update.blogId);
     const first = idempotencyKey ? blog.idempotency.get(idempotencyKey) : undefined;

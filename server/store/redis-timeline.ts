@@ -116,6 +116,13 @@ export class RedisTimeline implements Timeline {
     });
   }
 
+  async pinnedUpdate(blogId: string): Promise<Update | null> {
+    return this.call(async () => {
+      const pinnedId = await this.redis.hget(this.keys.blog(blogId), 'pinnedId');
+      return pinnedId ? this.getUpdate(blogId, pinnedId) : null;
+    });
+  }
+
   async createUpdate(update: Update, idempotencyKey?: string): Promise<CreatedUpdate> {
     const { blogId } = update;
     const logged: LoggedEvent = { type: 'update.created', update };

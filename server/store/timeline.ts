@@ -50,6 +50,8 @@ export interface Timeline {
   updateBlog(blogId: string, change: (current: Blog) => BlogRecord): Promise<BlogEvent>;
 
   getUpdate(blogId: string, updateId: string): Promise<Update | null>;
+  /** The blog's pinned update, if it has one. */
+  pinnedUpdate(blogId: string): Promise<Update | null>;
   /**
    * Stores a new update and logs `update.created`, atomically. With an idempotency key already used on
    * this blog, stores nothing and returns the update that key first created.

@@ -115,6 +115,11 @@ describe('the editors’ desk', () => {
     await item(desk, 'Captured on 9 January').getByRole('button', { name: 'Pin', exact: true }).click();
     await item(desk, 'Captured on 9 January').getByRole('button', { name: 'Unpin' }).waitFor();
     await readerEntry.locator('.lb-badge--pinned').waitFor();
+    // the pinned update leads the reader's page, though another is newer
+    expect(await reader.locator('.lb-updates > article').first().getAttribute('id')).toBe(`update-${first.id}`);
+    await reader.reload();
+    expect(await reader.locator('.lb-updates > article').first().getAttribute('id')).toBe(`update-${first.id}`);
+    await reader.waitForSelector('[data-connection="live"]');
 
     await item(desk, 'Captured on 9 January').getByRole('button', { name: 'History' }).click();
     await item(desk, 'Captured on 9 January').getByText('Captured on 8 January').waitFor();

@@ -237,6 +237,7 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
     await timeline.createBlog(blogRecord('pins'));
     const first = makeUpdate('pins', { pinned: true });
     expect((await timeline.createUpdate(first)).previouslyPinned).toBeUndefined();
+    expect((await timeline.pinnedUpdate('pins'))?.id).toBe(first.id);
     const second = makeUpdate('pins', { pinned: true });
     expect((await timeline.createUpdate(second)).previouslyPinned).toBe(first.id);
     const third = makeUpdate('pins');
@@ -245,7 +246,9 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
     expect(pinThird.previouslyPinned).toBe(second.id);
     const again = await timeline.changeUpdate('pins', third.id, (current) => ({ ...current, body: 'still pinned', version: current.version + 1 }));
     expect(again.previouslyPinned).toBeUndefined();
+    expect((await timeline.pinnedUpdate('pins'))?.id).toBe(third.id);
     await timeline.changeUpdate('pins', third.id, () => null);
+    expect(await timeline.pinnedUpdate('pins')).toBeNull();
     expect((await timeline.createUpdate(makeUpdate('pins', { pinned: true }))).previouslyPinned).toBeUndefined();
   });
 });
