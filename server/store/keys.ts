@@ -11,6 +11,8 @@ export interface Keys {
   updates(blogId: string): string;
   /** ZSET, all scores 0: order keys (`publishedAt:id`), paged BYLEX. */
   order(blogId: string): string;
+  /** ZSET, all scores 0: the order keys of key-event updates. */
+  keyEvents(blogId: string): string;
   /** STREAM: the event log; entry id `<seq>-0`, field `e` = event JSON. */
   events(blogId: string): string;
   /** STRING with a TTL: the update an Idempotency-Key first created. */
@@ -33,6 +35,7 @@ export function redisKeys(prefix: string): Keys {
     blog: (id) => `${prefix}blog:{${id}}`,
     updates: (id) => `${prefix}blog:{${id}}:updates`,
     order: (id) => `${prefix}blog:{${id}}:order`,
+    keyEvents: (id) => `${prefix}blog:{${id}}:key-events`,
     events: (id) => `${prefix}blog:{${id}}:events`,
     idempotency: (id, key) => `${prefix}blog:{${id}}:idem:${key}`,
     versions: (id, updateId) => `${prefix}blog:{${id}}:versions:${updateId}`,

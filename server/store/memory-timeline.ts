@@ -116,9 +116,18 @@ export class MemoryTimeline implements Timeline {
   }
 
   async listUpdates(blogId: string, page: PageRequest): Promise<UpdatePage> {
+    return this.page(blogId, page, () => true);
+  }
+
+  async listKeyEvents(blogId: string, page: PageRequest): Promise<UpdatePage> {
+    return this.page(blogId, page, (update) => update.keyEvent);
+  }
+
+  private page(blogId: string, page: PageRequest, include: (update: Update) => boolean): UpdatePage {
     const blog = this.blog(blogId);
     // Sorting on every read is fine at the sizes this store is for (a demo, a laptop).
     const ordered = [...blog.updates.values()]
+      .filter(include)
       .map((update) => ({ key: updateOrderKey(update.publishedAt, update.id), update }))
       .filter(({ key }) => !page.before || key < page.before)
       .sort((a, b) => (a.key < b.key ? 1 : -1));

@@ -61,8 +61,9 @@ return { current[2], appendEvent(KEYS[1], KEYS[2], ARGV[6], ARGV[7]) }
 `);
 
 /**
- * KEYS blog, updates, order, events, idempotency (any key when unused).
- * ARGV id, updateJson, orderKey, eventJson, maxLen, idempotencyTtl, useIdempotency ('1' or '0'), pinned ('1' or '0').
+ * KEYS blog, updates, order, events, idempotency (any key when unused), keyEvents.
+ * ARGV id, updateJson, orderKey, eventJson, maxLen, idempotencyTtl, useIdempotency ('1' or '0'), pinned ('1' or '0'),
+ * keyEvent ('1' or '0').
  * Returns { 'created', epoch, seq, previouslyPinnedId or '' } or { 'replayed', firstUpdateJson }.
  */
 export const CREATE_UPDATE = new LuaScript(`${APPEND_EVENT}
@@ -75,6 +76,7 @@ end
 if blog[2] == 'ended' then return redis.error_reply('LB_BLOG_ENDED') end
 if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return redis.error_reply('LB_CONFLICT') end
 redis.call('ZADD', KEYS[3], 0, ARGV[3])
+if ARGV[9] == '1' then redis.call('ZADD', KEYS[6], 0, ARGV[3]) end
 local previous = ''
 if ARGV[8] == '1' then
   previous = blog[3] or ''
@@ -86,8 +88,9 @@ return { 'created', blog[1], seq, previous }
 `);
 
 /**
- * KEYS blog, updates, order, events, versions.
- * ARGV id, expectedVersion, newJson ('' deletes), oldOrderKey, newOrderKey, eventJson, maxLen, pinned ('1' or '0').
+ * KEYS blog, updates, order, events, versions, keyEvents.
+ * ARGV id, expectedVersion, newJson ('' deletes), oldOrderKey, newOrderKey, eventJson, maxLen, pinned ('1' or '0'),
+ * keyEvent ('1' or '0').
  * The replaced state is kept in `versions`; a deleted update takes its versions with it.
  * Returns { epoch, seq, previouslyPinnedId or '' }, or LB_STALE when the update changed since it was read.
  */
@@ -100,6 +103,7 @@ if cjson.decode(current).version ~= tonumber(ARGV[2]) then return redis.error_re
 local pinnedId = blog[2] or ''
 local previous = ''
 redis.call('ZREM', KEYS[3], ARGV[4])
+redis.call('ZREM', KEYS[6], ARGV[4])
 if ARGV[3] == '' then
   redis.call('HDEL', KEYS[2], ARGV[1])
   redis.call('DEL', KEYS[5])
@@ -108,6 +112,7 @@ else
   redis.call('RPUSH', KEYS[5], current)
   redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
   redis.call('ZADD', KEYS[3], 0, ARGV[5])
+  if ARGV[9] == '1' then redis.call('ZADD', KEYS[6], 0, ARGV[5]) end
   if ARGV[8] == '1' then
     if pinnedId ~= ARGV[1] then previous = pinnedId end
     redis.call('HSET', KEYS[1], 'pinnedId', ARGV[1])

@@ -136,6 +136,7 @@ export class RedisTimeline implements Timeline {
           this.keys.order(blogId),
           this.keys.events(blogId),
           idempotencyKey ? this.keys.idempotency(blogId, idempotencyKey) : this.keys.blog(blogId),
+          this.keys.keyEvents(blogId),
         ],
         [
           update.id,
@@ -146,6 +147,7 @@ export class RedisTimeline implements Timeline {
           IDEMPOTENCY_TTL_SECONDS,
           idempotencyKey ? '1' : '0',
           update.pinned ? '1' : '0',
+          update.keyEvent ? '1' : '0',
         ],
       )),
     )) as ['created', string, number, string] | ['replayed', string];
@@ -166,7 +168,7 @@ export class RedisTimeline implements Timeline {
       const logged: LoggedEvent = next ? { type: 'update.edited', update: next } : { type: 'update.deleted', updateId };
       const [epoch, seq, previouslyPinned] = (await this.script(CHANGE_UPDATE.run(
         this.redis,
-        [this.keys.blog(blogId), this.keys.updates(blogId), this.keys.order(blogId), this.keys.events(blogId), this.keys.versions(blogId, updateId)],
+        [this.keys.blog(blogId), this.keys.updates(blogId), this.keys.order(blogId), this.keys.events(blogId), this.keys.versions(blogId, updateId), this.keys.keyEvents(blogId)],
         [
           updateId,
           current.version,
@@ -176,6 +178,7 @@ export class RedisTimeline implements Timeline {
           JSON.stringify(logged),
           this.options.historyLength,
           next?.pinned ? '1' : '0',
+          next?.keyEvent ? '1' : '0',
         ],
       ))) as [string, number, string];
       return { event: toEvent(blogId, epoch, seq, logged), ...(previouslyPinned ? { previouslyPinned } : {}) };
@@ -195,10 +198,19 @@ export class RedisTimeline implements Timeline {
   }
 
   async listUpdates(blogId: string, page: PageRequest): Promise<UpdatePage> {
+    return this.page(blogId, this.keys.order(blogId), page);
+  }
+
+  async listKeyEvents(blogId: string, page: PageRequest): Promise<UpdatePage> {
+    return this.page(blogId, this.keys.keyEvents(blogId), page);
+  }
+
+  /** A page of the updates whose order keys are in `orderSet`, newest first. */
+  private async page(blogId: string, orderSet: string, page: PageRequest): Promise<UpdatePage> {
     return this.call(async () => {
       const reply = (await LIST_UPDATES.run(
         this.redis,
-        [this.keys.blog(blogId), this.keys.updates(blogId), this.keys.order(blogId)],
+        [this.keys.blog(blogId), this.keys.updates(blogId), orderSet],
         [page.limit + 1, page.before ?? ''],
       )) as [string, number, string[], (string | null)[]] | null;
       if (!reply) throw new TimelineError('blog_not_found', `no blog ${blogId}`);

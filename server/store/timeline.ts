@@ -67,6 +67,8 @@ export interface Timeline {
   listVersions(blogId: string, updateId: string): Promise<Update[]>;
   /** Newest first by `publishedAt`, with the blog's cursor read in the same instant. */
   listUpdates(blogId: string, page: PageRequest): Promise<UpdatePage>;
+  /** The same, of the updates marked `keyEvent` only. */
+  listKeyEvents(blogId: string, page: PageRequest): Promise<UpdatePage>;
   /**
    * Every event after `cursor`, in order, at most `limit`; none without a cursor. Throws `cursor_expired`
    * when the log no longer reaches back to it.

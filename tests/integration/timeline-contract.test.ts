@@ -251,4 +251,19 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
     expect(await timeline.pinnedUpdate('pins')).toBeNull();
     expect((await timeline.createUpdate(makeUpdate('pins', { pinned: true }))).previouslyPinned).toBeUndefined();
   });
+
+  it('lists the key events alone, newest first, following edits and deletes', async () => {
+    await timeline.createBlog(blogRecord('keys'));
+    const a = makeUpdate('keys', { keyEvent: true, publishedAt: '2025-01-11T10:00:00.000Z' });
+    const b = makeUpdate('keys', { publishedAt: '2025-01-11T11:00:00.000Z' });
+    const c = makeUpdate('keys', { keyEvent: true, publishedAt: '2025-01-11T12:00:00.000Z' });
+    for (const update of [a, b, c]) await timeline.createUpdate(update);
+    expect((await timeline.listKeyEvents('keys', { limit: 10 })).updates.map((u) => u.id)).toEqual([c.id, a.id]);
+    await timeline.changeUpdate('keys', b.id, (current) => ({ ...current, keyEvent: true, version: current.version + 1 }));
+    await timeline.changeUpdate('keys', c.id, (current) => ({ ...current, keyEvent: false, version: current.version + 1 }));
+    await timeline.changeUpdate('keys', a.id, (current) => ({ ...current, publishedAt: '2025-01-11T13:00:00.000Z', version: current.version + 1 }));
+    expect((await timeline.listKeyEvents('keys', { limit: 10 })).updates.map((u) => u.id)).toEqual([a.id, b.id]);
+    await timeline.changeUpdate('keys', a.id, () => null);
+    expect((await timeline.listKeyEvents('keys', { limit: 10 })).updates.map((u) => u.id)).toEqual([b.id]);
+  });
 });
