@@ -10,12 +10,15 @@ import type { Config } from './config';
 import { createAuthenticator } from './http/auth';
 import { blogsRouter } from './http/blogs';
 import { deskRouter } from './http/desk';
+import { createEmbedPolicy } from './http/embed-policy';
 import { errorHandler, unknownRoute } from './http/errors';
 import { createGuards } from './http/guards';
 import { healthRouter } from './http/health';
+import { PageCache } from './http/page-cache';
 import { pagesRouter } from './http/pages';
 import { tokensRouter } from './http/tokens';
 import { updatesRouter } from './http/updates';
+import { viewRouter } from './http/view';
 import type { Logger } from './logger';
 import { broadcaster, registerRealtime } from './realtime';
 import type { LiveServer } from './realtime/context';
@@ -32,6 +35,7 @@ export interface AppDeps {
 
 export interface App {
   server: http.Server;
+  cache: PageCache;
   io: LiveServer;
   liveBlogs: LiveBlogs;
   /** Stops accepting, disconnects readers (they reconnect elsewhere), lets requests in flight finish. */
@@ -41,7 +45,7 @@ export interface App {
 /** Largest Socket.IO message a client may send; subscribe payloads are tiny. */
 const MAX_SOCKET_MESSAGE_BYTES = 16 * 1024;
 
-export function createApp(config: Pick<Config, 'adminToken' | 'editorWritesPerMinute'>, deps: AppDeps): App {
+export function createApp(config: Pick<Config, 'adminToken' | 'editorWritesPerMinute' | 'embedOrigins'>, deps: AppDeps): App {
   const { logger } = deps;
   const { timeline, tokens, rateLimiter } = deps.stores;
   const assets = deps.assets ?? loadAssets();
@@ -52,8 +56,15 @@ export function createApp(config: Pick<Config, 'adminToken' | 'editorWritesPerMi
 
   const app = express();
   const server = http.createServer(app);
-  const io: LiveServer = new Server(server, { serveClient: false, maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES, cors: { origin: true } });
-  const liveBlogs = new LiveBlogs({ timeline, broadcast: broadcaster(io) });
+  const embed = createEmbedPolicy(config.embedOrigins);
+  const cache = new PageCache();
+  const io: LiveServer = new Server(server, {
+    serveClient: false,
+    maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
+    cors: { origin: embed.origins ?? '*' },
+    allowRequest: embed.allowSocket,
+  });
+  const liveBlogs = new LiveBlogs({ timeline, broadcast: broadcaster(io), changed: (blogId) => cache.invalidate(blogId) });
   const presence = new Presence(io);
   registerRealtime(io, { timeline, logger, authenticator, presence });
 
@@ -82,17 +93,25 @@ export function createApp(config: Pick<Config, 'adminToken' | 'editorWritesPerMi
     }),
   );
   app.use('/assets', express.static(assets.dir, { immutable: true, maxAge: '365d', index: false }));
+  // The one-tag widget's URL never changes, so it is cached briefly; what it loads is versioned.
+  app.get('/embed.js', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.sendFile('embed.js', { root: assets.dir });
+  });
+  app.use(['/api/blogs', '/blogs/:blogId/feed.atom'], embed.cors);
   app.use(healthRouter({ timeline, registry }));
   app.use('/api', deskRouter({ guards }));
   app.use('/api/tokens', tokensRouter({ tokens, guards }));
   app.use('/api/blogs', blogsRouter({ timeline, liveBlogs, guards }));
   app.use('/api/blogs/:blogId', updatesRouter({ timeline, liveBlogs, guards }));
-  app.use(pagesRouter({ timeline, assets }));
+  app.use('/api/blogs/:blogId', viewRouter({ timeline, cache }));
+  app.use(pagesRouter({ timeline, assets, cache, embed }));
   app.use(unknownRoute);
   app.use(errorHandler(logger));
 
   return {
     server,
+    cache,
     io,
     liveBlogs,
     close: async () => {

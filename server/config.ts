@@ -27,6 +27,8 @@ export interface Config {
   redisProbeUrl: string;
   /** Writes (publish, edit, delete, blog and token changes) one token may make a minute. @default 120 */
   editorWritesPerMinute: number;
+  /** Origins that may embed blogs and read the public routes; null for any. @default null */
+  embedOrigins: string[] | null;
 }
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -51,6 +53,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     historyLength: integer(env.LIVEBLOG_HISTORY_LENGTH, 'LIVEBLOG_HISTORY_LENGTH', 5000, 10, 1_000_000),
     seedDemo: env.LIVEBLOG_DEMO !== '0',
     redisProbeUrl: env.LIVEBLOG_REDIS_PROBE_URL?.trim() || DEFAULT_REDIS_URL,
+    embedOrigins: originList(env.LIVEBLOG_EMBED_ORIGINS),
     editorWritesPerMinute: integer(env.LIVEBLOG_EDITOR_WRITES_PER_MINUTE, 'LIVEBLOG_EDITOR_WRITES_PER_MINUTE', 120, 1, 100_000),
   };
 }
@@ -60,4 +63,13 @@ function integer(raw: string | undefined, name: string, fallback: number, min: n
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}`);
   return value;
+}
+
+/** `https://a.example, https://b.example` → the origins; unset or empty → null (any origin). */
+function originList(raw: string | undefined): string[] | null {
+  const origins = (raw ?? '').split(/[\s,]+/).filter(Boolean);
+  for (const origin of origins) {
+    if (!/^https?:\/\/[^/]+$/.test(origin.replace(/\/$/, ''))) throw new Error(`LIVEBLOG_EMBED_ORIGINS: ${origin} is not an origin like https://news.example`);
+  }
+  return origins.length ? origins : null;
 }

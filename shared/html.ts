@@ -1,5 +1,5 @@
 /** HTML escaping and the one update template shared by the server's pages and the browser clients. */
-import type { Update } from './schemas';
+import type { Blog, Update } from './schemas';
 import { displayOrderKey } from './order';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -48,6 +48,80 @@ export function renderUpdate(update: Update, timeZone?: string): string {
     `id="${elementId}" data-order="${escapeHtml(displayOrderKey(update))}" data-version="${update.version}">` +
     `<header class="lb-update__meta"><a class="lb-permalink" href="#${elementId}">` +
     `<time class="lb-time" datetime="${escapeHtml(update.publishedAt)}">${escapeHtml(formatTime(update.publishedAt, timeZone))}</time></a>` +
+    `<time class="lb-ago" datetime="${escapeHtml(update.publishedAt)}" aria-hidden="true"></time>` +
     `${edited}${badges}</header>${title}<div class="lb-update__body">${update.html}</div>${author}</article>`
+  );
+}
+
+/** "5 min ago", "2 h ago", "3 days ago": short, and correct whatever the reader's zone. */
+export function relativeTime(iso: string, now = Date.now(), locale = 'en-GB'): string {
+  const seconds = Math.round((Date.parse(iso) - now) / 1000);
+  const format = new Intl.RelativeTimeFormat(locale, { numeric: 'auto', style: 'short' });
+  const abs = Math.abs(seconds);
+  if (abs < 45) return 'just now';
+  if (abs < 3600) return format.format(Math.round(seconds / 60), 'minute');
+  if (abs < 86_400) return format.format(Math.round(seconds / 3600), 'hour');
+  if (abs < 30 * 86_400) return format.format(Math.round(seconds / 86_400), 'day');
+  return format.format(Math.round(seconds / (30 * 86_400)), 'month');
+}
+
+/** A one-line label for an update: its title, or the start of its text without Markdown marks. */
+export function excerpt(update: Pick<Update, 'title' | 'body'>, length = 90): string {
+  if (update.title) return update.title;
+  const text = update.body.replace(/!\[[^\]]*\]\([^)]*\)/g, '').replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/[*_`#>~]+/g, '').replace(/\s+/g, ' ').trim();
+  return text.length > length ? `${text.slice(0, length - 1).trimEnd()}…` : text;
+}
+
+export function keyEventElementId(updateId: string): string {
+  return `key-${updateId}`;
+}
+
+/** One entry of the "Key events" list, linking to its update. */
+export function renderKeyEvent(update: Update, timeZone?: string): string {
+  return (
+    `<li id="${keyEventElementId(update.id)}" data-order="${escapeHtml(displayOrderKey({ ...update, pinned: false }))}">` +
+    `<a href="#${updateElementId(update.id)}"><time class="lb-time" datetime="${escapeHtml(update.publishedAt)}">${escapeHtml(formatTime(update.publishedAt, timeZone))}</time> ` +
+    `${escapeHtml(excerpt(update))}</a></li>`
+  );
+}
+
+export interface BlogHtmlOptions {
+  /** The blog's latest cursor when `updates` were read: live events start after it. */
+  cursor: string;
+  /** Page token of the next, older page. */
+  next?: string;
+  /** With scripts off, "Load older updates" is a link here; without one, a button for the script. */
+  olderHref?: string;
+  /** h1 on the blog's own page, h2 inside another site's article. */
+  headingLevel: 1 | 2;
+  timeZone?: string;
+  /** An id for the list of updates (a skip link's target). */
+  listId?: string;
+}
+
+/**
+ * A live blog as readers see it: header, key events, updates (the pinned one first), "Load older".
+ * The server renders it into the reader's page; the embed widget into its shadow root.
+ */
+export function renderBlog(blog: Blog, updates: Update[], keyEvents: Update[], options: BlogHtmlOptions): string {
+  const ended = blog.status === 'ended';
+  const h = `h${options.headingLevel}`;
+  const older = options.olderHref
+    ? `<a class="lb-older" href="${escapeHtml(options.olderHref)}">Load older updates</a>`
+    : '<button type="button" class="lb-older">Load older updates</button>';
+  return (
+    `<div class="lb-blog" data-blog-id="${escapeHtml(blog.id)}" data-cursor="${escapeHtml(options.cursor)}"` +
+    `${options.next ? ` data-next="${escapeHtml(options.next)}"` : ''} data-status="${blog.status}">` +
+    `<header class="lb-header"><p class="lb-kicker"><span class="lb-flag${ended ? ' lb-flag--ended' : ''}">${ended ? 'Ended' : 'Live'}</span>` +
+    `<span class="lb-connection" role="status"></span></p>` +
+    `<${h} class="lb-title">${escapeHtml(blog.title)}</${h}>` +
+    `<p class="lb-description"${blog.description ? '' : ' hidden'}>${escapeHtml(blog.description ?? '')}</p>` +
+    `<p class="lb-ended"${ended ? '' : ' hidden'}>This live blog has ended.</p></header>` +
+    `<nav class="lb-key-events" aria-label="Key events"${keyEvents.length ? '' : ' hidden'}><h${options.headingLevel + 1} class="lb-key-events__title">Key events</h${options.headingLevel + 1}>` +
+    `<ol>${keyEvents.map((update) => renderKeyEvent(update, options.timeZone)).join('')}</ol></nav>` +
+    '<div class="lb-announcer" aria-live="polite"></div>' +
+    `<section class="lb-updates"${options.listId ? ` id="${escapeHtml(options.listId)}" tabindex="-1"` : ''} aria-label="Updates">` +
+    (updates.map((update) => renderUpdate(update, options.timeZone)).join('') || '<p class="lb-empty">No updates yet.</p>') +
+    `</section><p class="lb-more"${options.next ? '' : ' hidden'}>${older}</p></div>`
   );
 }

@@ -2,7 +2,7 @@
  * The list of updates in the page: applies events in place. Each `<article>` carries its order key, so
  * a new or back-dated update is inserted where `publishedAt` puts it, not simply on top.
  */
-import { formatTime, renderUpdate, updateElementId } from '../../shared/html';
+import { formatTime, relativeTime, renderUpdate, updateElementId } from '../../shared/html';
 import type { BlogEvent, Update } from '../../shared/schemas';
 
 export interface UpdateListOptions {
@@ -44,7 +44,22 @@ export class UpdateList {
   }
 
   remove(updateId: string): void {
-    document.getElementById(this.elementId(updateId))?.remove();
+    this.find(updateId)?.remove();
+  }
+
+  /** The element of an update, if shown. (Looked up in the list, not the document: the widget lives in a shadow root.) */
+  find(updateId: string): HTMLElement | null {
+    return this.container.querySelector<HTMLElement>(`:scope > [id="${this.elementId(updateId)}"]`);
+  }
+
+  /** The order key of the last (oldest) element shown. */
+  lastOrder(): string | undefined {
+    const elements = this.container.querySelectorAll<HTMLElement>(':scope > [data-order]');
+    return elements[elements.length - 1]?.dataset.order;
+  }
+
+  get size(): number {
+    return this.container.querySelectorAll(':scope > [data-order]').length;
   }
 
   /** Empties the list (before it is reloaded). */
@@ -61,7 +76,14 @@ export function fromHtml(html: string): HTMLElement {
 
 /** Shows server-rendered times (in UTC) in the reader's own time zone. */
 export function localizeTimes(root: ParentNode): void {
-  for (const time of Array.from(root.querySelectorAll<HTMLTimeElement>('time[datetime]'))) {
+  for (const time of Array.from(root.querySelectorAll<HTMLTimeElement>('time.lb-time[datetime], .lb-edited time[datetime]'))) {
     time.textContent = formatTime(time.dateTime);
+  }
+}
+
+/** Fills and refreshes the "5 min ago" next to each time. */
+export function refreshRelativeTimes(root: ParentNode, now = Date.now()): void {
+  for (const time of Array.from(root.querySelectorAll<HTMLTimeElement>('time.lb-ago[datetime]'))) {
+    time.textContent = relativeTime(time.dateTime, now);
   }
 }

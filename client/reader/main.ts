@@ -1,50 +1,36 @@
-/** The reader's page: makes the server-rendered story live. */
-import type { BlogEvent } from '../../shared/schemas';
-import { LiveFeed, type FeedStatus } from '../lib/live-feed';
+/** The reader's page and the iframe page: make the server-rendered blog live. */
+import { LiveBlogView } from '../lib/live-blog-view';
 import { connectSocket } from '../lib/socket';
-import { localizeTimes, UpdateList } from '../lib/update-list';
 
-const STATUS_TEXT: Record<FeedStatus, string> = { connecting: 'Connecting…', live: '', reconnecting: 'Reconnecting…' };
-/** A reload for an expired cursor happens at most this often, so a broken server cannot loop the page. */
-const RELOAD_GUARD_MS = 30_000;
-
-function start(root: HTMLElement): void {
-  const blogId = root.dataset.blogId!;
-  const list = new UpdateList(root.querySelector<HTMLElement>('.lb-updates')!);
-  const connection = root.querySelector<HTMLElement>('.lb-connection');
-  localizeTimes(root);
-
+function start(page: HTMLElement, root: HTMLElement): void {
+  const framed = page.dataset.framed !== undefined;
   const socket = connectSocket();
-  const feed = new LiveFeed(socket, blogId, root.dataset.cursor!, {
-    onEvents: (events) => events.forEach(apply),
-    onStatus: (status) => {
-      if (connection) connection.textContent = STATUS_TEXT[status];
-      root.dataset.connection = status;
-    },
-    onExpired: () => {
-      const last = Number(sessionStorage.getItem('liveblogReloadedAt') ?? 0);
-      if (Date.now() - last < RELOAD_GUARD_MS) return;
-      sessionStorage.setItem('liveblogReloadedAt', String(Date.now()));
-      location.reload();
-    },
+  const view = new LiveBlogView({
+    root,
+    socket,
+    apiOrigin: '',
+    holdWhenScrolled: !framed,
+    titleCount: !framed,
+    onEnded: () => socket.disconnect(),
   });
-
-  function apply(event: BlogEvent): void {
-    if (event.type === 'blog.updated' && event.blog) {
-      root.querySelector('.lb-title')!.textContent = event.blog.title;
-      const description = root.querySelector('.lb-description');
-      if (description) description.textContent = event.blog.description ?? '';
-      if (event.blog.status === 'ended') {
-        root.querySelector('.lb-flag')!.textContent = 'Ended';
-        feed.stop();
-        socket.disconnect();
-        if (connection) connection.textContent = 'This live blog has ended.';
-      }
-      return;
-    }
-    list.apply(event);
-  }
+  const permalink = /^#update-([a-z0-9]+)$/.exec(location.hash);
+  if (permalink && !root.querySelector(`[id="update-${permalink[1]}"]`)) void view.goTo(permalink[1]);
+  if (framed) reportHeight(view.blogId);
 }
 
-const root = document.querySelector<HTMLElement>('[data-liveblog-reader]');
-if (root) start(root);
+/** In an iframe: tells the parent page our height whenever it changes, so the iframe never needs one. */
+function reportHeight(blogId: string): void {
+  let last = 0;
+  const post = () => {
+    const height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+    if (height === last) return;
+    last = height;
+    window.parent.postMessage({ type: 'liveblog:height', blogId, height }, '*');
+  };
+  new ResizeObserver(post).observe(document.documentElement);
+  post();
+}
+
+const page = document.querySelector<HTMLElement>('[data-liveblog-reader]');
+const root = page?.querySelector<HTMLElement>('.lb-blog');
+if (page && root) start(page, root);

@@ -1,6 +1,7 @@
 /** Server-rendered pages: readable with scripts off, then made live by the browser bundle. */
-import { escapeHtml, formatTime, renderUpdate } from '../../shared/html';
-import type { Blog, Update, UpdatePage } from '../../shared/schemas';
+import { escapeHtml, renderBlog } from '../../shared/html';
+import type { Blog, Update } from '../../shared/schemas';
+import type { BlogView } from '../service/blog-view';
 import type { Assets } from '../assets';
 import { layout } from './layout';
 
@@ -40,31 +41,63 @@ function liveBlogPosting(blog: Blog, updates: Update[], url: string): Record<str
   };
 }
 
-export function readerPage(blog: Blog, page: UpdatePage, context: PageContext): string {
+/** Open Graph and Twitter card tags, for the preview shown when the page is shared. */
+function socialTags(blog: Blog, url: string): string {
+  const description = blog.description ?? blog.title;
+  return (
+    `<meta property="og:type" content="article"><meta property="og:title" content="${escapeHtml(blog.title)}">` +
+    `<meta property="og:description" content="${escapeHtml(description)}"><meta property="og:url" content="${escapeHtml(url)}">` +
+    `<meta property="article:published_time" content="${escapeHtml(blog.createdAt)}">` +
+    `<meta property="article:modified_time" content="${escapeHtml(blog.updatedAt)}">` +
+    `<meta name="twitter:card" content="summary"><meta name="twitter:title" content="${escapeHtml(blog.title)}">` +
+    `<meta name="twitter:description" content="${escapeHtml(description)}">`
+  );
+}
+
+/** The reader's page; `before` shows an older page (the no-script "Load older updates"). */
+export function readerPage(view: BlogView, context: PageContext, before?: string): string {
+  const { blog } = view;
   const url = `${context.origin}/blogs/${blog.id}`;
   const ended = blog.status === 'ended';
-  const updates = page.updates.map((update) => renderUpdate(update, 'UTC')).join('');
   const head =
     `<meta name="description" content="${escapeHtml(blog.description ?? blog.title)}">` +
+    (before ? '<meta name="robots" content="noindex, follow">' : '') +
     `<link rel="canonical" href="${escapeHtml(url)}">` +
     `<link rel="alternate" type="application/atom+xml" title="${escapeHtml(blog.title)}" href="/blogs/${blog.id}/feed.atom">` +
-    `<script type="application/ld+json">${jsonForScript(liveBlogPosting(blog, page.updates, url))}</script>`;
+    socialTags(blog, url) +
+    `<script type="application/ld+json">${jsonForScript(liveBlogPosting(blog, view.updates, url))}</script>`;
   const body =
-    `<main class="lb-page" data-liveblog-reader data-blog-id="${blog.id}" data-cursor="${escapeHtml(page.cursor)}">` +
-    `<header class="lb-header"><p class="lb-kicker"><span class="lb-flag${ended ? ' lb-flag--ended' : ''}">${ended ? 'Ended' : 'Live'}</span>` +
-    `<span class="lb-connection" role="status"></span></p>` +
-    `<h1 class="lb-title">${escapeHtml(blog.title)}</h1>` +
-    (blog.description ? `<p class="lb-description">${escapeHtml(blog.description)}</p>` : '') +
-    (ended ? `<p class="lb-ended">This live blog has ended. Updated ${escapeHtml(formatTime(blog.updatedAt, 'UTC'))}.</p>` : '') +
-    `</header><section class="lb-updates" aria-label="Updates">` +
-    (updates || '<p class="lb-empty">No updates yet.</p>') +
-    `</section></main>`;
+    '<a class="lb-skip" href="#updates-start">Skip to the updates</a>' +
+    `<main class="lb-page" data-liveblog-reader>` +
+    renderBlog(blog, view.updates, view.keyEvents, {
+      cursor: view.cursor,
+      next: view.next,
+      olderHref: view.next ? `/blogs/${blog.id}?before=${encodeURIComponent(view.next)}` : undefined,
+      headingLevel: 1,
+      timeZone: 'UTC',
+      listId: 'updates-start',
+    }) +
+    `<footer class="lb-footer"><a href="/blogs/${blog.id}/feed.atom">Atom feed</a> · <a href="/">All live blogs</a></footer></main>`;
   return layout({
     title: `${blog.title}${ended ? '' : ' – live'}`,
     head,
     body,
     stylesheets: [context.assets.url('reader.css')],
-    scripts: ended ? [] : [context.assets.url('reader.js')],
+    scripts: [context.assets.url('reader.js')],
+  });
+}
+
+/** The blog as a page for an `<iframe>` on another site: no site furniture; it reports its height. */
+export function embedPage(view: BlogView, context: PageContext): string {
+  return layout({
+    title: view.blog.title,
+    head: `<link rel="canonical" href="${escapeHtml(`${context.origin}/blogs/${view.blog.id}`)}"><meta name="robots" content="noindex">`,
+    body:
+      '<main class="lb-page lb-page--framed" data-liveblog-reader data-framed>' +
+      renderBlog(view.blog, view.updates, view.keyEvents, { cursor: view.cursor, next: view.next, headingLevel: 2, timeZone: 'UTC' }) +
+      '</main>',
+    stylesheets: [context.assets.url('reader.css')],
+    scripts: [context.assets.url('reader.js')],
   });
 }
 

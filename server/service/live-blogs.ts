@@ -19,6 +19,8 @@ export interface LiveBlogsDeps {
   timeline: Timeline;
   /** Sends a stored event to the blog's readers. */
   broadcast: (event: BlogEvent) => void;
+  /** Told of every change to a blog (its cached pages go stale). */
+  changed?: (blogId: string) => void;
   now?: () => Date;
 }
 
@@ -36,17 +38,22 @@ export function newUpdateId(now: Date): string {
 export class LiveBlogs {
   private readonly timeline: Timeline;
   private readonly broadcast: (event: BlogEvent) => void;
+  private readonly changed: (blogId: string) => void;
   private readonly now: () => Date;
 
   constructor(deps: LiveBlogsDeps) {
     this.timeline = deps.timeline;
-    this.broadcast = deps.broadcast;
+    this.broadcast = (event) => {
+      deps.broadcast(event);
+      deps.changed?.(event.blogId);
+    };
+    this.changed = deps.changed ?? (() => {});
     this.now = deps.now ?? (() => new Date());
   }
 
   async createBlog(input: CreateBlogInput): Promise<Blog> {
     const now = this.now().toISOString();
-    return this.timeline.createBlog({
+    const blog = await this.timeline.createBlog({
       id: input.id,
       title: input.title,
       ...(input.description ? { description: input.description } : {}),
@@ -54,6 +61,8 @@ export class LiveBlogs {
       createdAt: now,
       updatedAt: now,
     });
+    this.changed(blog.id);
+    return blog;
   }
 
   async patchBlog(blogId: string, patch: PatchBlogInput): Promise<Blog> {

@@ -34,7 +34,7 @@ async function openReader(blogId: string): Promise<Page> {
   await page.goto(`${server.url}/blogs/${blogId}`);
   // A marker that a reload would wipe: the tests below check it survives every live change.
   await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
-  await page.waitForSelector('[data-liveblog-reader][data-connection="live"]');
+  await page.waitForSelector('.lb-blog[data-connection="live"]');
   (page as Page & { errors?: string[] }).errors = errors;
   return page;
 }
@@ -114,7 +114,8 @@ describe('reader page', () => {
     const page = await openReader(blog.id);
     await request(server.url, 'PATCH', `/api/blogs/${blog.id}`, { body: { status: 'ended' } });
     await page.waitForFunction(() => document.querySelector('.lb-flag')?.textContent === 'Ended');
-    expect(await page.textContent('.lb-connection')).toContain('ended');
+    expect(await page.isVisible('.lb-ended')).toBe(true);
+    expect(await page.textContent('.lb-ended')).toBe('This live blog has ended.');
     await page.context().close();
   });
 });

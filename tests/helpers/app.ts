@@ -28,6 +28,8 @@ export interface StartOptions {
   redisUrl?: string;
   /** @default 10 000, so that only the rate-limit tests meet the limit */
   editorWritesPerMinute?: number;
+  /** @default null (any origin) */
+  embedOrigins?: string[] | null;
 }
 
 export async function startServer(options: StartOptions): Promise<TestServer> {
@@ -41,7 +43,10 @@ export async function startServer(options: StartOptions): Promise<TestServer> {
     await redis.connect();
     stores = redisStores(redis, { prefix: options.prefix, historyLength });
   }
-  const app = createApp({ adminToken: ADMIN_TOKEN, editorWritesPerMinute: options.editorWritesPerMinute ?? 10_000 }, { stores, logger });
+  const app = createApp(
+    { adminToken: ADMIN_TOKEN, editorWritesPerMinute: options.editorWritesPerMinute ?? 10_000, embedOrigins: options.embedOrigins ?? null },
+    { stores, logger },
+  );
   await new Promise<void>((resolve) => app.server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (app.server.address() as AddressInfo).port;
   return {

@@ -1,0 +1,57 @@
+/**
+ * The one-tag widget: `<div data-liveblog="BLOG_ID"></div><script src="https://HOST/embed.js" async></script>`.
+ * Each such div gets a shadow root (the host's styles stay out, ours stay in) holding the live blog;
+ * every widget on the page shares one connection. Options: `data-limit` (updates shown first, 1–50)
+ * and `data-theme` (`light`, `dark` or `auto`).
+ */
+import { renderBlog } from '../../shared/html';
+import type { Blog, Update } from '../../shared/schemas';
+import { api } from '../lib/api';
+import { LiveBlogView } from '../lib/live-blog-view';
+import type { LiveSocket } from '../lib/live-feed';
+import { connectSocket } from '../lib/socket';
+import readerCss from '../reader/reader.css';
+import widgetCss from './widget.css';
+
+interface BlogViewAnswer {
+  blog: Blog;
+  updates: Update[];
+  keyEvents: Update[];
+  cursor: string;
+  next?: string;
+}
+
+const script = document.currentScript as HTMLScriptElement | null;
+const origin = script?.src ? new URL(script.src).origin : location.origin;
+const STYLE = `${readerCss}\n${widgetCss}`;
+let socket: LiveSocket | undefined;
+
+function mount(host: HTMLElement): void {
+  if (host.dataset.liveblogMounted !== undefined) return;
+  host.dataset.liveblogMounted = '';
+  const blogId = host.dataset.liveblog ?? '';
+  const limit = Math.min(50, Math.max(1, Number(host.dataset.limit) || 10));
+  const theme = ['light', 'dark'].includes(host.dataset.theme ?? '') ? host.dataset.theme! : 'auto';
+  const shadow = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
+  shadow.innerHTML = `<style>${STYLE}</style><div class="lb-widget" data-theme="${theme}"><p class="lb-loading">Loading the live blog…</p></div>`;
+  const widget = shadow.querySelector<HTMLElement>('.lb-widget')!;
+  api<BlogViewAnswer>('GET', `${origin}/api/blogs/${encodeURIComponent(blogId)}/view?limit=${limit}`)
+    .then((view) => {
+      widget.innerHTML = renderBlog(view.blog, view.updates, view.keyEvents, { cursor: view.cursor, next: view.next, headingLevel: 2 });
+      socket ??= connectSocket(origin);
+      new LiveBlogView({ root: widget.querySelector<HTMLElement>('.lb-blog')!, socket, apiOrigin: origin, holdWhenScrolled: true, titleCount: false });
+    })
+    .catch((error: unknown) => {
+      widget.querySelector('.lb-loading')!.textContent = 'The live blog could not be loaded.';
+      console.warn('[liveblog] widget failed to load', blogId, error);
+    });
+}
+
+function scan(): void {
+  document.querySelectorAll<HTMLElement>('[data-liveblog]').forEach(mount);
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', scan);
+else scan();
+// Widgets added later (by a CMS, a single-page app) are found too.
+new MutationObserver(() => scan()).observe(document.documentElement, { childList: true, subtree: true });

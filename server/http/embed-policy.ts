@@ -1,0 +1,60 @@
+/**
+ * Which other sites may embed the blogs and read the public routes: any, by default; only those in
+ * LIVEBLOG_EMBED_ORIGINS when it is set. One policy for CORS, Socket.IO and framing.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { RequestHandler } from 'express';
+
+export interface EmbedPolicy {
+  /** Null: any origin. */
+  origins: string[] | null;
+  allows(origin: string | undefined, host: string | undefined): boolean;
+  /** The CSP of the page made for iframes. */
+  frameCsp: string;
+  /** CORS for the public read routes (GET and HEAD only: writes are the editors', from this origin). */
+  cors: RequestHandler;
+  /** Socket.IO's `allowRequest`: WebSocket connections are not subject to CORS, so the origin is checked here. */
+  allowSocket(req: IncomingMessage, callback: (error: string | null | undefined, success: boolean) => void): void;
+}
+
+export function createEmbedPolicy(origins: string[] | null): EmbedPolicy {
+  const allowed = origins ? new Set(origins.map(normalise)) : null;
+  const allows = (origin: string | undefined, host: string | undefined): boolean => {
+    if (!allowed || !origin) return true; // no Origin: not a browser's cross-site request
+    const normalised = normalise(origin);
+    return allowed.has(normalised) || (host !== undefined && new URL(normalised).host === host);
+  };
+  const frameAncestors = allowed ? ["'self'", ...allowed].join(' ') : '*';
+  return {
+    origins,
+    allows,
+    frameCsp: `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors ${frameAncestors}`,
+    cors: (req, res, next) => {
+      const origin = req.headers.origin;
+      if (!allowed) res.setHeader('Access-Control-Allow-Origin', '*');
+      else if (origin && allows(origin, undefined)) {
+        res.setHeader('Access-Control-Allow-Origin', origin);
+        res.vary('Origin');
+      }
+      if (req.method === 'OPTIONS') {
+        res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD');
+        res.setHeader('Access-Control-Max-Age', '86400');
+        res.status(204).end();
+        return;
+      }
+      next();
+    },
+    allowSocket: (req, callback) => {
+      const ok = allows(req.headers.origin, req.headers.host);
+      callback(ok ? null : 'origin not allowed', ok);
+    },
+  };
+}
+
+function normalise(origin: string): string {
+  try {
+    return new URL(origin).origin;
+  } catch {
+    return origin;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Rendered pages, feeds and widget views, kept in memory until an event of their blog says they are
+ * stale, so a spike of page loads costs one Redis read per change, not one per load. Concurrent misses
+ * for one key share a single render. `ETag` answers a browser's revalidation with 304; `Cache-Control`
+ * lets a CDN hold a copy for a few seconds.
+ */
+import { createHash } from 'node:crypto';
+import type { Request, Response } from 'express';
+
+export interface Rendered {
+  body: string;
+  type: string;
+}
+
+interface Entry extends Rendered {
+  etag: string;
+  blogId: string;
+  expiresAt: number;
+}
+
+export interface PageCacheOptions {
+  /** Entries kept at most; the oldest go first. @default 2000 */
+  maxEntries: number;
+  /** A safety net: an entry is re-rendered after this even without an event. @default 60 000 */
+  ttlMs: number;
+}
+
+/** Browsers revalidate every time (cheap, with the ETag); shared caches may serve a copy for 5 s. */
+export const PUBLIC_CACHE_CONTROL = 'public, max-age=0, s-maxage=5, stale-while-revalidate=10';
+
+/** The blog id index pages are filed under: any blog's change may show there. */
+export const INDEX = '*';
+
+export class PageCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly rendering = new Map<string, Promise<Entry>>();
+  private readonly generation = new Map<string, number>();
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly options: PageCacheOptions = { maxEntries: 2000, ttlMs: 60_000 }) {}
+
+  /** `key` must start with `<kind>:<blogId>:`, so that invalidation finds renders in flight. */
+  async get(key: string, blogId: string, render: () => Promise<Rendered>): Promise<Entry> {
+    const cached = this.entries.get(key);
+    if (cached && cached.expiresAt > Date.now()) {
+      this.hits += 1;
+      return cached;
+    }
+    const pending = this.rendering.get(key);
+    if (pending) return pending;
+    this.misses += 1;
+    // If the blog changes while we render, the result is already stale: it is served but not kept.
+    const generation = this.generation.get(blogId) ?? 0;
+    const work = render()
+      .then((rendered) => {
+        const entry: Entry = { ...rendered, blogId, etag: `"${createHash('sha1').update(rendered.body).digest('base64url')}"`, expiresAt: Date.now() + this.options.ttlMs };
+        if ((this.generation.get(blogId) ?? 0) === generation) this.store(key, entry);
+        return entry;
+      })
+      .finally(() => {
+        if (this.rendering.get(key) === work) this.rendering.delete(key);
+      });
+    this.rendering.set(key, work);
+    return work;
+  }
+
+  /** Drops everything rendered from `blogId`, and the index pages. */
+  invalidate(blogId: string): void {
+    for (const id of [blogId, INDEX]) this.generation.set(id, (this.generation.get(id) ?? 0) + 1);
+    for (const [key, entry] of this.entries) {
+      if (entry.blogId === blogId || entry.blogId === INDEX) this.entries.delete(key);
+    }
+    for (const key of this.rendering.keys()) if (key.includes(`:${blogId}:`)) this.rendering.delete(key);
+  }
+
+  private store(key: string, entry: Entry): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    if (this.entries.size > this.options.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+  }
+}
+
+/** Sends a cached entry, or 304 when the browser already has it. */
+export function sendCached(req: Request, res: Response, entry: Entry, cacheControl = PUBLIC_CACHE_CONTROL): void {
+  res.setHeader('ETag', entry.etag);
+  res.setHeader('Cache-Control', cacheControl);
+  res.setHeader('Vary', 'Accept-Encoding');
+  if (req.headers['if-none-match'] === entry.etag) {
+    res.status(304).end();
+    return;
+  }
+  res.type(entry.type).send(entry.body);
+}
