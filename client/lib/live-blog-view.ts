@@ -66,12 +66,16 @@ export class LiveBlogView {
     refreshRelativeTimes(root);
     this.relativeTimer = setInterval(() => refreshRelativeTimes(root), RELATIVE_REFRESH_MS);
 
+    // The notice floats over the list in a bar of no height, so showing it moves nothing.
     this.notice = document.createElement('button');
     this.notice.type = 'button';
     this.notice.className = 'lb-notice';
     this.notice.hidden = true;
     this.notice.addEventListener('click', () => this.showHeld());
-    this.listElement.before(this.notice);
+    const bar = document.createElement('div');
+    bar.className = 'lb-notice-bar';
+    bar.append(this.notice);
+    this.listElement.before(bar);
     this.enhanceOlderButton();
     root.addEventListener('click', (event) => this.onLinkClick(event));
     window.addEventListener('scroll', () => this.held.size && this.atTop() && this.showHeld(false), { passive: true });
