@@ -62,7 +62,8 @@ export function relativeTime(iso: string, now = Date.now(), locale = 'en-GB'): s
   if (abs < 3600) return format.format(Math.round(seconds / 60), 'minute');
   if (abs < 86_400) return format.format(Math.round(seconds / 3600), 'hour');
   if (abs < 30 * 86_400) return format.format(Math.round(seconds / 86_400), 'day');
-  return format.format(Math.round(seconds / (30 * 86_400)), 'month');
+  if (abs < 365 * 86_400) return format.format(Math.round(seconds / (30 * 86_400)), 'month');
+  return format.format(Math.round(seconds / (365 * 86_400)), 'year');
 }
 
 /** A one-line label for an update: its title, or the start of its text without Markdown marks. */

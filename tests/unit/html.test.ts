@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { escapeHtml, formatTime, renderUpdate } from '../../shared/html';
+import { escapeHtml, formatTime, relativeTime, renderUpdate } from '../../shared/html';
 import { updateOrderKey } from '../../shared/order';
 import type { Update } from '../../shared/schemas';
 
@@ -36,6 +36,17 @@ describe('renderUpdate', () => {
 
   it('escapes every HTML-significant character', () => {
     expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+  });
+});
+
+describe('relativeTime', () => {
+  it('says how long ago, in the largest unit that fits', () => {
+    const now = Date.parse('2025-01-11T18:00:00Z');
+    expect(relativeTime('2025-01-11T17:59:40Z', now)).toBe('just now');
+    expect(relativeTime('2025-01-11T17:55:00Z', now)).toBe('5 min ago');
+    expect(relativeTime('2025-01-11T15:45:00Z', now)).toBe('2 hr ago');
+    expect(relativeTime('2025-01-08T18:00:00Z', now)).toBe('3 days ago');
+    expect(relativeTime('2023-01-11T18:00:00Z', now)).toBe('2 yr ago');
   });
 });
 
