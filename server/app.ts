@@ -3,7 +3,6 @@ import http from 'node:http';
 import express from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
-import { collectDefaultMetrics, Registry } from 'prom-client';
 import { Server } from 'socket.io';
 import { type Assets, loadAssets } from './assets';
 import type { Config } from './config';
@@ -20,6 +19,7 @@ import { tokensRouter } from './http/tokens';
 import { updatesRouter } from './http/updates';
 import { viewRouter } from './http/view';
 import type { Logger } from './logger';
+import { Metrics } from './metrics';
 import { broadcaster, registerRealtime } from './realtime';
 import type { LiveServer } from './realtime/context';
 import { Presence } from './realtime/presence';
@@ -27,7 +27,7 @@ import { LiveBlogs } from './service/live-blogs';
 import type { Stores } from './store/open';
 
 export interface AppDeps {
-  stores: Pick<Stores, 'timeline' | 'tokens' | 'rateLimiter'>;
+  stores: Pick<Stores, 'timeline' | 'tokens' | 'rateLimiter' | 'redis' | 'socketAdapter'>;
   logger: Logger;
   /** @default the bundles in dist/public */
   assets?: Assets;
@@ -49,24 +49,37 @@ export function createApp(config: Pick<Config, 'adminToken' | 'editorWritesPerMi
   const { logger } = deps;
   const { timeline, tokens, rateLimiter } = deps.stores;
   const assets = deps.assets ?? loadAssets();
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
   const authenticator = createAuthenticator(config.adminToken, tokens);
   const guards = createGuards(authenticator, rateLimiter, { perWindow: config.editorWritesPerMinute, windowMs: 60_000 });
 
   const app = express();
   const server = http.createServer(app);
   const embed = createEmbedPolicy(config.embedOrigins);
-  const cache = new PageCache();
   const io: LiveServer = new Server(server, {
     serveClient: false,
     maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
     cors: { origin: embed.origins ?? '*' },
     allowRequest: embed.allowSocket,
   });
-  const liveBlogs = new LiveBlogs({ timeline, broadcast: broadcaster(io), changed: (blogId) => cache.invalidate(blogId) });
-  const presence = new Presence(io);
-  registerRealtime(io, { timeline, logger, authenticator, presence });
+  // On Redis, every process sharing it acts as one: broadcasts, reader counts and cache invalidation
+  // travel through Socket.IO's Redis Streams adapter.
+  const clustered = !!deps.stores.socketAdapter;
+  if (deps.stores.socketAdapter) io.adapter(deps.stores.socketAdapter);
+  const presence = new Presence(io, clustered);
+  const metrics = new Metrics(() => presence.localCounts(), () => io.engine.clientsCount);
+  deps.stores.redis?.on('error', () => metrics.redisErrors.inc());
+  const cache = new PageCache(undefined, (hit) => metrics.pageCache.inc({ result: hit ? 'hit' : 'miss' }));
+  io.on('blog:changed', (blogId) => cache.invalidate(blogId));
+  const liveBlogs = new LiveBlogs({
+    timeline,
+    broadcast: broadcaster(io),
+    published: (event, startedAt) => metrics.published(event.type, startedAt),
+    changed: (blogId) => {
+      cache.invalidate(blogId);
+      if (clustered) io.serverSideEmit('blog:changed', blogId);
+    },
+  });
+  registerRealtime(io, { timeline, logger, authenticator, presence, metrics });
 
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -99,7 +112,7 @@ export function createApp(config: Pick<Config, 'adminToken' | 'editorWritesPerMi
     res.sendFile('embed.js', { root: assets.dir });
   });
   app.use(['/api/blogs', '/blogs/:blogId/feed.atom'], embed.cors);
-  app.use(healthRouter({ timeline, registry }));
+  app.use(healthRouter({ timeline, registry: metrics.registry }));
   app.use('/api', deskRouter({ guards }));
   app.use('/api/tokens', tokensRouter({ tokens, guards }));
   app.use('/api/blogs', blogsRouter({ timeline, liveBlogs, guards }));
@@ -107,7 +120,7 @@ export function createApp(config: Pick<Config, 'adminToken' | 'editorWritesPerMi
   app.use('/api/blogs/:blogId', viewRouter({ timeline, cache }));
   app.use(pagesRouter({ timeline, assets, cache, embed }));
   app.use(unknownRoute);
-  app.use(errorHandler(logger));
+  app.use(errorHandler(logger, () => metrics.redisErrors.inc()));
 
   return {
     server,

@@ -66,7 +66,7 @@ export function toHttpError(error: unknown): HttpError | null {
   return null;
 }
 
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+export function errorHandler(logger: Logger, onStoreUnavailable: () => void = () => {}): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const known = toHttpError(error);
     if (known && known.status < 500) {
@@ -76,7 +76,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     logger.error({ err: error, method: req.method, url: req.originalUrl }, known ? 'request failed: store unavailable' : 'request failed');
     if (res.headersSent) return;
     if (known) {
-      if (known.status === 503) res.setHeader('Retry-After', '2');
+      if (known.status === 503) {
+        onStoreUnavailable();
+        res.setHeader('Retry-After', '2');
+      }
       sendError(res, known.status, { code: known.code, message: known.message });
     } else {
       sendError(res, 500, { code: ERROR_CODES.internal, message: 'something went wrong on our side' });

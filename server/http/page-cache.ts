@@ -35,21 +35,22 @@ export class PageCache {
   private readonly entries = new Map<string, Entry>();
   private readonly rendering = new Map<string, Promise<Entry>>();
   private readonly generation = new Map<string, number>();
-  hits = 0;
-  misses = 0;
 
-  constructor(private readonly options: PageCacheOptions = { maxEntries: 2000, ttlMs: 60_000 }) {}
+  constructor(
+    private readonly options: PageCacheOptions = { maxEntries: 2000, ttlMs: 60_000 },
+    private readonly onLookup: (hit: boolean) => void = () => {},
+  ) {}
 
   /** `key` must start with `<kind>:<blogId>:`, so that invalidation finds renders in flight. */
   async get(key: string, blogId: string, render: () => Promise<Rendered>): Promise<Entry> {
     const cached = this.entries.get(key);
     if (cached && cached.expiresAt > Date.now()) {
-      this.hits += 1;
+      this.onLookup(true);
       return cached;
     }
     const pending = this.rendering.get(key);
     if (pending) return pending;
-    this.misses += 1;
+    this.onLookup(false);
     // If the blog changes while we render, the result is already stale: it is served but not kept.
     const generation = this.generation.get(blogId) ?? 0;
     const work = render()

@@ -2,6 +2,7 @@ import type { Server, Socket } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/events';
 import type { Principal } from '../http/auth';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import type { Presence } from './presence';
 import type { Timeline } from '../store/timeline';
 
@@ -11,8 +12,16 @@ export interface SocketData {
   principal?: Principal;
 }
 
-export type LiveServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-export type LiveSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+/** What server processes tell each other through the adapter. */
+export interface InterServerEvents {
+  /** One process's reader counts by blog (see Presence). */
+  'presence:counts': (processId: string, counts: Record<string, number>) => void;
+  /** A blog changed: its cached pages are stale on every process. */
+  'blog:changed': (blogId: string) => void;
+}
+
+export type LiveServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type LiveSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 /** What each socket event handler is built from. */
 export interface HandlerContext {
@@ -21,6 +30,7 @@ export interface HandlerContext {
   timeline: Timeline;
   logger: Logger;
   presence: Presence;
+  metrics: Metrics;
 }
 
 /** Blogs one connection may follow at once (a page with several widgets shares one connection). */

@@ -3,13 +3,14 @@ import { blogRoom, SOCKET_EVENTS, type SocketAuth } from '../../shared/events';
 import type { Authenticator } from '../http/auth';
 import type { BlogEvent } from '../../shared/schemas';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import type { Timeline } from '../store/timeline';
 import type { HandlerContext, LiveServer } from './context';
-import type { Presence } from './presence';
+import { PRESENCE_EVENT, type Presence } from './presence';
 import { subscribe } from './subscribe';
 import { unsubscribe } from './unsubscribe';
 
-export function registerRealtime(io: LiveServer, deps: { timeline: Timeline; logger: Logger; authenticator: Authenticator; presence: Presence }): void {
+export function registerRealtime(io: LiveServer, deps: { timeline: Timeline; logger: Logger; authenticator: Authenticator; presence: Presence; metrics: Metrics }): void {
   // Editors' pages connect with their token (handshake `auth.token`), readers with none.
   io.use((socket, next) => {
     const { token } = (socket.handshake.auth ?? {}) as SocketAuth;
@@ -26,8 +27,9 @@ export function registerRealtime(io: LiveServer, deps: { timeline: Timeline; log
         next(new Error('the store is unreachable: try again shortly'));
       });
   });
+  io.on(PRESENCE_EVENT, (processId, counts) => deps.presence.receive(processId, counts));
   io.on('connection', (socket) => {
-    const context: HandlerContext = { io, socket, timeline: deps.timeline, logger: deps.logger, presence: deps.presence };
+    const context: HandlerContext = { io, socket, timeline: deps.timeline, logger: deps.logger, presence: deps.presence, metrics: deps.metrics };
     const onSubscribe = subscribe(context);
     const onUnsubscribe = unsubscribe(context);
     // Handlers never throw: a failed one logs and answers its ack, so no payload can crash the process.

@@ -1,49 +1,96 @@
 /**
- * How many readers watch each blog, for its editors. Counted from this process's rooms (readers in the
- * blog's room, less the editors, who are in its editors' room too), and sent to the editors' room at
- * most once per interval, only when it changed, so a crowd arriving costs one message per interval.
+ * How many readers watch each blog, across every process, for its editors.
+ *
+ * Each process counts its own readers from its rooms (a blog's room, less its editors' room) and,
+ * every interval, tells the other processes its counts (Socket.IO's serverSideEmit, through the Redis
+ * adapter). Each process adds the others' latest counts to its own; a process that stops reporting
+ * is forgotten after a few intervals. Changed totals go to the blog's editors on this process, at
+ * most once per interval, so a crowd arriving costs one message per interval, not one per reader.
  */
+import { randomBytes } from 'node:crypto';
 import { blogRoom, editorsRoom, SOCKET_EVENTS } from '../../shared/events';
 import type { LiveServer } from './context';
 
-/** How often changed counts are sent. */
+/** How often counts are shared and changed totals sent. */
 export const PRESENCE_INTERVAL_MS = 2_000;
+/** A process whose counts are older than this is taken to be gone. */
+const STALE_AFTER_MS = PRESENCE_INTERVAL_MS * 4;
+/** The server-to-server event carrying one process's counts. */
+export const PRESENCE_EVENT = 'presence:counts';
+
+interface Report {
+  counts: Map<string, number>;
+  at: number;
+}
 
 export class Presence {
-  private readonly changed = new Set<string>();
+  readonly processId = randomBytes(6).toString('hex');
+  private readonly remote = new Map<string, Report>();
+  private readonly sent = new Map<string, number>();
   private readonly timer: ReturnType<typeof setInterval>;
 
-  constructor(private readonly io: LiveServer) {
-    const adapter = io.of('/').adapter;
-    const onRoomChange = (room: string) => {
-      const blogId = blogIdOf(room);
-      if (blogId) this.changed.add(blogId);
-    };
-    adapter.on('join-room', onRoomChange);
-    adapter.on('leave-room', onRoomChange);
-    this.timer = setInterval(() => this.flush(), PRESENCE_INTERVAL_MS);
+  /** `clustered`: other processes share this Redis (with the in-process store, there are none). */
+  constructor(
+    private readonly io: LiveServer,
+    private readonly clustered: boolean,
+  ) {
+    this.timer = setInterval(() => this.tick(), PRESENCE_INTERVAL_MS);
     this.timer.unref();
   }
 
-  readers(blogId: string): number {
-    const rooms = this.io.of('/').adapter.rooms;
-    return (rooms.get(blogRoom(blogId))?.size ?? 0) - (rooms.get(editorsRoom(blogId))?.size ?? 0);
+  /** Called with another process's report (see registerRealtime). */
+  receive(processId: string, counts: Record<string, number>): void {
+    if (processId === this.processId) return;
+    this.remote.set(processId, { counts: new Map(Object.entries(counts)), at: Date.now() });
   }
 
-  flush(): void {
-    for (const blogId of this.changed) {
-      this.io.to(editorsRoom(blogId)).emit(SOCKET_EVENTS.readers, { blogId, readers: this.readers(blogId) });
+  /** Readers of a blog on this process. */
+  localReaders(blogId: string): number {
+    const rooms = this.io.of('/').adapter.rooms;
+    return Math.max(0, (rooms.get(blogRoom(blogId))?.size ?? 0) - (rooms.get(editorsRoom(blogId))?.size ?? 0));
+  }
+
+  /** Readers of a blog on every process. */
+  readers(blogId: string): number {
+    let total = this.localReaders(blogId);
+    const fresh = Date.now() - STALE_AFTER_MS;
+    for (const report of this.remote.values()) if (report.at >= fresh) total += report.counts.get(blogId) ?? 0;
+    return total;
+  }
+
+  /** Every blog with readers on this process, with their counts. */
+  localCounts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const room of this.io.of('/').adapter.rooms.keys()) {
+      if (!room.startsWith('blog:')) continue;
+      const blogId = room.slice('blog:'.length);
+      const readers = this.localReaders(blogId);
+      if (readers > 0) counts.set(blogId, readers);
     }
-    this.changed.clear();
+    return counts;
+  }
+
+  /** Shares this process's counts, forgets silent processes, and tells editors of changed totals. */
+  tick(): void {
+    const local = this.localCounts();
+    if (this.clustered) this.io.serverSideEmit(PRESENCE_EVENT, this.processId, Object.fromEntries(local));
+    const stale = Date.now() - STALE_AFTER_MS;
+    for (const [processId, report] of this.remote) if (report.at < stale) this.remote.delete(processId);
+
+    const blogs = new Set<string>([...local.keys(), ...this.sent.keys()]);
+    for (const report of this.remote.values()) for (const blogId of report.counts.keys()) blogs.add(blogId);
+    const rooms = this.io.of('/').adapter.rooms;
+    for (const blogId of blogs) {
+      const readers = this.readers(blogId);
+      if (this.sent.get(blogId) === readers) continue;
+      if (readers === 0) this.sent.delete(blogId);
+      else this.sent.set(blogId, readers);
+      // Each process tells its own editors: the total is the same everywhere.
+      if (rooms.has(editorsRoom(blogId))) this.io.local.to(editorsRoom(blogId)).emit(SOCKET_EVENTS.readers, { blogId, readers });
+    }
   }
 
   close(): void {
     clearInterval(this.timer);
   }
-}
-
-function blogIdOf(room: string): string | null {
-  if (room.startsWith('blog:')) return room.slice('blog:'.length);
-  if (room.startsWith('editors:')) return room.slice('editors:'.length);
-  return null;
 }

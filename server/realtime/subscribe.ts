@@ -12,7 +12,7 @@ import { TimelineError } from '../store/timeline';
 import { MAX_SUBSCRIPTIONS_PER_SOCKET, type HandlerContext } from './context';
 
 export const subscribe =
-  ({ socket, timeline, logger, presence }: HandlerContext) =>
+  ({ socket, timeline, logger, presence, metrics }: HandlerContext) =>
   async (payload: unknown, ack: unknown): Promise<void> => {
     const reply = (answer: SubscribeAck) => {
       if (typeof ack === 'function') ack(answer);
@@ -32,6 +32,7 @@ export const subscribe =
     try {
       const page = await timeline.eventsAfter(blogId, cursor, LIMITS.catchUpMax);
       reply({ ok: true, cursor: page.cursor, events: page.events, ...(page.more ? { more: true } : {}) });
+      if (cursor) metrics.catchUp.observe(page.events.length);
       const principal = socket.data.principal;
       if (principal && canWriteBlog(principal, blogId)) {
         await socket.join(editorsRoom(blogId));
@@ -46,6 +47,7 @@ export const subscribe =
         return;
       }
       logger.error({ err: error, blogId, socketId: socket.id }, 'subscribe failed');
+      metrics.redisErrors.inc();
       reply({ ok: false, error: { code: ERROR_CODES.storeUnavailable, message: 'the store is unreachable: try again shortly' } });
     }
   };

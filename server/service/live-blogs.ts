@@ -21,6 +21,8 @@ export interface LiveBlogsDeps {
   broadcast: (event: BlogEvent) => void;
   /** Told of every change to a blog (its cached pages go stale). */
   changed?: (blogId: string) => void;
+  /** Told of every event broadcast, with when the write that made it began (for the latency metric). */
+  published?: (event: BlogEvent, startedAt: bigint) => void;
   now?: () => Date;
 }
 
@@ -37,14 +39,15 @@ export function newUpdateId(now: Date): string {
 
 export class LiveBlogs {
   private readonly timeline: Timeline;
-  private readonly broadcast: (event: BlogEvent) => void;
+  private readonly broadcast: (event: BlogEvent, startedAt?: bigint) => void;
   private readonly changed: (blogId: string) => void;
   private readonly now: () => Date;
 
   constructor(deps: LiveBlogsDeps) {
     this.timeline = deps.timeline;
-    this.broadcast = (event) => {
+    this.broadcast = (event, startedAt = process.hrtime.bigint()) => {
       deps.broadcast(event);
+      deps.published?.(event, startedAt);
       deps.changed?.(event.blogId);
     };
     this.changed = deps.changed ?? (() => {});
@@ -66,6 +69,7 @@ export class LiveBlogs {
   }
 
   async patchBlog(blogId: string, patch: PatchBlogInput): Promise<Blog> {
+    const startedAt = process.hrtime.bigint();
     const event = await this.timeline.updateBlog(blogId, (current) => {
       const description = patch.description === undefined ? current.description : patch.description || undefined;
       return {
@@ -77,11 +81,12 @@ export class LiveBlogs {
         updatedAt: this.now().toISOString(),
       };
     });
-    this.broadcast(event);
+    this.broadcast(event, startedAt);
     return event.blog!;
   }
 
   async publishUpdate(blogId: string, input: CreateUpdateInput, idempotencyKey?: string): Promise<Published> {
+    const startedAt = process.hrtime.bigint();
     const now = this.now();
     const update: Update = {
       id: newUpdateId(now),
@@ -97,7 +102,7 @@ export class LiveBlogs {
       version: 1,
     };
     const result = await this.timeline.createUpdate(update, idempotencyKey);
-    if (result.event) this.broadcast(result.event);
+    if (result.event) this.broadcast(result.event, startedAt);
     await this.unpin(blogId, result.previouslyPinned);
     return { update: result.update, created: !!result.event };
   }
@@ -107,6 +112,7 @@ export class LiveBlogs {
    * they read changes: pinning or marking a key event is not a correction.
    */
   async editUpdate(blogId: string, updateId: string, patch: PatchUpdateInput): Promise<Update> {
+    const startedAt = process.hrtime.bigint();
     const corrects = CONTENT_FIELDS.some((field) => patch[field] !== undefined);
     const changed = await this.timeline.changeUpdate(blogId, updateId, (current) => {
       const next: Update = { ...current, ...definedOnly(patch), version: current.version + 1 };
@@ -116,13 +122,14 @@ export class LiveBlogs {
       if (corrects) next.editedAt = this.now().toISOString();
       return next;
     });
-    this.broadcast(changed.event);
+    this.broadcast(changed.event, startedAt);
     await this.unpin(blogId, changed.previouslyPinned);
     return changed.event.update!;
   }
 
   async deleteUpdate(blogId: string, updateId: string): Promise<void> {
-    this.broadcast((await this.timeline.changeUpdate(blogId, updateId, () => null)).event);
+    const startedAt = process.hrtime.bigint();
+    this.broadcast((await this.timeline.changeUpdate(blogId, updateId, () => null)).event, startedAt);
   }
 
   /** One pinned update per blog: pinning one unpins the one before. */

@@ -27,6 +27,8 @@ export interface Keys {
   tokenByHash(hash: string): string;
   /** STRING with a TTL: a rate-limit counter for one window. */
   rate(bucket: string, window: number): string;
+  /** STREAM: Socket.IO's Redis Streams adapter, carrying broadcasts between processes. */
+  socketStream: string;
 }
 
 export function redisKeys(prefix: string): Keys {
@@ -43,5 +45,6 @@ export function redisKeys(prefix: string): Keys {
     token: (tokenId) => `${prefix}token:${tokenId}`,
     tokenByHash: (hash) => `${prefix}token-hash:${hash}`,
     rate: (bucket, window) => `${prefix}rate:${bucket}:${window}`,
+    socketStream: `${prefix}socket.io`,
   };
 }

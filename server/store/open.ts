@@ -1,4 +1,5 @@
 /** Chooses and opens the store: Redis when configured or answering on localhost, else in memory. */
+import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Redis } from 'ioredis';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -9,6 +10,9 @@ import { RedisTimeline } from './redis-timeline';
 import { RedisRateLimiter, RedisTokenStore } from './redis-tokens';
 import type { Timeline } from './timeline';
 import { MemoryTokenStore, type TokenStore } from './tokens';
+
+/** Broadcasts kept in the adapter's stream (a process that lost Redis for a moment resumes from it). */
+export const SOCKET_STREAM_LENGTH = 10_000;
 
 /** How long a command may wait for Redis before the request answers 503. */
 export const REDIS_COMMAND_TIMEOUT_MS = 1_500;
@@ -44,6 +48,8 @@ export interface Stores {
   rateLimiter: RateLimiter;
   /** The Redis connection, when on Redis. */
   redis?: Redis;
+  /** Socket.IO's Redis Streams adapter, when on Redis: processes sharing the Redis act as one. */
+  socketAdapter?: ReturnType<typeof createAdapter>;
   close(): Promise<void>;
 }
 
@@ -64,6 +70,13 @@ export function redisStores(redis: Redis, options: { prefix: string; historyLeng
     tokens: new RedisTokenStore(redis, keys),
     rateLimiter: new RedisRateLimiter(redis, keys),
     redis,
+    socketAdapter: createAdapter(redis, {
+      streamName: keys.socketStream,
+      maxLen: SOCKET_STREAM_LENGTH,
+      // Below the client's command timeout, so that a quiet stream is not taken for a dead Redis.
+      blockTimeInMs: 500,
+      onlyPlaintext: true,
+    }),
     close: () => timeline.close(),
   };
 }
