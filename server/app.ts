@@ -42,6 +42,10 @@ export interface App {
   close(): Promise<void>;
 }
 
+function isReaderView(method: string | undefined, url: string | undefined): boolean {
+  return (method === 'GET' || method === 'HEAD') && /^\/(blogs\/|embed|assets\/|api\/blogs\/[^/]+\/view|$)/.test(url ?? '');
+}
+
 /** Largest Socket.IO message a client may send; subscribe payloads are tiny. */
 const MAX_SOCKET_MESSAGE_BYTES = 16 * 1024;
 
@@ -83,7 +87,16 @@ export function createApp(config: Pick<Config, 'adminToken' | 'editorWritesPerMi
 
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' } }));
+  app.use(
+    pinoHttp({
+      logger,
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+      // Readers' page views that went well are the CDN's to log (thousands a second in a spike); every
+      // write, every error and everything else is logged here.
+      customLogLevel: (req, res, error) =>
+        error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : isReaderView(req.method, req.url) ? 'silent' : 'info',
+    }),
+  );
   app.use(
     helmet({
       contentSecurityPolicy: {

@@ -12,7 +12,10 @@ export interface Rendered {
   type: string;
 }
 
-interface Entry extends Rendered {
+interface Entry {
+  /** Encoded once, sent as is to every reader. */
+  body: Buffer;
+  contentType: string;
   etag: string;
   blogId: string;
   expiresAt: number;
@@ -55,7 +58,14 @@ export class PageCache {
     const generation = this.generation.get(blogId) ?? 0;
     const work = render()
       .then((rendered) => {
-        const entry: Entry = { ...rendered, blogId, etag: `"${createHash('sha1').update(rendered.body).digest('base64url')}"`, expiresAt: Date.now() + this.options.ttlMs };
+        const body = Buffer.from(rendered.body);
+        const entry: Entry = {
+          body,
+          contentType: CONTENT_TYPES[rendered.type] ?? rendered.type,
+          blogId,
+          etag: `"${createHash('sha1').update(body).digest('base64url')}"`,
+          expiresAt: Date.now() + this.options.ttlMs,
+        };
         if ((this.generation.get(blogId) ?? 0) === generation) this.store(key, entry);
         return entry;
       })
@@ -82,14 +92,18 @@ export class PageCache {
   }
 }
 
-/** Sends a cached entry, or 304 when the browser already has it. */
+const CONTENT_TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', json: 'application/json; charset=utf-8' };
+
+/** Sends a cached entry as it is (no re-encoding, no second ETag), or 304 when the browser has it. */
 export function sendCached(req: Request, res: Response, entry: Entry, cacheControl = PUBLIC_CACHE_CONTROL): void {
   res.setHeader('ETag', entry.etag);
   res.setHeader('Cache-Control', cacheControl);
-  res.setHeader('Vary', 'Accept-Encoding');
   if (req.headers['if-none-match'] === entry.etag) {
-    res.status(304).end();
+    res.statusCode = 304;
+    res.end();
     return;
   }
-  res.type(entry.type).send(entry.body);
+  res.setHeader('Content-Type', entry.contentType);
+  res.setHeader('Content-Length', entry.body.length);
+  res.end(req.method === 'HEAD' ? undefined : entry.body);
 }

@@ -1,0 +1,197 @@
+/**
+ * The measurements, each run the same way against the service and against the bare floor.
+ */
+import autocannon from 'autocannon';
+import type { BlogEvent, SubscribePayload } from '../shared/schemas';
+import type { SubscribeAck } from '../shared/events';
+import type { Target } from './servers';
+import { markerOf, WireClient } from './wire';
+
+export interface Percentiles {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export function percentiles(samples: number[]): Percentiles {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : NaN);
+  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted.at(-1) ?? NaN };
+}
+
+const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** Publishes one update on a target, marked `bench-<marker>`. */
+export type Publisher = (marker: number) => Promise<void>;
+
+/** Connects `count` readers in batches and subscribes each to `blogId`. */
+export async function connectReaders(
+  urls: string[],
+  count: number,
+  blogId: string,
+  onEvent: (reader: number, frame: string, at: number) => void,
+): Promise<{ clients: WireClient[]; cursors: string[] }> {
+  const clients: WireClient[] = [];
+  const cursors: string[] = [];
+  const BATCH = 250;
+  for (let start = 0; start < count; start += BATCH) {
+    await Promise.all(
+      Array.from({ length: Math.min(BATCH, count - start) }, async (_, offset) => {
+        const index = start + offset;
+        const client = await WireClient.connect(urls[index % urls.length], { onEvent: (frame, at) => onEvent(index, frame, at) });
+        const ack = await client.emitWithAck<SubscribeAck>('blog:subscribe', { blogId } satisfies SubscribePayload);
+        if (!ack.ok) throw new Error(`subscribe failed: ${ack.error.message}`);
+        clients[index] = client;
+        cursors[index] = ack.cursor;
+      }),
+    );
+  }
+  return { clients, cursors };
+}
+
+export interface FanOutResult {
+  readers: number;
+  updates: number;
+  expected: number;
+  delivered: number;
+  duplicated: number;
+  latencyMs: Percentiles;
+}
+
+/**
+ * N readers subscribed to one blog; K updates published one at a time, `intervalMs` apart; the time
+ * from each publish call to each reader receiving it. Memory: the server's RSS growth per reader.
+ */
+export async function fanOut(options: {
+  targets: Target[];
+  blogId: string;
+  readers: number;
+  updates: number;
+  intervalMs: number;
+  publish: Publisher;
+}): Promise<FanOutResult> {
+  const sentAt = new Map<number, number>();
+  const received = new Map<number, Set<number>>();
+  const latencies: number[] = [];
+  let duplicated = 0;
+  const { clients } = await connectReaders(
+    options.targets.map((target) => target.url),
+    options.readers,
+    options.blogId,
+    (reader, frame, at) => {
+      const marker = markerOf(frame);
+      const start = sentAt.get(marker);
+      if (start === undefined) return;
+      const seen = received.get(marker)!;
+      if (seen.has(reader)) duplicated += 1;
+      else {
+        seen.add(reader);
+        latencies.push(at - start);
+      }
+    },
+  );
+  await new Promise((resolve) => setTimeout(resolve, 500));
+
+  for (let k = 0; k < options.updates; k++) {
+    const marker = Date.now() * 100 + k;
+    received.set(marker, new Set());
+    sentAt.set(marker, performance.now());
+    await options.publish(marker);
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
+  }
+  // Let the last deliveries land.
+  const expected = options.readers * options.updates;
+  const deadline = Date.now() + 10_000;
+  while (latencies.length < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (const client of clients) client.close();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return {
+    readers: options.readers,
+    updates: options.updates,
+    expected,
+    delivered: latencies.length,
+    duplicated,
+    latencyMs: mapValues(percentiles(latencies), (value) => round(value, 2)),
+  };
+}
+
+/**
+ * Memory per connected reader: RSS growth of a freshly started server when `readers` connect and
+ * subscribe, after a warm-up (so that code paths compiled on first use are not counted) and a pause
+ * for the collector.
+ */
+export async function memoryPerReader(target: Target, blogId: string, readers: number): Promise<number> {
+  const warmUp = await connectReaders([target.url], Math.min(200, readers), blogId, () => {});
+  warmUp.clients.forEach((client) => client.close());
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const before = target.rss();
+  const { clients } = await connectReaders([target.url], readers, blogId, () => {});
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  const after = target.rss();
+  clients.forEach((client) => client.close());
+  return round((after - before) / readers / 1024);
+}
+
+export interface StormResult {
+  readers: number;
+  missedUpdates: number;
+  caughtUpMs: number;
+  missed: number;
+  duplicated: number;
+  outOfOrder: number;
+}
+
+/**
+ * N readers drop at once, M updates are published while they are away, then all come back at once
+ * with their cursors: how long until every one has caught up, and what was missed or repeated.
+ */
+export async function reconnectStorm(options: { target: Target; blogId: string; readers: number; missedUpdates: number; publish: Publisher }): Promise<StormResult> {
+  const { clients, cursors } = await connectReaders([options.target.url], options.readers, options.blogId, () => {});
+  for (const client of clients) client.close();
+  for (let k = 0; k < options.missedUpdates; k++) await options.publish(Date.now() * 100 + k);
+  let missed = 0;
+  let duplicated = 0;
+  let outOfOrder = 0;
+  const back: WireClient[] = [];
+  const started = performance.now();
+  await Promise.all(
+    cursors.map(async (cursor) => {
+      const client = await WireClient.connect(options.target.url);
+      back.push(client);
+      const ack = await client.emitWithAck<SubscribeAck>('blog:subscribe', { blogId: options.blogId, cursor });
+      if (!ack.ok) throw new Error(`catch-up failed: ${ack.error.message}`);
+      const events: BlogEvent[] = ack.events;
+      const unique = new Set(events.map((event) => event.cursor));
+      duplicated += events.length - unique.size;
+      missed += Math.max(0, options.missedUpdates - unique.size);
+      let previous = cursor;
+      for (const event of events) {
+        if (event.prev !== previous) outOfOrder += 1;
+        previous = event.cursor;
+      }
+    }),
+  );
+  const caughtUpMs = performance.now() - started;
+  for (const client of back) client.close();
+  return { readers: options.readers, missedUpdates: options.missedUpdates, caughtUpMs: round(caughtUpMs), missed, duplicated, outOfOrder };
+}
+
+export interface PageLoadResult {
+  requestsPerSecond: number;
+  latencyP99Ms: number;
+  errors: number;
+}
+
+export async function pageLoads(url: string, durationSeconds: number, connections = 50): Promise<PageLoadResult> {
+  const result = await autocannon({ url, duration: durationSeconds, connections, pipelining: 1 });
+  return {
+    requestsPerSecond: round(result.requests.average),
+    latencyP99Ms: round(result.latency.p99, 2),
+    errors: result.errors + result.non2xx,
+  };
+}
+
+function mapValues<T extends object>(value: T, map: (entry: number) => number): T {
+  return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, map(entry as number)])) as T;
+}
