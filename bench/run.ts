@@ -39,7 +39,7 @@ export interface BenchResults {
   twoProcesses: FanOutResult;
 }
 
-export const FULL: Omit<BenchOptions, 'redisUrl'> = { readerCounts: [1000, 5000], updates: 20, intervalMs: 300, stormReaders: 5000, stormMissed: 10, pageSeconds: 5, pageUpdates: 100 };
+export const FULL: Omit<BenchOptions, 'redisUrl'> = { readerCounts: [1000, 5000], updates: 40, intervalMs: 250, stormReaders: 5000, stormMissed: 10, pageSeconds: 5, pageUpdates: 100 };
 export const SMOKE: Omit<BenchOptions, 'redisUrl'> = { readerCounts: [20], updates: 3, intervalMs: 100, stormReaders: 20, stormMissed: 3, pageSeconds: 1, pageUpdates: 10 };
 
 /** About the size of a real update: a few sentences of Markdown. */
@@ -180,6 +180,7 @@ export function formatResults(results: BenchResults): string {
     const { liveblog, bare } = row;
     lines.push(
       `| fan-out p50 / p99 / max, ${row.readers} readers (ms) | ${liveblog.latencyMs.p50} / ${liveblog.latencyMs.p99} / ${liveblog.latencyMs.max} | ${bare.latencyMs.p50} / ${bare.latencyMs.p99} / ${bare.latencyMs.max} | ${row.p99Ratio}× p99 | ≤ 1.3× |`,
+      `| publish → first reader p50 / p99, ${row.readers} readers (ms) | ${liveblog.firstDeliveryMs.p50} / ${liveblog.firstDeliveryMs.p99} | ${bare.firstDeliveryMs.p50} / ${bare.firstDeliveryMs.p99} | | |`,
       `| deliveries, ${row.readers} readers | ${liveblog.delivered}/${liveblog.expected} (${liveblog.duplicated} dup.) | ${bare.delivered}/${bare.expected} | | all |`,
     );
   }

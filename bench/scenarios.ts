@@ -57,6 +57,8 @@ export interface FanOutResult {
   delivered: number;
   duplicated: number;
   latencyMs: Percentiles;
+  /** Publish call to the first reader's receipt, per update: the write path before the fan-out. */
+  firstDeliveryMs: Percentiles;
 }
 
 /**
@@ -74,6 +76,7 @@ export async function fanOut(options: {
   const sentAt = new Map<number, number>();
   const received = new Map<number, Set<number>>();
   const latencies: number[] = [];
+  const firsts = new Map<number, number>();
   let duplicated = 0;
   const { clients } = await connectReaders(
     options.targets.map((target) => target.url),
@@ -88,6 +91,7 @@ export async function fanOut(options: {
       else {
         seen.add(reader);
         latencies.push(at - start);
+        if (!firsts.has(marker)) firsts.set(marker, at - start);
       }
     },
   );
@@ -113,6 +117,7 @@ export async function fanOut(options: {
     delivered: latencies.length,
     duplicated,
     latencyMs: mapValues(percentiles(latencies), (value) => round(value, 2)),
+    firstDeliveryMs: mapValues(percentiles([...firsts.values()]), (value) => round(value, 2)),
   };
 }
 

@@ -20,7 +20,7 @@ import { updatesRouter } from './http/updates';
 import { viewRouter } from './http/view';
 import type { Logger } from './logger';
 import { Metrics } from './metrics';
-import { broadcaster, registerRealtime } from './realtime';
+import { broadcaster, registerRealtime, relayRemoteEvents } from './realtime';
 import type { LiveServer } from './realtime/context';
 import { Presence } from './realtime/presence';
 import { LiveBlogs } from './service/live-blogs';
@@ -74,9 +74,10 @@ export function createApp(config: Pick<Config, 'adminToken' | 'editorWritesPerMi
   deps.stores.redis?.on('error', () => metrics.redisErrors.inc());
   const cache = new PageCache(undefined, (hit) => metrics.pageCache.inc({ result: hit ? 'hit' : 'miss' }));
   io.on('blog:changed', (blogId) => cache.invalidate(blogId));
+  relayRemoteEvents(io);
   const liveBlogs = new LiveBlogs({
     timeline,
-    broadcast: broadcaster(io),
+    broadcast: broadcaster(io, clustered),
     published: (event, startedAt) => metrics.published(event.type, startedAt),
     changed: (blogId) => {
       cache.invalidate(blogId);

@@ -1,5 +1,6 @@
 import type { Server, Socket } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/events';
+import type { BlogEvent } from '../../shared/schemas';
 import type { Principal } from '../http/auth';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -18,6 +19,8 @@ export interface InterServerEvents {
   'presence:counts': (processId: string, counts: Record<string, number>) => void;
   /** A blog changed: its cached pages are stale on every process. */
   'blog:changed': (blogId: string) => void;
+  /** An event stored by one process, for the readers connected to the others. */
+  'blog:event': (event: BlogEvent) => void;
 }
 
 export type LiveServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

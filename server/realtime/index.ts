@@ -42,9 +42,22 @@ export function registerRealtime(io: LiveServer, deps: { timeline: Timeline; log
   });
 }
 
-/** Sends one stored event to every reader of its blog. Socket.IO encodes it once for the whole room. */
-export function broadcaster(io: LiveServer): (event: BlogEvent) => void {
+/**
+ * Sends one stored event to every reader of its blog: this process's readers at once (Socket.IO encodes
+ * it once for the whole room), the other processes' through the adapter, where each does the same for
+ * its own readers. (A plain `io.to(room).emit` would wait for the adapter's Redis write before
+ * delivering even locally.)
+ */
+export function broadcaster(io: LiveServer, clustered: boolean): (event: BlogEvent) => void {
   return (event) => {
-    io.to(blogRoom(event.blogId)).emit(SOCKET_EVENTS.event, event);
+    io.local.to(blogRoom(event.blogId)).emit(SOCKET_EVENTS.event, event);
+    if (clustered) io.serverSideEmit('blog:event', event);
   };
+}
+
+/** Delivers to this process's readers the events published on the other processes. */
+export function relayRemoteEvents(io: LiveServer): void {
+  io.on('blog:event', (event) => {
+    io.local.to(blogRoom(event.blogId)).emit(SOCKET_EVENTS.event, event);
+  });
 }
