@@ -69,6 +69,9 @@ export async function startLiveblog(options: { redisUrl: string; prefix: string;
       LIVEBLOG_DEMO: '0',
       LOG_LEVEL: 'warn',
       LIVEBLOG_EDITOR_WRITES_PER_MINUTE: '100000',
+      // Every bench reader comes from 127.0.0.1.
+      LIVEBLOG_IP_REQUESTS_PER_MINUTE: '10000000',
+      LIVEBLOG_IP_CONNECTIONS_PER_MINUTE: '10000000',
     },
     port,
   );

@@ -2,6 +2,7 @@
 import http from 'node:http';
 import express from 'express';
 import helmet from 'helmet';
+import proxyaddr from 'proxy-addr';
 import { pinoHttp } from 'pino-http';
 import { Server } from 'socket.io';
 import { type Assets, loadAssets } from './assets';
@@ -13,6 +14,7 @@ import { createEmbedPolicy } from './http/embed-policy';
 import { errorHandler, unknownRoute } from './http/errors';
 import { createGuards } from './http/guards';
 import { healthRouter } from './http/health';
+import { IpLimiter, limitPublicRequests } from './http/ip-limits';
 import { PageCache } from './http/page-cache';
 import { pagesRouter } from './http/pages';
 import { tokensRouter } from './http/tokens';
@@ -49,7 +51,12 @@ function isReaderView(method: string | undefined, url: string | undefined): bool
 /** Largest Socket.IO message a client may send; subscribe payloads are tiny. */
 const MAX_SOCKET_MESSAGE_BYTES = 16 * 1024;
 
-export function createApp(config: Pick<Config, 'adminToken' | 'editorWritesPerMinute' | 'embedOrigins'>, deps: AppDeps): App {
+export type AppConfig = Pick<
+  Config,
+  'adminToken' | 'editorWritesPerMinute' | 'embedOrigins' | 'trustProxy' | 'ipRequestsPerMinute' | 'ipConnectionsPerMinute'
+>;
+
+export function createApp(config: AppConfig, deps: AppDeps): App {
   const { logger } = deps;
   const { timeline, tokens, rateLimiter } = deps.stores;
   const assets = deps.assets ?? loadAssets();
@@ -59,11 +66,17 @@ export function createApp(config: Pick<Config, 'adminToken' | 'editorWritesPerMi
   const app = express();
   const server = http.createServer(app);
   const embed = createEmbedPolicy(config.embedOrigins);
+  const ipLimiter = new IpLimiter(rateLimiter, logger, { requests: config.ipRequestsPerMinute, connections: config.ipConnectionsPerMinute });
+  const trust = proxyaddr.compile(config.trustProxy.split(',').map((entry) => entry.trim()));
   const io: LiveServer = new Server(server, {
     serveClient: false,
     maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
     cors: { origin: embed.origins ?? '*' },
-    allowRequest: embed.allowSocket,
+    allowRequest: (req, callback) => {
+      // Only the first request of a connection comes here: its handshake.
+      if (!ipLimiter.hit('connections', proxyaddr(req, trust))) return callback('too many connections from this address', false);
+      embed.allowSocket(req, callback);
+    },
   });
   // On Redis, every process sharing it acts as one: broadcasts, reader counts and cache invalidation
   // travel through Socket.IO's Redis Streams adapter.
@@ -87,7 +100,7 @@ export function createApp(config: Pick<Config, 'adminToken' | 'editorWritesPerMi
   registerRealtime(io, { timeline, logger, authenticator, presence, metrics });
 
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', trust);
   app.use(
     pinoHttp({
       logger,
@@ -127,6 +140,7 @@ export function createApp(config: Pick<Config, 'adminToken' | 'editorWritesPerMi
   });
   app.use(['/api/blogs', '/blogs/:blogId/feed.atom'], embed.cors);
   app.use(healthRouter({ timeline, registry: metrics.registry }));
+  app.use(limitPublicRequests(ipLimiter));
   app.use('/api', deskRouter({ guards }));
   app.use('/api/tokens', tokensRouter({ tokens, guards }));
   app.use('/api/blogs', blogsRouter({ timeline, liveBlogs, guards }));
@@ -143,6 +157,7 @@ export function createApp(config: Pick<Config, 'adminToken' | 'editorWritesPerMi
     liveBlogs,
     close: async () => {
       presence.close();
+      ipLimiter.close();
       // io.close() disconnects every reader (their clients reconnect, to another process if there is
       // one) and closes the http.Server, whose callback waits for requests in flight.
       await new Promise<void>((resolve) => {

@@ -29,6 +29,12 @@ export interface Config {
   editorWritesPerMinute: number;
   /** Origins that may embed blogs and read the public routes; null for any. @default null */
   embedOrigins: string[] | null;
+  /** Which proxies' X-Forwarded-For is believed (Express's `trust proxy`). @default 'loopback' */
+  trustProxy: string;
+  /** HTTP requests one client address may make a minute (health checks and static assets aside). @default 1200 */
+  ipRequestsPerMinute: number;
+  /** Socket.IO connections one client address may open a minute. @default 120 */
+  ipConnectionsPerMinute: number;
 }
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -54,6 +60,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     seedDemo: env.LIVEBLOG_DEMO !== '0',
     redisProbeUrl: env.LIVEBLOG_REDIS_PROBE_URL?.trim() || DEFAULT_REDIS_URL,
     embedOrigins: originList(env.LIVEBLOG_EMBED_ORIGINS),
+    trustProxy: env.LIVEBLOG_TRUST_PROXY?.trim() || 'loopback',
+    ipRequestsPerMinute: integer(env.LIVEBLOG_IP_REQUESTS_PER_MINUTE, 'LIVEBLOG_IP_REQUESTS_PER_MINUTE', 1200, 1, 10_000_000),
+    ipConnectionsPerMinute: integer(env.LIVEBLOG_IP_CONNECTIONS_PER_MINUTE, 'LIVEBLOG_IP_CONNECTIONS_PER_MINUTE', 120, 1, 10_000_000),
     editorWritesPerMinute: integer(env.LIVEBLOG_EDITOR_WRITES_PER_MINUTE, 'LIVEBLOG_EDITOR_WRITES_PER_MINUTE', 120, 1, 100_000),
   };
 }

@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics';
 import type { Timeline } from '../store/timeline';
 import type { HandlerContext, LiveServer } from './context';
 import { PRESENCE_EVENT, type Presence } from './presence';
+import { limitEvents } from './event-limit';
 import { subscribe } from './subscribe';
 import { unsubscribe } from './unsubscribe';
 
@@ -29,6 +30,7 @@ export function registerRealtime(io: LiveServer, deps: { timeline: Timeline; log
   });
   io.on(PRESENCE_EVENT, (processId, counts) => deps.presence.receive(processId, counts));
   io.on('connection', (socket) => {
+    limitEvents(socket);
     const context: HandlerContext = { io, socket, timeline: deps.timeline, logger: deps.logger, presence: deps.presence, metrics: deps.metrics };
     const onSubscribe = subscribe(context);
     const onUnsubscribe = unsubscribe(context);

@@ -12,6 +12,8 @@ export interface RateLimitResult {
 export interface RateLimiter {
   /** Counts one hit for `bucket`; allowed while the window holds at most `limit`. */
   hit(bucket: string, limit: number, windowMs: number): Promise<RateLimitResult>;
+  /** Adds `hits` to `bucket`'s current window; returns the window's total. */
+  add(bucket: string, hits: number, windowMs: number): Promise<{ count: number }>;
 }
 
 export class MemoryRateLimiter implements RateLimiter {
@@ -19,14 +21,25 @@ export class MemoryRateLimiter implements RateLimiter {
 
   async hit(bucket: string, limit: number, windowMs: number): Promise<RateLimitResult> {
     const now = Date.now();
+    const window = this.window(bucket, windowMs, now);
+    window.count += 1;
+    return { allowed: window.count <= limit, remaining: Math.max(0, limit - window.count), resetMs: window.resetAt - now };
+  }
+
+  async add(bucket: string, hits: number, windowMs: number): Promise<{ count: number }> {
+    const window = this.window(bucket, windowMs, Date.now());
+    window.count += hits;
+    return { count: window.count };
+  }
+
+  private window(bucket: string, windowMs: number, now: number): { count: number; resetAt: number } {
     let window = this.windows.get(bucket);
     if (!window || window.resetAt <= now) {
       window = { count: 0, resetAt: now + windowMs };
       this.windows.set(bucket, window);
       this.sweep(now);
     }
-    window.count += 1;
-    return { allowed: window.count <= limit, remaining: Math.max(0, limit - window.count), resetMs: window.resetAt - now };
+    return window;
   }
 
   /** Drops finished windows so that the map does not grow with every bucket ever seen. */

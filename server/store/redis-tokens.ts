@@ -85,6 +85,20 @@ export class RedisRateLimiter implements RateLimiter {
       throw translateRedisError(error);
     }
   }
+
+  add(bucket: string, hits: number, windowMs: number): Promise<{ count: number }> {
+    return addHits(this.redis, this.keys, bucket, hits, windowMs);
+  }
+}
+
+export async function addHits(redis: Redis, keys: Keys, bucket: string, hits: number, windowMs: number): Promise<{ count: number }> {
+  const window = Math.floor(Date.now() / windowMs);
+  try {
+    const [count] = (await RATE_HIT.run(redis, [keys.rate(bucket, window)], [windowMs, hits])) as [number, number];
+    return { count };
+  } catch (error) {
+    throw translateRedisError(error);
+  }
 }
 
 function tokenFromHash(fields: Record<string, string>): TokenRecord | null {

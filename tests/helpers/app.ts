@@ -30,6 +30,8 @@ export interface StartOptions {
   editorWritesPerMinute?: number;
   /** @default null (any origin) */
   embedOrigins?: string[] | null;
+  ipRequestsPerMinute?: number;
+  ipConnectionsPerMinute?: number;
 }
 
 export async function startServer(options: StartOptions): Promise<TestServer> {
@@ -44,7 +46,15 @@ export async function startServer(options: StartOptions): Promise<TestServer> {
     stores = redisStores(redis, { prefix: options.prefix, historyLength });
   }
   const app = createApp(
-    { adminToken: ADMIN_TOKEN, editorWritesPerMinute: options.editorWritesPerMinute ?? 10_000, embedOrigins: options.embedOrigins ?? null },
+    {
+      adminToken: ADMIN_TOKEN,
+      editorWritesPerMinute: options.editorWritesPerMinute ?? 10_000,
+      embedOrigins: options.embedOrigins ?? null,
+      trustProxy: 'loopback',
+      // Every test client is 127.0.0.1: only the tests of these limits meet them.
+      ipRequestsPerMinute: options.ipRequestsPerMinute ?? 1_000_000,
+      ipConnectionsPerMinute: options.ipConnectionsPerMinute ?? 1_000_000,
+    },
     { stores, logger },
   );
   await new Promise<void>((resolve) => app.server.listen(options.port ?? 0, '127.0.0.1', resolve));
