@@ -159,11 +159,14 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
       presence.close();
       ipLimiter.close();
       // io.close() disconnects every reader (their clients reconnect, to another process if there is
-      // one) and closes the http.Server, whose callback waits for requests in flight.
+      // one) and closes the http.Server, whose callback waits for requests in flight. A keep-alive
+      // connection whose request finishes meanwhile is closed as soon as it is idle, not at its timeout.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       await new Promise<void>((resolve) => {
         io.close(() => resolve());
         server.closeIdleConnections();
       });
+      clearInterval(sweep);
     },
   };
 }
