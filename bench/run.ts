@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { BlogEvent } from '../shared/schemas';
-import { fanOut, memoryPerReader, pageLoads, reconnectStorm, type FanOutResult, type PageLoadResult, type Publisher, type StormResult } from './scenarios';
+import { fanOut, memoryPerReader, pageLoads, soak, reconnectStorm, type FanOutResult, type PageLoadResult, type Publisher, type SoakResult, type StormResult } from './scenarios';
 import { startBare, startLiveblog, type Target } from './servers';
 import { WireClient } from './wire';
 
@@ -23,6 +23,9 @@ export interface BenchOptions {
   intervalMs: number;
   stormReaders: number;
   stormMissed: number;
+  soakReaders: number;
+  soakSeconds: number;
+  soakPerSecond: number;
   pageSeconds: number;
   pageUpdates: number;
   redisUrl: string;
@@ -37,10 +40,33 @@ export interface BenchResults {
   pageLoads: { liveblog: PageLoadResult; bare: PageLoadResult; throughputRatio: number };
   storm: StormResult;
   twoProcesses: FanOutResult;
+  soak: SoakResult;
 }
 
-export const FULL: Omit<BenchOptions, 'redisUrl'> = { readerCounts: [1000, 5000], updates: 40, intervalMs: 250, stormReaders: 5000, stormMissed: 10, pageSeconds: 5, pageUpdates: 100 };
-export const SMOKE: Omit<BenchOptions, 'redisUrl'> = { readerCounts: [20], updates: 3, intervalMs: 100, stormReaders: 20, stormMissed: 3, pageSeconds: 1, pageUpdates: 10 };
+export const FULL: Omit<BenchOptions, 'redisUrl'> = {
+  readerCounts: [1000, 5000],
+  updates: 40,
+  intervalMs: 250,
+  stormReaders: 5000,
+  stormMissed: 10,
+  soakReaders: 2000,
+  soakSeconds: 60,
+  soakPerSecond: 10,
+  pageSeconds: 5,
+  pageUpdates: 100,
+};
+export const SMOKE: Omit<BenchOptions, 'redisUrl'> = {
+  readerCounts: [20],
+  updates: 3,
+  intervalMs: 100,
+  stormReaders: 20,
+  stormMissed: 3,
+  soakReaders: 20,
+  soakSeconds: 2,
+  soakPerSecond: 10,
+  pageSeconds: 1,
+  pageUpdates: 10,
+};
 
 /** About the size of a real update: a few sentences of Markdown. */
 const FILLER = 'Ukrainian paratroopers say the soldier was captured on his first combat mission, carrying Russian-made weapons. '.repeat(3);
@@ -126,6 +152,18 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     const second = await start(() => startLiveblog({ redisUrl: options.redisUrl, prefix, adminToken }));
     const twoProcesses = await fanOut({ targets: [liveblog, second], blogId: 'fanout', readers: options.readerCounts[0], updates: options.updates, intervalMs: options.intervalMs, publish: publishTo.liveblog(liveblog) });
 
+    log(`soak: ${options.soakReaders} readers, ${options.soakPerSecond} writes a second (publish, edit, delete) for ${options.soakSeconds} s`);
+    await second.stop();
+    await api('POST', `${liveblog.url}/api/blogs`, { id: 'soak', title: 'Soak' });
+    const soakResult = await soak({
+      target: liveblog,
+      blogId: 'soak',
+      readers: options.soakReaders,
+      seconds: options.soakSeconds,
+      perSecond: options.soakPerSecond,
+      api: (method, pathname, body) => api(method, `${liveblog.url}${pathname}`, body),
+    });
+
     return {
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, redis: (await redis.info('server')).match(/redis_version:(\S+)/)?.[1] ?? '?' },
       date: new Date().toISOString(),
@@ -135,6 +173,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       pageLoads: pages,
       storm,
       twoProcesses,
+      soak: soakResult,
     };
   } finally {
     await Promise.all(running.map((target) => target.stop()));
@@ -192,6 +231,7 @@ export function formatResults(results: BenchResults): string {
     `| page loads, GET /blogs/:id with ${results.options.pageUpdates} updates (req/s; p99 ms) | ${pages.liveblog.requestsPerSecond}; ${pages.liveblog.latencyP99Ms} | ${pages.bare.requestsPerSecond}; ${pages.bare.latencyP99Ms} | ${pages.throughputRatio}× | ≥ 0.5× |`,
     `| reconnect storm: ${storm.readers} readers, ${storm.missedUpdates} missed updates each | caught up in ${storm.caughtUpMs} ms; ${storm.missed} missed, ${storm.duplicated} dup., ${storm.outOfOrder} out of order | | | ≤ 5,000 ms, 0 |`,
     `| two processes, ${two.readers} readers (p50 / p99 ms; deliveries) | ${two.latencyMs.p50} / ${two.latencyMs.p99}; ${two.delivered}/${two.expected} (${two.duplicated} dup.) | | | all |`,
+    `| soak: ${results.soak.readers} readers, ${results.soak.events} writes in ${results.soak.seconds} s (${results.soak.operations.created} published, ${results.soak.operations.edited} edited, ${results.soak.operations.deleted} deleted) | ${results.soak.delivered} deliveries: ${results.soak.lost} lost, ${results.soak.duplicated} dup., ${results.soak.outOfOrder} out of order; RSS ${results.soak.rssStartMB} → ${results.soak.rssEndMB} MB | | | 0, 0, 0 |`,
   );
   return lines.join('\n');
 }

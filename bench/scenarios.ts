@@ -200,3 +200,83 @@ export async function pageLoads(url: string, durationSeconds: number, connection
 function mapValues<T extends object>(value: T, map: (entry: number) => number): T {
   return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, map(entry as number)])) as T;
 }
+
+export interface SoakResult {
+  readers: number;
+  seconds: number;
+  operations: { created: number; edited: number; deleted: number };
+  events: number;
+  delivered: number;
+  lost: number;
+  duplicated: number;
+  outOfOrder: number;
+  rssStartMB: number;
+  rssEndMB: number;
+}
+
+const CURSOR_AND_PREV = /"cursor":"([^"]+)","prev":"([^"]+)"/;
+
+/**
+ * Readers held for `seconds` while an editor publishes, edits and deletes at `perSecond`: every reader
+ * must see every event once, in order (each event's `prev` is the cursor it holds).
+ */
+export async function soak(options: { target: Target; blogId: string; readers: number; seconds: number; perSecond: number; api: (method: string, path: string, body?: unknown) => Promise<Response> }): Promise<SoakResult> {
+  const last: string[] = [];
+  const counts = { delivered: 0, duplicated: 0, outOfOrder: 0 };
+  const { cursors, clients } = await connectReaders([options.target.url], options.readers, options.blogId, (reader, frame) => {
+    const match = CURSOR_AND_PREV.exec(frame);
+    if (!match) return;
+    const [, cursor, prev] = match;
+    const held = last[reader];
+    if (cursor <= held) counts.duplicated += 1;
+    else {
+      if (prev !== held) counts.outOfOrder += 1;
+      last[reader] = cursor;
+      counts.delivered += 1;
+    }
+  });
+  cursors.forEach((cursor, reader) => (last[reader] = cursor));
+  const start = cursors[0];
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const rssStart = options.target.rss();
+
+  const live: string[] = [];
+  const operations = { created: 0, edited: 0, deleted: 0 };
+  const ends = Date.now() + options.seconds * 1_000;
+  for (let n = 0; Date.now() < ends; n++) {
+    const tick = Date.now();
+    const roll = n % 10;
+    if (roll < 7 || live.length < 3) {
+      const update = (await (await options.api('POST', `/api/blogs/${options.blogId}/updates`, { body: `Soak ${n}: ${'text '.repeat(20)}` })).json()) as { id: string };
+      live.push(update.id);
+      operations.created += 1;
+    } else if (roll < 9) {
+      await options.api('PATCH', `/api/blogs/${options.blogId}/updates/${live[n % live.length]}`, { body: `Soak ${n}, corrected` });
+      operations.edited += 1;
+    } else {
+      await options.api('DELETE', `/api/blogs/${options.blogId}/updates/${live.splice(n % live.length, 1)[0]}`);
+      operations.deleted += 1;
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1_000 / options.perSecond - (Date.now() - tick))));
+  }
+  const events = operations.created + operations.edited + operations.deleted;
+  const deadline = Date.now() + 10_000;
+  while (counts.delivered < events * options.readers && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  const rssEnd = options.target.rss();
+  for (const client of clients) client.close();
+  // Every reader should now hold the cursor `events` after the one it started from.
+  const startSeq = Number(start.slice(start.lastIndexOf('-') + 1));
+  const lost = last.reduce((sum, cursor) => sum + (startSeq + events - Number(cursor.slice(cursor.lastIndexOf('-') + 1))), 0);
+  return {
+    readers: options.readers,
+    seconds: options.seconds,
+    operations,
+    events,
+    delivered: counts.delivered,
+    lost,
+    duplicated: counts.duplicated,
+    outOfOrder: counts.outOfOrder,
+    rssStartMB: round(rssStart / 2 ** 20),
+    rssEndMB: round(rssEnd / 2 ** 20),
+  };
+}

@@ -12,6 +12,13 @@ export const UPDATE_ID_PATTERN = /^[a-z0-9]{1,64}$/;
 export const PAGE_TOKEN_PATTERN = /^\d{15}:[a-z0-9]{1,64}$/;
 // Control characters have no place in one-line plain text (titles, names): they hide text or break feeds.
 const NO_CONTROL_CHARS = /^[^\u0000-\u001f\u007f]*$/;
+// Half of a surrogate pair is not text: no encoding can store it (found by `npm run fuzz`).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const wellFormed = (value: string) => !LONE_SURROGATE.test(value);
+const WELL_FORMED = 'must be valid Unicode text';
+
+/** A string of Unicode text: `z.string()` lets through broken surrogate pairs. */
+const unicode = () => z.string().refine(wellFormed, WELL_FORMED);
 
 export const BlogIdSchema = z
   .string()
@@ -21,7 +28,7 @@ export const CursorSchema = z.string().regex(CURSOR_PATTERN, 'must be a cursor r
 export const PageTokenSchema = z.string().regex(PAGE_TOKEN_PATTERN, 'must be a `next` value returned by this service');
 
 const plainText = (max: number) =>
-  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`).regex(NO_CONTROL_CHARS, 'must be one line of plain text');
+  unicode().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`).regex(NO_CONTROL_CHARS, 'must be one line of plain text');
 
 const earliest = Date.parse(LIMITS.earliestPublishedAt);
 /** ISO 8601 with a zone (`Z` or `+02:00`): a time without one is ambiguous, so it is refused. Normalised to UTC. */
@@ -34,7 +41,7 @@ export const PublishedAtSchema = z.iso
 export const CreateBlogSchema = z.object({
   id: BlogIdSchema,
   title: plainText(LIMITS.blogTitle),
-  description: z.string().trim().max(LIMITS.blogDescription, `must be at most ${LIMITS.blogDescription} characters`).optional(),
+  description: unicode().trim().max(LIMITS.blogDescription, `must be at most ${LIMITS.blogDescription} characters`).optional(),
 });
 
 export const BlogStatusSchema = z.enum(['live', 'ended']);
@@ -44,13 +51,13 @@ const atLeastOneField = (value: object) => Object.keys(value).length > 0;
 export const PatchBlogSchema = z
   .object({
     title: plainText(LIMITS.blogTitle).optional(),
-    description: z.string().trim().max(LIMITS.blogDescription).nullable().optional(),
+    description: unicode().trim().max(LIMITS.blogDescription).nullable().optional(),
     status: BlogStatusSchema.optional(),
   })
   .refine(atLeastOneField, 'send at least one of title, description, status');
 
 const updateFields = {
-  body: z.string().trim().min(1, 'must not be empty').max(LIMITS.body, `must be at most ${LIMITS.body} characters`),
+  body: unicode().trim().min(1, 'must not be empty').max(LIMITS.body, `must be at most ${LIMITS.body} characters`),
   title: plainText(LIMITS.updateTitle),
   author: plainText(LIMITS.author),
   publishedAt: PublishedAtSchema,

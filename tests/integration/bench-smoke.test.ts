@@ -17,6 +17,9 @@ describe('npm run bench, tiny', () => {
     expect(results.storm).toMatchObject({ readers: SMOKE.stormReaders, missed: 0, duplicated: 0, outOfOrder: 0 });
     expect(results.twoProcesses.delivered).toBe(results.twoProcesses.expected);
     expect(results.twoProcesses.duplicated).toBe(0);
+    expect(results.soak).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
+    expect(results.soak.delivered).toBe(results.soak.events * SMOKE.soakReaders);
+    expect(results.soak.operations.deleted).toBeGreaterThan(0);
     expect(formatResults(results)).toContain('| fan-out p50 / p99 / max');
   }, 120_000);
 });

@@ -49,6 +49,15 @@ describe('CreateUpdateSchema', () => {
     expect(result.success).toBe(false);
     if (!result.success) expect(Object.keys(issuesToDetails(result.error)).sort()).toEqual(['author', 'body', 'keyEvent', 'pinned', 'title']);
   });
+  it('refuses text with half a surrogate pair, which no store can keep, and keeps emoji', () => {
+    expect(CreateUpdateSchema.safeParse({ body: 'fine 🙂' }).success).toBe(true);
+    for (const broken of ['x\ud83d', '\ude42x', 'a\ud800b']) {
+      expect(CreateUpdateSchema.safeParse({ body: broken }).success).toBe(false);
+      expect(CreateUpdateSchema.safeParse({ body: 'x', title: broken }).success).toBe(false);
+      expect(CreateBlogSchema.safeParse({ id: 'a', title: 'T', description: broken }).success).toBe(false);
+    }
+  });
+
   it('limits the body to 20,000 characters', () => {
     expect(CreateUpdateSchema.safeParse({ body: 'x'.repeat(20_000) }).success).toBe(true);
     expect(CreateUpdateSchema.safeParse({ body: 'x'.repeat(20_001) }).success).toBe(false);
