@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { deletePrefix } from './redis';
 import { startLiveblog } from './servers';
 
 const FIELDS: Record<string, () => unknown> = {
@@ -101,12 +102,7 @@ async function main(): Promise<void> {
   } finally {
     await target.stop();
     const redis = new Redis(redisUrl);
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await deletePrefix(redis, prefix);
     redis.disconnect();
   }
   process.exit(failures.length ? 1 : 0);

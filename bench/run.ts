@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { BlogEvent } from '../shared/schemas';
+import { deletePrefix } from './redis';
 import { fanOut, memoryPerReader, pageLoads, soak, reconnectStorm, type FanOutResult, type PageLoadResult, type Publisher, type SoakResult, type StormResult } from './scenarios';
 import { startBare, startLiveblog, type Target } from './servers';
 import { WireClient } from './wire';
@@ -195,14 +196,6 @@ async function captureEvent(url: string, publish: () => Promise<void>): Promise<
   return (JSON.parse(frame.slice(2)) as [string, BlogEvent])[1];
 }
 
-async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
-}
 
 function ratio(ours: number, floor: number): number {
   return Math.round((ours / floor) * 100) / 100;

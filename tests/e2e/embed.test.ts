@@ -3,22 +3,18 @@
  * port) whose CSS is hostile, two widgets sharing one connection, and the iframe page's height messages.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { createBlog, publish, request } from '../helpers/api';
 import { prefixCleaner, startServer, type TestServer } from '../helpers/app';
 import { launchBrowser } from '../helpers/browser';
+import { startHostSite, type HostSite } from '../helpers/host-site';
 import { testPrefix } from '../helpers/redis';
 
 const prefix = testPrefix('e2e-embed');
 const cleaner = prefixCleaner(prefix);
 let server: TestServer;
 let browser: Browser;
-let host: http.Server;
-let hostUrl: string;
-/** The host site's pages, by path. */
-const hostPages = new Map<string, string>();
+let host: HostSite;
 
 /** Styles a careless (or hostile) host site might have: none may reach into the widget. */
 const HOSTILE_CSS = `
@@ -31,19 +27,12 @@ const HOSTILE_CSS = `
 
 beforeAll(async () => {
   [server, browser] = await Promise.all([startServer({ prefix }), launchBrowser()]);
-  host = http.createServer((req, res) => {
-    const page = hostPages.get(req.url ?? '');
-    res.writeHead(page ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(page ?? 'not found');
-  });
-  await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
-  // "localhost" rather than 127.0.0.1: another origin than the service's, as another site would be.
-  hostUrl = `http://localhost:${(host.address() as AddressInfo).port}`;
+  host = await startHostSite();
 });
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => host?.close(resolve));
+  await host?.close();
   await server?.stop();
   await cleaner.cleanup();
 });
@@ -52,7 +41,7 @@ afterAll(async () => {
 async function visit(path: string, sockets: string[] = []): Promise<Page> {
   const page = await (await browser.newContext()).newPage();
   page.on('websocket', (socket) => sockets.push(socket.url()));
-  await page.goto(`${hostUrl}${path}`);
+  await page.goto(`${host.url}${path}`);
   return page;
 }
 
@@ -62,7 +51,7 @@ describe('the embed widget', () => {
     const other = await createBlog(server.url, 'widget-other', 'Another story');
     const first = await publish(server.url, kursk.id, { body: 'Two soldiers **captured**' });
     await publish(server.url, other.id, { body: 'Meanwhile elsewhere' });
-    hostPages.set(
+    host.pages.set(
       '/article',
       `<!doctype html><html><head><title>Host</title><style>${HOSTILE_CSS}</style></head><body>
         <h1 class="lb-title" id="host-title">The host's own headline</h1>
@@ -117,7 +106,7 @@ describe('the embed widget', () => {
   it('respects data-limit and pages back within the widget', async () => {
     const blog = await createBlog(server.url, 'widget-limit');
     for (let i = 0; i < 8; i++) await publish(server.url, blog.id, { body: `Entry ${i}` });
-    hostPages.set('/limited', `<!doctype html><div data-liveblog="${blog.id}" data-limit="3"></div><script src="${server.url}/embed.js" async></script>`);
+    host.pages.set('/limited', `<!doctype html><div data-liveblog="${blog.id}" data-limit="3"></div><script src="${server.url}/embed.js" async></script>`);
     const page = await visit('/limited');
     const widget = page.locator('[data-liveblog]');
     await widget.locator('.lb-blog').waitFor();
@@ -132,7 +121,7 @@ describe('the iframe page', () => {
   it('posts its height to the parent, which grows the iframe as updates arrive', async () => {
     const blog = await createBlog(server.url, 'framed', 'Framed story');
     await publish(server.url, blog.id, { body: 'First' });
-    hostPages.set(
+    host.pages.set(
       '/framed',
       `<!doctype html><html><body>
         <iframe id="lb" src="${server.url}/embed/${blog.id}" style="width:100%;border:0" title="Live blog"></iframe>

@@ -5,12 +5,11 @@
  * our Content-Security-Policy, so that the sanitiser and the escaping alone are on trial.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { publish, request } from '../helpers/api';
 import { ADMIN_TOKEN, prefixCleaner, startServer, type TestServer } from '../helpers/app';
 import { launchBrowser } from '../helpers/browser';
+import { startHostSite, type HostSite } from '../helpers/host-site';
 import { HOSTILE_MARKDOWN } from '../fixtures/xss-markdown';
 import { testPrefix } from '../helpers/redis';
 
@@ -18,8 +17,7 @@ const prefix = testPrefix('e2e-xss');
 const cleaner = prefixCleaner(prefix);
 let server: TestServer;
 let browser: Browser;
-let host: http.Server;
-let hostUrl: string;
+let host: HostSite;
 
 /** Plain-text fields get HTML and attribute-breaking vectors. */
 const TEXT_VECTORS = ['<img src=x onerror=alert(1)>', '"><script>alert(1)</script>', "'><svg onload=alert(1)>", '</title><script>alert(1)</script>', '<a href="javascript:alert(1)">x</a>'];
@@ -30,17 +28,13 @@ beforeAll(async () => {
   for (const [i, body] of HOSTILE_MARKDOWN.entries()) {
     await publish(server.url, 'xss', { body, title: TEXT_VECTORS[i % TEXT_VECTORS.length], author: TEXT_VECTORS[(i + 1) % TEXT_VECTORS.length], keyEvent: i % 10 === 0 });
   }
-  host = http.createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html' });
-    res.end(`<!doctype html><div data-liveblog="xss" data-limit="50"></div><script src="${server.url}/embed.js" async></script>`);
-  });
-  await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
-  hostUrl = `http://localhost:${(host.address() as AddressInfo).port}`;
+  host = await startHostSite();
+  host.pages.set('/', `<!doctype html><div data-liveblog="xss" data-limit="50"></div><script src="${server.url}/embed.js" async></script>`);
 });
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => host?.close(resolve));
+  await host?.close();
   await server?.stop();
   await cleaner.cleanup();
 });
@@ -105,7 +99,7 @@ describe('no injected script runs', () => {
 
   it('in the widget on another site', async () => {
     const { page, fired } = await watched();
-    await page.goto(hostUrl);
+    await page.goto(`${host.url}/`);
     await page.locator('[data-liveblog] .lb-blog').waitFor();
     await showAll(page, '[data-liveblog]');
     expect(await page.locator('[data-liveblog] .lb-updates > article').count()).toBeGreaterThanOrEqual(HOSTILE_MARKDOWN.length);

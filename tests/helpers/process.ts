@@ -1,7 +1,7 @@
 /** Runs the real entry point (dist/server/main.js) as a child process, as `npm start` would. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
+import { freePort } from '../../bench/servers';
 import { waitFor } from './wait';
 
 const MAIN = path.resolve(__dirname, '../../dist/server/main.js');
@@ -19,13 +19,7 @@ export interface ServerProcess {
 
 const running = new Set<ChildProcess>();
 
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
+export { freePort };
 
 export async function startProcess(env: Record<string, string>, options: { port?: number } = {}): Promise<ServerProcess> {
   const port = options.port ?? (await freePort());
