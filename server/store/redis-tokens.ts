@@ -86,18 +86,14 @@ export class RedisRateLimiter implements RateLimiter {
     }
   }
 
-  add(bucket: string, hits: number, windowMs: number): Promise<{ count: number }> {
-    return addHits(this.redis, this.keys, bucket, hits, windowMs);
-  }
-}
-
-export async function addHits(redis: Redis, keys: Keys, bucket: string, hits: number, windowMs: number): Promise<{ count: number }> {
-  const window = Math.floor(Date.now() / windowMs);
-  try {
-    const [count] = (await RATE_HIT.run(redis, [keys.rate(bucket, window)], [windowMs, hits])) as [number, number];
-    return { count };
-  } catch (error) {
-    throw translateRedisError(error);
+  async add(bucket: string, hits: number, windowMs: number): Promise<{ count: number }> {
+    const window = Math.floor(Date.now() / windowMs);
+    try {
+      const [count] = (await RATE_HIT.run(this.redis, [this.keys.rate(bucket, window)], [windowMs, hits])) as [number, number];
+      return { count };
+    } catch (error) {
+      throw translateRedisError(error);
+    }
   }
 }
 
