@@ -47,11 +47,6 @@ export class LiveFeed {
     if (socket.connected) this.sync();
   }
 
-  /** The cursor of the last event handed on. */
-  get position(): string {
-    return this.cursor;
-  }
-
   /** Starts again from `cursor` (after the list was reloaded). */
   reset(cursor: string): void {
     this.cursor = cursor;

@@ -52,7 +52,7 @@ export function sendError(res: Response, status: number, error: ErrorBody): void
   res.status(status).json({ error });
 }
 
-export function toHttpError(error: unknown): HttpError | null {
+function toHttpError(error: unknown): HttpError | null {
   if (error instanceof HttpError) return error;
   if (error instanceof TimelineError) {
     const [status, code] = TIMELINE_STATUS[error.kind];
