@@ -38,7 +38,9 @@ class Desk {
       if (/unknown or revoked/.test(error.message)) signOut('Your token is no longer valid: sign in again.');
     });
     this.select.addEventListener('change', () => void this.open(this.select.value));
-    $('#new-blog').hidden = !session.canCreateBlogs;
+    const toggle = $<HTMLButtonElement>('#new-blog');
+    toggle.hidden = !session.canCreateBlogs;
+    toggle.addEventListener('click', () => this.showNewBlogForm(toggle.getAttribute('aria-expanded') !== 'true'));
     $<HTMLFormElement>('#new-blog-form').addEventListener('submit', (event) => {
       event.preventDefault();
       void this.createBlog();
@@ -122,13 +124,19 @@ class Desk {
         body: { id: $<HTMLInputElement>('#new-blog-id').value.trim(), title: $<HTMLInputElement>('#new-blog-title').value.trim(), ...(description ? { description } : {}) },
       });
       $<HTMLFormElement>('#new-blog-form').reset();
-      $<HTMLDetailsElement>('#new-blog').open = false;
+      this.showNewBlogForm(false);
       this.blogs = [blog, ...this.blogs];
       this.fillSelect();
       await this.open(blog.id);
     } catch (failure) {
       error.textContent = describeError(failure);
     }
+  }
+
+  private showNewBlogForm(show: boolean): void {
+    $('#new-blog').setAttribute('aria-expanded', String(show));
+    $('#new-blog-form').hidden = !show;
+    if (show) $('#new-blog-id').focus();
   }
 
   stop(): void {

@@ -32,19 +32,17 @@ export function editorPage(context: PageContext): string {
       <h2 id="blogs-heading">Blog</h2>
       <label for="blog-select">Blog to edit</label>
       <select id="blog-select"></select>
-      <details id="new-blog">
-        <summary>New blog</summary>
-        <form id="new-blog-form">
-          <label for="new-blog-id">Address (letters, digits, dashes)</label>
-          <input id="new-blog-id" required pattern="[a-z0-9][a-z0-9\\-]{0,63}" maxlength="64" spellcheck="false">
-          <label for="new-blog-title">Blog title</label>
-          <input id="new-blog-title" required maxlength="${LIMITS.blogTitle}">
-          <label for="new-blog-description">Blog description</label>
-          <textarea id="new-blog-description" rows="2" maxlength="${LIMITS.blogDescription}"></textarea>
-          <button type="submit">Create blog</button>
-          <p class="ed-error" id="new-blog-error" role="alert"></p>
-        </form>
-      </details>
+      <button type="button" id="new-blog" aria-expanded="false" aria-controls="new-blog-form">New blog</button>
+      <form id="new-blog-form" hidden>
+        <label for="new-blog-id">New blog’s address (letters, digits, dashes)</label>
+        <input id="new-blog-id" required pattern="[a-z0-9][a-z0-9\\-]{0,63}" maxlength="64" spellcheck="false">
+        <label for="new-blog-title">New blog’s title</label>
+        <input id="new-blog-title" required maxlength="${LIMITS.blogTitle}">
+        <label for="new-blog-description">New blog’s description</label>
+        <textarea id="new-blog-description" rows="2" maxlength="${LIMITS.blogDescription}"></textarea>
+        <button type="submit">Create blog</button>
+        <p class="ed-error" id="new-blog-error" role="alert"></p>
+      </form>
     </section>
 
     <section id="blog-panel" class="ed-card" aria-labelledby="blog-panel-heading" hidden>

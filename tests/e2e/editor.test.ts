@@ -72,9 +72,9 @@ async function stored(blogId: string): Promise<UpdatePage['updates']> {
 describe('the editors’ desk', () => {
   it('signs in, creates a blog, publishes, and a reader beside sees it live', async () => {
     const desk = await signIn();
-    await desk.getByText('New blog').click();
-    await desk.getByLabel('Address (letters, digits, dashes)').fill('desk-story');
-    await desk.getByLabel('Blog title').first().fill('Kursk: the desk’s story');
+    await desk.getByRole('button', { name: 'New blog' }).click();
+    await desk.getByLabel('New blog’s address').fill('desk-story');
+    await desk.getByLabel('New blog’s title').fill('Kursk: the desk’s story');
     await desk.getByRole('button', { name: 'Create blog' }).click();
     await desk.waitForFunction(() => (document.querySelector('#blog-select') as HTMLSelectElement).value === 'desk-story');
     const reader = await openReader('desk-story');
