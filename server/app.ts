@@ -86,15 +86,17 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
   const metrics = new Metrics(() => presence.localCounts(), () => io.engine.clientsCount);
   deps.stores.redis?.on('error', () => metrics.redisErrors.inc());
   const cache = new PageCache(undefined, (hit) => metrics.pageCache.inc({ result: hit ? 'hit' : 'miss' }));
+  // Other processes' events reach this one's readers and make its cached pages stale; a new blog,
+  // which has no event, is announced on its own.
   io.on('blog:changed', (blogId) => cache.invalidate(blogId));
-  relayRemoteEvents(io);
+  relayRemoteEvents(io, (event) => cache.invalidate(event.blogId));
   const liveBlogs = new LiveBlogs({
     timeline,
     broadcast: broadcaster(io, clustered),
     published: (event, startedAt) => metrics.published(event.type, startedAt),
-    changed: (blogId) => {
+    changed: (blogId, { announce }) => {
       cache.invalidate(blogId);
-      if (clustered) io.serverSideEmit('blog:changed', blogId);
+      if (announce && clustered) io.serverSideEmit('blog:changed', blogId);
     },
   });
   registerRealtime(io, { timeline, logger, authenticator, presence, metrics });

@@ -58,8 +58,9 @@ export function broadcaster(io: LiveServer, clustered: boolean): (event: BlogEve
 }
 
 /** Delivers to this process's readers the events published on the other processes. */
-export function relayRemoteEvents(io: LiveServer): void {
+export function relayRemoteEvents(io: LiveServer, onEvent: (event: BlogEvent) => void): void {
   io.on('blog:event', (event) => {
     io.local.to(blogRoom(event.blogId)).emit(SOCKET_EVENTS.event, event);
+    onEvent(event);
   });
 }

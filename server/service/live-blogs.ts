@@ -19,8 +19,11 @@ export interface LiveBlogsDeps {
   timeline: Timeline;
   /** Sends a stored event to the blog's readers. */
   broadcast: (event: BlogEvent) => void;
-  /** Told of every change to a blog (its cached pages go stale). */
-  changed?: (blogId: string) => void;
+  /**
+   * Told of every change to a blog (its cached pages go stale). `announce`: no event tells other
+   * processes of this change (a new blog), so it must be announced to them.
+   */
+  changed?: (blogId: string, options: { announce: boolean }) => void;
   /** Told of every event broadcast, with when the write that made it began (for the latency metric). */
   published?: (event: BlogEvent, startedAt: bigint) => void;
   now?: () => Date;
@@ -40,7 +43,7 @@ export function newUpdateId(now: Date): string {
 export class LiveBlogs {
   private readonly timeline: Timeline;
   private readonly broadcast: (event: BlogEvent, startedAt?: bigint) => void;
-  private readonly changed: (blogId: string) => void;
+  private readonly changed: (blogId: string, options: { announce: boolean }) => void;
   private readonly now: () => Date;
 
   constructor(deps: LiveBlogsDeps) {
@@ -48,7 +51,7 @@ export class LiveBlogs {
     this.broadcast = (event, startedAt = process.hrtime.bigint()) => {
       deps.broadcast(event);
       deps.published?.(event, startedAt);
-      deps.changed?.(event.blogId);
+      deps.changed?.(event.blogId, { announce: false });
     };
     this.changed = deps.changed ?? (() => {});
     this.now = deps.now ?? (() => new Date());
@@ -64,7 +67,7 @@ export class LiveBlogs {
       createdAt: now,
       updatedAt: now,
     });
-    this.changed(blog.id);
+    this.changed(blog.id, { announce: true });
     return blog;
   }
 

@@ -83,6 +83,12 @@ describe('two processes on one Redis', () => {
     await waitFor(async () => (await request<string>(b.url, 'GET', `/blogs/${blog.id}`, { token: null })).body.includes('second version'), 'the page on B to show the update published on A', 3_000);
   });
 
+  it('show a blog created on one in the other’s cached list of blogs', async () => {
+    await request<string>(b.url, 'GET', '/', { token: null });
+    await createBlog(a.url, 'new-on-a', 'Created on process A');
+    await waitFor(async () => (await request<string>(b.url, 'GET', '/', { token: null })).body.includes('Created on process A'), 'the index on B to list the blog created on A', 3_000);
+  });
+
   it('count readers on every process for the blog’s editors', async () => {
     const blog = await createBlog(a.url, 'counted');
     const editor = io(a.url, { transports: ['websocket'], auth: { token: ADMIN_TOKEN }, forceNew: true });
