@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { PROJECT_ROOT } from '../server/assets';
 
 export interface Target {
   name: 'liveblog' | 'bare';
@@ -14,7 +15,7 @@ export interface Target {
 }
 
 /** dist/, whether this runs bundled (dist/bench) or from source (bench/, in the smoke test). */
-const DIST = path.join(path.resolve(__dirname, path.basename(path.dirname(__dirname)) === 'dist' ? '../..' : '..'), 'dist');
+const DIST = path.join(PROJECT_ROOT, 'dist');
 
 export async function freePort(): Promise<number> {
   const probe = createServer();

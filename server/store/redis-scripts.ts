@@ -166,9 +166,13 @@ redis.call('HSET', key, 'lastUsedAt', ARGV[1])
 return redis.call('HGETALL', key)
 `);
 
-/** KEYS counter. ARGV windowMs, hits (default 1). Returns { hits in this window, ms until it resets }. */
+/** KEYS counter. ARGV windowMs, hits. Returns { hits in this window, ms until it resets }. */
 export const RATE_HIT = new LuaScript(`
-local hits = redis.call('INCRBY', KEYS[1], tonumber(ARGV[2] or '1'))
-if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return { hits, redis.call('PTTL', KEYS[1]) }
+local hits = redis.call('INCRBY', KEYS[1], tonumber(ARGV[2]))
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return { hits, ttl }
 `);

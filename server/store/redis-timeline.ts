@@ -59,14 +59,8 @@ export class RedisTimeline implements Timeline {
   async listBlogs(): Promise<Blog[]> {
     return this.call(async () => {
       const ids = await this.redis.zrange(this.keys.blogIndex, 0, -1, 'REV');
-      const pipeline = this.redis.pipeline();
-      for (const id of ids) pipeline.hgetall(this.keys.blog(id));
-      const results = (await pipeline.exec()) ?? [];
-      return results.flatMap(([error, fields]) => {
-        if (error) throw error;
-        const blog = blogFromHash(fields as Record<string, string>);
-        return blog ? [blog] : [];
-      });
+      const hashes = await readHashes(this.redis, ids.map((id) => this.keys.blog(id)));
+      return hashes.flatMap((fields) => blogFromHash(fields) ?? []);
     });
   }
 
@@ -96,7 +90,7 @@ export class RedisTimeline implements Timeline {
       if (!current) throw new TimelineError('blog_not_found', `no blog ${blogId}`);
       const next = change(current);
       const logged: LoggedEvent = { type: 'blog.updated', blog: { ...next, cursor: '' } };
-      const [epoch, seq] = (await this.script(UPDATE_BLOG.run(this.redis, [this.keys.blog(blogId), this.keys.events(blogId)], [
+      const [epoch, seq] = (await (UPDATE_BLOG.run(this.redis, [this.keys.blog(blogId), this.keys.events(blogId)], [
         fields.rev,
         next.title,
         next.description ?? '',
@@ -128,7 +122,7 @@ export class RedisTimeline implements Timeline {
     const logged: LoggedEvent = { type: 'update.created', update };
     const updateJson = JSON.stringify(update);
     const reply = (await this.call(() =>
-      this.script(CREATE_UPDATE.run(
+      (CREATE_UPDATE.run(
         this.redis,
         [
           this.keys.blog(blogId),
@@ -166,7 +160,7 @@ export class RedisTimeline implements Timeline {
       }
       const next = change(current);
       const logged: LoggedEvent = next ? { type: 'update.edited', update: next } : { type: 'update.deleted', updateId };
-      const [epoch, seq, previouslyPinned] = (await this.script(CHANGE_UPDATE.run(
+      const [epoch, seq, previouslyPinned] = (await (CHANGE_UPDATE.run(
         this.redis,
         [this.keys.blog(blogId), this.keys.updates(blogId), this.keys.order(blogId), this.keys.events(blogId), this.keys.versions(blogId, updateId), this.keys.keyEvents(blogId)],
         [
@@ -255,12 +249,6 @@ export class RedisTimeline implements Timeline {
     }
   }
 
-  private async script(pending: Promise<unknown>): Promise<unknown> {
-    return pending.catch((error: unknown) => {
-      throw translateRedisError(error);
-    });
-  }
-
   private async retryStale<T>(attempt: () => Promise<T>): Promise<T> {
     for (let i = 1; ; i++) {
       try {
@@ -271,6 +259,16 @@ export class RedisTimeline implements Timeline {
       }
     }
   }
+}
+
+/** HGETALL of many keys in one round trip. */
+export async function readHashes(redis: Redis, keys: string[]): Promise<Record<string, string>[]> {
+  const pipeline = redis.pipeline();
+  for (const key of keys) pipeline.hgetall(key);
+  return ((await pipeline.exec()) ?? []).map(([error, fields]) => {
+    if (error) throw error;
+    return fields as Record<string, string>;
+  });
 }
 
 /** Script replies become their TimelineError kinds; a lost connection becomes `unavailable`. */

@@ -4,7 +4,7 @@ import type { Keys } from './keys';
 import type { RateLimiter, RateLimitResult } from './rate-limiter';
 import { AUTHENTICATE_TOKEN, RATE_HIT } from './redis-scripts';
 import { byCreation, newSecret, newTokenId, sameHash, secretHash, type TokenRecord, type TokenStore } from './tokens';
-import { translateRedisError } from './redis-timeline';
+import { readHashes, translateRedisError } from './redis-timeline';
 
 export class RedisTokenStore implements TokenStore {
   constructor(
@@ -30,14 +30,8 @@ export class RedisTokenStore implements TokenStore {
   async list(): Promise<TokenRecord[]> {
     return this.run(async () => {
       const ids = await this.redis.smembers(this.keys.tokenIndex);
-      const pipeline = this.redis.pipeline();
-      for (const id of ids) pipeline.hgetall(this.keys.token(id));
-      const results = (await pipeline.exec()) ?? [];
-      return results.flatMap(([error, fields]) => {
-        if (error) throw error;
-        const record = tokenFromHash(fields as Record<string, string>);
-        return record ? [record] : [];
-      }).sort(byCreation);
+      const hashes = await readHashes(this.redis, ids.map((id) => this.keys.token(id)));
+      return hashes.flatMap((fields) => tokenFromHash(fields) ?? []).sort(byCreation);
     });
   }
 
@@ -77,20 +71,20 @@ export class RedisRateLimiter implements RateLimiter {
   ) {}
 
   async hit(bucket: string, limit: number, windowMs: number): Promise<RateLimitResult> {
-    const window = Math.floor(Date.now() / windowMs);
-    try {
-      const [hits, ttl] = (await RATE_HIT.run(this.redis, [this.keys.rate(bucket, window)], [windowMs])) as [number, number];
-      return { allowed: hits <= limit, remaining: Math.max(0, limit - hits), resetMs: Math.max(0, ttl) };
-    } catch (error) {
-      throw translateRedisError(error);
-    }
+    const [count, ttl] = await this.count(bucket, 1, windowMs);
+    return { allowed: count <= limit, remaining: Math.max(0, limit - count), resetMs: Math.max(0, ttl) };
   }
 
   async add(bucket: string, hits: number, windowMs: number): Promise<{ count: number }> {
+    const [count] = await this.count(bucket, hits, windowMs);
+    return { count };
+  }
+
+  /** Adds `hits` to the bucket's current window: its total, and the ms until it resets. */
+  private async count(bucket: string, hits: number, windowMs: number): Promise<[number, number]> {
     const window = Math.floor(Date.now() / windowMs);
     try {
-      const [count] = (await RATE_HIT.run(this.redis, [this.keys.rate(bucket, window)], [windowMs, hits])) as [number, number];
-      return { count };
+      return (await RATE_HIT.run(this.redis, [this.keys.rate(bucket, window)], [windowMs, hits])) as [number, number];
     } catch (error) {
       throw translateRedisError(error);
     }
