@@ -4,6 +4,7 @@
 import autocannon from 'autocannon';
 import type { BlogEvent, SubscribePayload } from '../shared/schemas';
 import type { SubscribeAck } from '../shared/events';
+import { seqOf } from '../shared/cursor';
 import type { Target } from './servers';
 import { markerOf, WireClient } from './wire';
 
@@ -228,7 +229,7 @@ export async function soak(options: { target: Target; blogId: string; readers: n
     if (!match) return;
     const [, cursor, prev] = match;
     const held = last[reader];
-    if (cursor <= held) counts.duplicated += 1;
+    if (seqOf(cursor) <= seqOf(held)) counts.duplicated += 1;
     else {
       if (prev !== held) counts.outOfOrder += 1;
       last[reader] = cursor;
@@ -265,8 +266,8 @@ export async function soak(options: { target: Target; blogId: string; readers: n
   const rssEnd = options.target.rss();
   for (const client of clients) client.close();
   // Every reader should now hold the cursor `events` after the one it started from.
-  const startSeq = Number(start.slice(start.lastIndexOf('-') + 1));
-  const lost = last.reduce((sum, cursor) => sum + (startSeq + events - Number(cursor.slice(cursor.lastIndexOf('-') + 1))), 0);
+  const startSeq = seqOf(start);
+  const lost = last.reduce((sum, cursor) => sum + (startSeq + events - seqOf(cursor)), 0);
   return {
     readers: options.readers,
     seconds: options.seconds,

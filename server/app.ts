@@ -22,14 +22,15 @@ import { updatesRouter } from './http/updates';
 import { viewRouter } from './http/view';
 import type { Logger } from './logger';
 import { Metrics } from './metrics';
-import { broadcaster, registerRealtime, relayRemoteEvents } from './realtime';
+import { registerRealtime, startDelivery } from './realtime';
+import { LocalBus, RedisBus, type Bus } from './realtime/bus';
 import type { LiveServer } from './realtime/context';
 import { Presence } from './realtime/presence';
 import { LiveBlogs } from './service/live-blogs';
 import type { Stores } from './store/open';
 
 export interface AppDeps {
-  stores: Pick<Stores, 'timeline' | 'tokens' | 'rateLimiter' | 'redis' | 'socketAdapter'>;
+  stores: Pick<Stores, 'timeline' | 'tokens' | 'rateLimiter' | 'redis'>;
   logger: Logger;
   /** @default the bundles in dist/public */
   assets?: Assets;
@@ -78,28 +79,26 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
       embed.allowSocket(req, callback);
     },
   });
-  // On Redis, every process sharing it acts as one: broadcasts, reader counts and cache invalidation
-  // travel through Socket.IO's Redis Streams adapter.
-  const clustered = !!deps.stores.socketAdapter;
-  if (deps.stores.socketAdapter) io.adapter(deps.stores.socketAdapter);
-  const presence = new Presence(io, clustered);
+  // On Redis, every process sharing it acts as one: they tell each other of events, reader counts and
+  // new blogs over the bus, and each follows its readers' blogs' logs (realtime/feeds.ts).
+  const bus: Bus = deps.stores.redis ? new RedisBus(deps.stores.redis, logger) : new LocalBus();
+  const presence = new Presence(io, bus);
   const metrics = new Metrics(() => presence.localCounts(), () => io.engine.clientsCount);
-  deps.stores.redis?.on('error', () => metrics.redisErrors.inc());
+  deps.stores.redis?.client.on('error', () => metrics.redisErrors.inc());
   const cache = new PageCache(undefined, (hit) => metrics.pageCache.inc({ result: hit ? 'hit' : 'miss' }));
-  // Other processes' events reach this one's readers and make its cached pages stale; a new blog,
-  // which has no event, is announced on its own.
-  io.on('blog:changed', (blogId) => cache.invalidate(blogId));
-  relayRemoteEvents(io, (event) => cache.invalidate(event.blogId));
-  const liveBlogs = new LiveBlogs({
+  const delivery = startDelivery({
+    io,
     timeline,
-    broadcast: broadcaster(io, clustered),
+    bus,
+    presence,
+    logger,
+    invalidate: (blogId) => cache.invalidate(blogId),
+    invalidateAll: () => cache.invalidateAll(),
     published: (event, startedAt) => metrics.published(event.type, startedAt),
-    changed: (blogId, { announce }) => {
-      cache.invalidate(blogId);
-      if (announce && clustered) io.serverSideEmit('blog:changed', blogId);
-    },
   });
-  registerRealtime(io, { timeline, logger, authenticator, presence, metrics });
+  const liveBlogs = new LiveBlogs({ timeline, stored: delivery.stored, created: delivery.created, uncertain: delivery.uncertain });
+  const { feeds } = delivery;
+  registerRealtime(io, { feeds, logger, authenticator, presence, metrics });
 
   app.disable('x-powered-by');
   app.set('trust proxy', trust);
@@ -159,6 +158,7 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
     liveBlogs,
     close: async () => {
       presence.close();
+      delivery.close();
       ipLimiter.close();
       // io.close() disconnects every reader (their clients reconnect, to another process if there is
       // one) and closes the http.Server, whose callback waits for requests in flight. A keep-alive
@@ -169,6 +169,7 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
         server.closeIdleConnections();
       });
       clearInterval(sweep);
+      await bus.close();
     },
   };
 }

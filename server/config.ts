@@ -1,5 +1,6 @@
 /** Settings, read from the environment in one place (only main.ts passes `process.env`). */
 import { randomBytes } from 'node:crypto';
+import { parseRedisUrl } from './store/redis/connection';
 
 export interface Config {
   /** Port for HTTP and Socket.IO. @default 3000 */
@@ -35,6 +36,11 @@ export interface Config {
   ipRequestsPerMinute: number;
   /** Socket.IO connections one client address may open a minute. @default 120 */
   ipConnectionsPerMinute: number;
+  /**
+   * Replicas that must hold a write before it is acknowledged (Redis WAIT).
+   * @default 1 on Sentinel and Cluster, 0 on a lone server (undefined here)
+   */
+  minReplicas?: number;
 }
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -51,7 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   return {
     port: integer(env.PORT, 'PORT', 3000, 0, 65535),
     host: env.HOST?.trim() || undefined,
-    redisUrl: env.REDIS_URL?.trim() || undefined,
+    redisUrl: redisUrl(env.REDIS_URL),
     adminToken: adminToken || randomBytes(32).toString('base64url'),
     adminTokenGenerated: !adminToken,
     logLevel,
@@ -63,8 +69,16 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     trustProxy: env.LIVEBLOG_TRUST_PROXY?.trim() || 'loopback',
     ipRequestsPerMinute: integer(env.LIVEBLOG_IP_REQUESTS_PER_MINUTE, 'LIVEBLOG_IP_REQUESTS_PER_MINUTE', 1200, 1, 10_000_000),
     ipConnectionsPerMinute: integer(env.LIVEBLOG_IP_CONNECTIONS_PER_MINUTE, 'LIVEBLOG_IP_CONNECTIONS_PER_MINUTE', 120, 1, 10_000_000),
+    ...(env.LIVEBLOG_MIN_REPLICAS?.trim() ? { minReplicas: integer(env.LIVEBLOG_MIN_REPLICAS, 'LIVEBLOG_MIN_REPLICAS', 0, 0, 16) } : {}),
     editorWritesPerMinute: integer(env.LIVEBLOG_EDITOR_WRITES_PER_MINUTE, 'LIVEBLOG_EDITOR_WRITES_PER_MINUTE', 120, 1, 100_000),
   };
+}
+
+/** REDIS_URL, checked now so that a typo stops the start with a message naming it. */
+function redisUrl(raw: string | undefined): string | undefined {
+  const url = raw?.trim();
+  if (url && url !== 'memory') parseRedisUrl(url);
+  return url || undefined;
 }
 
 function integer(raw: string | undefined, name: string, fallback: number, min: number, max: number): number {

@@ -11,10 +11,6 @@ const SHUTDOWN_DEADLINE_MS = 4_500;
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel);
-  // A library promise nobody awaits must not take the service down: e.g. the Redis Streams adapter
-  // publishes its heartbeats and server-side emits with Redis PUBLISH without handling a failure, so
-  // while Redis is away each would be an unhandled rejection. Log it, keep serving.
-  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
   const stores = await openStores(config, logger);
   const { timeline } = stores;
   const app = createApp(config, { stores, logger });

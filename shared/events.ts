@@ -11,6 +11,12 @@ export const SOCKET_EVENTS = {
   event: 'blog:event',
   /** server → editors of a blog: how many readers are watching it, when that changes. */
   readers: 'blog:readers',
+  /**
+   * server → subscribers of a blog: its latest cursor, sent when the server found that the blog's log
+   * changed under it (the store lost its tail in a failover): a client whose cursor differs subscribes
+   * again with it and learns whether it holds events the blog no longer has.
+   */
+  head: 'blog:head',
 } as const;
 
 export type SubscribeAck =
@@ -25,10 +31,19 @@ export interface ClientToServerEvents {
 export interface ServerToClientEvents {
   'blog:event': (event: BlogEvent) => void;
   'blog:readers': (count: ReaderCount) => void;
+  'blog:head': (head: BlogHead) => void;
 }
 
+export interface BlogHead {
+  blogId: string;
+  cursor: string;
+}
+
+const BLOG_ROOM_PREFIX = 'blog:';
 /** The room a blog's subscribers join. */
-export const blogRoom = (blogId: string): string => `blog:${blogId}`;
+export const blogRoom = (blogId: string): string => `${BLOG_ROOM_PREFIX}${blogId}`;
+/** The blog whose subscribers' room this is, or null for another room. */
+export const roomBlog = (room: string): string | null => (room.startsWith(BLOG_ROOM_PREFIX) ? room.slice(BLOG_ROOM_PREFIX.length) : null);
 /** The room a blog's editors join besides, for the reader count. */
 export const editorsRoom = (blogId: string): string => `editors:${blogId}`;
 

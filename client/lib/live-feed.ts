@@ -4,10 +4,13 @@
  * subscribes with that cursor, and the ack carries everything missed. Live events that arrive while
  * the ack is awaited are held, then everything is filtered by cursor, so nothing is shown twice. An
  * event whose `prev` is not our cursor means one went missing in between: we subscribe again to get it.
+ * An event at a position we passed that is not the event we saw there, or a `blog:head` naming another
+ * cursor than ours, means the server's history changed under us (a failover lost its tail): we subscribe
+ * again, and the server answers `cursor_expired` if what we show no longer exists.
  */
 import type { Socket } from 'socket.io-client';
 import { isAfter, sameEpoch } from '../../shared/cursor';
-import { SOCKET_EVENTS, type ClientToServerEvents, type ServerToClientEvents, type SubscribeAck } from '../../shared/events';
+import { SOCKET_EVENTS, type BlogHead, type ClientToServerEvents, type ServerToClientEvents, type SubscribeAck } from '../../shared/events';
 import type { BlogEvent } from '../../shared/schemas';
 import { debug } from './debug';
 
@@ -27,12 +30,15 @@ export interface FeedHandlers {
 const ACK_TIMEOUT_MS = 10_000;
 /** Pause before asking again when the server answered that its store is unavailable. */
 const RETRY_MS = 2_000;
+/** Cursors of the events handed on last, to recognise a copy of one of them. */
+const REMEMBERED_CURSORS = 64;
 
 export class LiveFeed {
   private syncing = false;
   private held: BlogEvent[] = [];
   private stopped = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly handedOn: string[] = [];
 
   constructor(
     private readonly socket: LiveSocket,
@@ -41,6 +47,7 @@ export class LiveFeed {
     private readonly handlers: FeedHandlers,
   ) {
     socket.on(SOCKET_EVENTS.event, this.onEvent);
+    socket.on(SOCKET_EVENTS.head, this.onHead);
     socket.on('connect', this.sync);
     socket.on('disconnect', this.onDisconnect);
     handlers.onStatus?.('connecting');
@@ -58,6 +65,7 @@ export class LiveFeed {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     this.socket.off(SOCKET_EVENTS.event, this.onEvent);
+    this.socket.off(SOCKET_EVENTS.head, this.onHead);
     this.socket.off('connect', this.sync);
     this.socket.off('disconnect', this.onDisconnect);
     if (this.socket.connected) this.socket.emit(SOCKET_EVENTS.unsubscribe, { blogId: this.blogId });
@@ -98,6 +106,10 @@ export class LiveFeed {
     else this.accept([event]);
   };
 
+  private readonly onHead = (head: BlogHead): void => {
+    if (head.blogId === this.blogId && head.cursor !== this.cursor && !this.syncing) this.sync();
+  };
+
   private readonly onDisconnect = (): void => {
     if (!this.stopped) this.handlers.onStatus?.('reconnecting');
   };
@@ -109,7 +121,12 @@ export class LiveFeed {
         this.handlers.onExpired?.('the blog’s history was rebuilt');
         return;
       }
-      if (!isAfter(event.cursor, this.cursor)) continue; // already handed on
+      if (!isAfter(event.cursor, this.cursor)) {
+        if (event.cursor === this.cursor || this.handedOn.includes(event.cursor)) continue; // already handed on
+        debug('another event at a position already passed', event.cursor, 'at', this.cursor);
+        this.sync();
+        break;
+      }
       if (event.prev !== this.cursor) {
         debug('gap before', event.cursor, 'at', this.cursor);
         this.sync();
@@ -117,6 +134,8 @@ export class LiveFeed {
       }
       fresh.push(event);
       this.cursor = event.cursor;
+      this.handedOn.push(event.cursor);
+      if (this.handedOn.length > REMEMBERED_CURSORS) this.handedOn.shift();
     }
     if (fresh.length) this.handlers.onEvents(fresh);
   }

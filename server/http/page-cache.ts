@@ -85,6 +85,11 @@ export class PageCache {
     for (const key of this.rendering.keys()) if (key.includes(`:${blogId}:`)) this.rendering.delete(key);
   }
 
+  /** Drops everything (changes may have gone unannounced). */
+  invalidateAll(): void {
+    for (const blogId of new Set([...this.entries.values()].map((entry) => entry.blogId))) this.invalidate(blogId);
+  }
+
   private store(key: string, entry: Entry): void {
     this.entries.delete(key);
     this.entries.set(key, entry);

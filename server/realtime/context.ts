@@ -1,11 +1,10 @@
 import type { Server, Socket } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/events';
-import type { BlogEvent } from '../../shared/schemas';
 import type { Principal } from '../http/auth';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import type { Feeds } from './feeds';
 import type { Presence } from './presence';
-import type { Timeline } from '../store/timeline';
 
 /** What the server keeps on each connection. */
 export interface SocketData {
@@ -13,24 +12,17 @@ export interface SocketData {
   principal?: Principal;
 }
 
-/** What server processes tell each other through the adapter. */
-export interface InterServerEvents {
-  /** One process's reader counts by blog (see Presence). */
-  'presence:counts': (processId: string, counts: Record<string, number>) => void;
-  /** A blog changed: its cached pages are stale on every process. */
-  'blog:changed': (blogId: string) => void;
-  /** An event stored by one process, for the readers connected to the others. */
-  'blog:event': (event: BlogEvent) => void;
-}
+/** Processes talk to each other over the bus (bus.ts), not through Socket.IO. */
+type NoInterServerEvents = Record<string, never>;
 
-export type LiveServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
-export type LiveSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type LiveServer = Server<ClientToServerEvents, ServerToClientEvents, NoInterServerEvents, SocketData>;
+export type LiveSocket = Socket<ClientToServerEvents, ServerToClientEvents, NoInterServerEvents, SocketData>;
 
 /** What each socket event handler is built from. */
 export interface HandlerContext {
   io: LiveServer;
   socket: LiveSocket;
-  timeline: Timeline;
+  feeds: Feeds;
   logger: Logger;
   presence: Presence;
   metrics: Metrics;

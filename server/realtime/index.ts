@@ -1,17 +1,19 @@
-/** Socket.IO: one handler per client event, and the broadcast of stored events to each blog's room. */
+/** Socket.IO: one handler per client event, and the one path by which stored events reach readers. */
 import { blogRoom, SOCKET_EVENTS, type SocketAuth } from '../../shared/events';
-import type { Authenticator } from '../http/auth';
 import type { BlogEvent } from '../../shared/schemas';
+import type { Authenticator } from '../http/auth';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { Timeline } from '../store/timeline';
+import type { Bus } from './bus';
 import type { HandlerContext, LiveServer } from './context';
-import { PRESENCE_EVENT, type Presence } from './presence';
 import { limitEvents } from './event-limit';
+import { Feeds } from './feeds';
+import type { Presence } from './presence';
 import { subscribe } from './subscribe';
 import { unsubscribe } from './unsubscribe';
 
-export function registerRealtime(io: LiveServer, deps: { timeline: Timeline; logger: Logger; authenticator: Authenticator; presence: Presence; metrics: Metrics }): void {
+export function registerRealtime(io: LiveServer, deps: { feeds: Feeds; logger: Logger; authenticator: Authenticator; presence: Presence; metrics: Metrics }): void {
   // Editors' pages connect with their token (handshake `auth.token`), readers with none.
   io.use((socket, next) => {
     const { token } = (socket.handshake.auth ?? {}) as SocketAuth;
@@ -28,10 +30,9 @@ export function registerRealtime(io: LiveServer, deps: { timeline: Timeline; log
         next(new Error('the store is unreachable: try again shortly'));
       });
   });
-  io.on(PRESENCE_EVENT, (processId, counts) => deps.presence.receive(processId, counts));
   io.on('connection', (socket) => {
     limitEvents(socket);
-    const context: HandlerContext = { io, socket, timeline: deps.timeline, logger: deps.logger, presence: deps.presence, metrics: deps.metrics };
+    const context: HandlerContext = { io, socket, feeds: deps.feeds, logger: deps.logger, presence: deps.presence, metrics: deps.metrics };
     const onSubscribe = subscribe(context);
     const onUnsubscribe = unsubscribe(context);
     // Handlers never throw: a failed one logs and answers its ack, so no payload can crash the process.
@@ -44,23 +45,91 @@ export function registerRealtime(io: LiveServer, deps: { timeline: Timeline; log
   });
 }
 
-/**
- * Sends one stored event to every reader of its blog: this process's readers at once (Socket.IO encodes
- * it once for the whole room), the other processes' through the adapter, where each does the same for
- * its own readers. (A plain `io.to(room).emit` would wait for the adapter's Redis write before
- * delivering even locally.)
- */
-export function broadcaster(io: LiveServer, clustered: boolean): (event: BlogEvent) => void {
-  return (event) => {
-    io.local.to(blogRoom(event.blogId)).emit(SOCKET_EVENTS.event, event);
-    if (clustered) io.serverSideEmit('blog:event', event);
-  };
+export interface Delivery {
+  feeds: Feeds;
+  /** Events a write of this process stored, in log order. */
+  stored(events: BlogEvent[], startedAt: bigint): void;
+  /** A blog this process created. */
+  created(blogId: string): void;
+  /** A write of this process whose outcome is unknown. */
+  uncertain(blogId: string): void;
+  close(): void;
 }
 
-/** Delivers to this process's readers the events published on the other processes. */
-export function relayRemoteEvents(io: LiveServer, onEvent: (event: BlogEvent) => void): void {
-  io.on('blog:event', (event) => {
-    io.local.to(blogRoom(event.blogId)).emit(SOCKET_EVENTS.event, event);
-    onEvent(event);
+/** How long after a write of unknown outcome its blog's caches are dropped everywhere (it may have been kept). */
+const UNCERTAIN_RECHECK_MS = 2_000;
+
+/**
+ * The one path of stored events, whoever stored them: to this process's readers (through the blog's
+ * feed, once and in order), its page caches and metrics, and to the other processes over the bus.
+ */
+export function startDelivery(deps: {
+  io: LiveServer;
+  timeline: Timeline;
+  bus: Bus;
+  presence: Presence;
+  logger: Logger;
+  /** A blog's cached pages are stale. */
+  invalidate(blogId: string): void;
+  /** Every blog's cached pages may be stale. */
+  invalidateAll(): void;
+  published(event: BlogEvent, startedAt: bigint): void;
+}): Delivery {
+  const { io, bus } = deps;
+  const feeds = new Feeds({
+    timeline: deps.timeline,
+    logger: deps.logger,
+    // Socket.IO encodes an event once for the whole room.
+    deliver: (event) => {
+      deps.invalidate(event.blogId);
+      io.to(blogRoom(event.blogId)).emit(SOCKET_EVENTS.event, event);
+    },
+    reset: (blogId, cursor) => {
+      deps.invalidate(blogId);
+      io.to(blogRoom(blogId)).emit(SOCKET_EVENTS.head, { blogId, cursor });
+    },
+    watched: (blogId) => deps.presence.watched(blogId),
   });
+  const arrived = (event: BlogEvent) => {
+    deps.invalidate(event.blogId);
+    feeds.offer(event);
+  };
+  bus.onMessage((message, from) => {
+    if (message.type === 'event') arrived(message.event);
+    else if (message.type === 'blog') deps.invalidate(message.blogId);
+    else deps.presence.receive(from, message.counts);
+  });
+  bus.onResubscribed(() => {
+    feeds.pollAll();
+    deps.invalidateAll();
+  });
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  return {
+    feeds,
+    stored: (events, startedAt) => {
+      for (const event of events) {
+        arrived(event);
+        deps.published(event, startedAt);
+        bus.publish({ type: 'event', event });
+      }
+    },
+    created: (blogId) => {
+      deps.invalidate(blogId);
+      bus.publish({ type: 'blog', blogId });
+    },
+    uncertain: (blogId) => {
+      // Readers learn of it from their feeds' reads; caches here and on every process are dropped.
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        deps.invalidate(blogId);
+        bus.publish({ type: 'blog', blogId });
+      }, UNCERTAIN_RECHECK_MS);
+      timer.unref();
+      timers.add(timer);
+    },
+    close: () => {
+      feeds.close();
+      for (const timer of timers) clearTimeout(timer);
+    },
+  };
 }

@@ -2,21 +2,18 @@
  * How many readers watch each blog, across every process, for its editors.
  *
  * Each process counts its own readers from its rooms (a blog's room, less its editors' room) and,
- * every interval, tells the other processes its counts (Socket.IO's serverSideEmit, through the Redis
- * adapter). Each process adds the others' latest counts to its own; a process that stops reporting
+ * every interval, tells the other processes its counts (over the bus, bus.ts). Each process adds the others' latest counts to its own; a process that stops reporting
  * is forgotten after a few intervals. Changed totals go to the blog's editors on this process, at
  * most once per interval, so a crowd arriving costs one message per interval, not one per reader.
  */
-import { randomBytes } from 'node:crypto';
-import { blogRoom, editorsRoom, SOCKET_EVENTS } from '../../shared/events';
+import { blogRoom, editorsRoom, roomBlog, SOCKET_EVENTS } from '../../shared/events';
+import type { Bus } from './bus';
 import type { LiveServer } from './context';
 
 /** How often counts are shared and changed totals sent. */
 export const PRESENCE_INTERVAL_MS = 2_000;
 /** A process whose counts are older than this is taken to be gone. */
 const STALE_AFTER_MS = PRESENCE_INTERVAL_MS * 4;
-/** The server-to-server event carrying one process's counts. */
-export const PRESENCE_EVENT = 'presence:counts';
 
 interface Report {
   counts: Map<string, number>;
@@ -24,24 +21,26 @@ interface Report {
 }
 
 export class Presence {
-  readonly processId = randomBytes(6).toString('hex');
   private readonly remote = new Map<string, Report>();
   private readonly sent = new Map<string, number>();
   private readonly timer: ReturnType<typeof setInterval>;
 
-  /** `clustered`: other processes share this Redis (with the in-process store, there are none). */
   constructor(
     private readonly io: LiveServer,
-    private readonly clustered: boolean,
+    private readonly bus: Bus,
   ) {
     this.timer = setInterval(() => this.tick(), PRESENCE_INTERVAL_MS);
     this.timer.unref();
   }
 
-  /** Called with another process's report (see registerRealtime). */
+  /** Called with another process's report. */
   receive(processId: string, counts: Record<string, number>): void {
-    if (processId === this.processId) return;
     this.remote.set(processId, { counts: new Map(Object.entries(counts)), at: Date.now() });
+  }
+
+  /** Whether this process has anyone in the blog's room. */
+  watched(blogId: string): boolean {
+    return this.io.of('/').adapter.rooms.has(blogRoom(blogId));
   }
 
   /** Readers of a blog on this process. */
@@ -62,8 +61,8 @@ export class Presence {
   localCounts(): Map<string, number> {
     const counts = new Map<string, number>();
     for (const room of this.io.of('/').adapter.rooms.keys()) {
-      if (!room.startsWith('blog:')) continue;
-      const blogId = room.slice('blog:'.length);
+      const blogId = roomBlog(room);
+      if (blogId === null) continue;
       const readers = this.localReaders(blogId);
       if (readers > 0) counts.set(blogId, readers);
     }
@@ -73,7 +72,7 @@ export class Presence {
   /** Shares this process's counts, forgets silent processes, and tells editors of changed totals. */
   tick(): void {
     const local = this.localCounts();
-    if (this.clustered) this.io.serverSideEmit(PRESENCE_EVENT, this.processId, Object.fromEntries(local));
+    if (this.bus.shared) this.bus.publish({ type: 'presence', counts: Object.fromEntries(local) });
     const stale = Date.now() - STALE_AFTER_MS;
     for (const [processId, report] of this.remote) if (report.at < stale) this.remote.delete(processId);
 

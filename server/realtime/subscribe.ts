@@ -1,10 +1,10 @@
 /**
- * `blog:subscribe`: join the blog's room first, then read the events after the reader's cursor. An
- * event published in between is both in the ack and sent live; the reader drops the second by cursor.
- * Reading first and joining after would lose it instead.
+ * `blog:subscribe`: join the blog's room first, then read the events after the reader's cursor (from
+ * this process's feed of the blog, see feeds.ts). An event published in between is both in the ack and
+ * sent live; the reader drops the second by cursor. Reading first and joining after would lose it instead.
  */
 import { ERROR_CODES } from '../../shared/codes';
-import { blogRoom, editorsRoom, SOCKET_EVENTS, type SubscribeAck } from '../../shared/events';
+import { blogRoom, editorsRoom, roomBlog, SOCKET_EVENTS, type SubscribeAck } from '../../shared/events';
 import { canWriteBlog } from '../http/auth';
 import { LIMITS } from '../../shared/limits';
 import { SubscribeSchema } from '../../shared/schemas';
@@ -12,7 +12,7 @@ import { TimelineError } from '../store/timeline';
 import { MAX_SUBSCRIPTIONS_PER_SOCKET, type HandlerContext } from './context';
 
 export const subscribe =
-  ({ socket, timeline, logger, presence, metrics }: HandlerContext) =>
+  ({ socket, feeds, logger, presence, metrics }: HandlerContext) =>
   async (payload: unknown, ack: unknown): Promise<void> => {
     const reply = (answer: SubscribeAck) => {
       if (typeof ack === 'function') ack(answer);
@@ -30,7 +30,7 @@ export const subscribe =
     }
     await socket.join(room);
     try {
-      const page = await timeline.eventsAfter(blogId, cursor, LIMITS.catchUpMax);
+      const page = await feeds.catchUp(blogId, cursor, LIMITS.catchUpMax);
       reply({ ok: true, cursor: page.cursor, events: page.events, ...(page.more ? { more: true } : {}) });
       if (cursor) metrics.catchUp.observe(page.events.length);
       const principal = socket.data.principal;
@@ -54,6 +54,6 @@ export const subscribe =
 
 function subscriptionCount(rooms: Set<string>): number {
   let count = 0;
-  for (const room of rooms) if (room.startsWith('blog:')) count += 1;
+  for (const room of rooms) if (roomBlog(room) !== null) count += 1;
   return count;
 }

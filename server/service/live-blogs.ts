@@ -1,6 +1,7 @@
 /**
  * What editors do to blogs and updates: validate, render, store, then tell readers. An event is
- * broadcast only after the store has it, so a reader is never told of something a reload would not show.
+ * handed on only after the store acknowledged it, so a reader is never told of something a reload
+ * would not show.
  */
 import { randomBytes } from 'node:crypto';
 import type {
@@ -17,15 +18,15 @@ import { TimelineError, type Timeline } from '../store/timeline';
 
 export interface LiveBlogsDeps {
   timeline: Timeline;
-  /** Sends a stored event to the blog's readers. */
-  broadcast: (event: BlogEvent) => void;
+  /** Told of the events each write stored, in log order, once the store acknowledged them, with when the write began. */
+  stored: (events: BlogEvent[], startedAt: bigint) => void;
+  /** Told of a new blog (which has no event yet). */
+  created?: (blogId: string) => void;
   /**
-   * Told of every change to a blog (its cached pages go stale). `announce`: no event tells other
-   * processes of this change (a new blog), so it must be announced to them.
+   * Told of a write that failed without knowing whether the store kept it (a timeout, replicas that did
+   * not confirm in time): the blog may have changed.
    */
-  changed?: (blogId: string, options: { announce: boolean }) => void;
-  /** Told of every event broadcast, with when the write that made it began (for the latency metric). */
-  published?: (event: BlogEvent, startedAt: bigint) => void;
+  uncertain?: (blogId: string) => void;
   now?: () => Date;
 }
 
@@ -42,38 +43,32 @@ export function newUpdateId(now: Date): string {
 
 export class LiveBlogs {
   private readonly timeline: Timeline;
-  private readonly broadcast: (event: BlogEvent, startedAt?: bigint) => void;
-  private readonly changed: (blogId: string, options: { announce: boolean }) => void;
   private readonly now: () => Date;
 
-  constructor(deps: LiveBlogsDeps) {
+  constructor(private readonly deps: LiveBlogsDeps) {
     this.timeline = deps.timeline;
-    this.broadcast = (event, startedAt = process.hrtime.bigint()) => {
-      deps.broadcast(event);
-      deps.published?.(event, startedAt);
-      deps.changed?.(event.blogId, { announce: false });
-    };
-    this.changed = deps.changed ?? (() => {});
     this.now = deps.now ?? (() => new Date());
   }
 
   async createBlog(input: CreateBlogInput): Promise<Blog> {
     const now = this.now().toISOString();
-    const blog = await this.timeline.createBlog({
-      id: input.id,
-      title: input.title,
-      ...(input.description ? { description: input.description } : {}),
-      status: 'live',
-      createdAt: now,
-      updatedAt: now,
-    });
-    this.changed(blog.id, { announce: true });
+    const blog = await this.write(input.id, () =>
+      this.timeline.createBlog({
+        id: input.id,
+        title: input.title,
+        ...(input.description ? { description: input.description } : {}),
+        status: 'live',
+        createdAt: now,
+        updatedAt: now,
+      }),
+    );
+    this.deps.created?.(blog.id);
     return blog;
   }
 
   async patchBlog(blogId: string, patch: PatchBlogInput): Promise<Blog> {
     const startedAt = process.hrtime.bigint();
-    const event = await this.timeline.updateBlog(blogId, (current) => {
+    const event = await this.write(blogId, () => this.timeline.updateBlog(blogId, (current) => {
       const description = patch.description === undefined ? current.description : patch.description || undefined;
       return {
         id: current.id,
@@ -83,8 +78,8 @@ export class LiveBlogs {
         createdAt: current.createdAt,
         updatedAt: this.now().toISOString(),
       };
-    });
-    this.broadcast(event, startedAt);
+    }));
+    this.deps.stored([event], startedAt);
     return event.blog!;
   }
 
@@ -104,10 +99,9 @@ export class LiveBlogs {
       keyEvent: input.keyEvent ?? false,
       version: 1,
     };
-    const result = await this.timeline.createUpdate(update, idempotencyKey);
-    if (result.event) this.broadcast(result.event, startedAt);
-    await this.unpin(blogId, result.previouslyPinned);
-    return { update: result.update, created: !!result.event };
+    const result = await this.write(blogId, () => this.timeline.createUpdate(update, idempotencyKey));
+    if (result.events.length) this.deps.stored(result.events, startedAt);
+    return { update: result.update, created: result.events.length > 0 };
   }
 
   /**
@@ -117,33 +111,31 @@ export class LiveBlogs {
   async editUpdate(blogId: string, updateId: string, patch: PatchUpdateInput): Promise<Update> {
     const startedAt = process.hrtime.bigint();
     const corrects = CONTENT_FIELDS.some((field) => patch[field] !== undefined);
-    const changed = await this.timeline.changeUpdate(blogId, updateId, (current) => {
+    const changed = await this.write(blogId, () => this.timeline.changeUpdate(blogId, updateId, (current) => {
       const next: Update = { ...current, ...definedOnly(patch), version: current.version + 1 };
       if (patch.title === null) delete next.title;
       if (patch.author === null) delete next.author;
       if (patch.body !== undefined) next.html = renderMarkdown(patch.body);
       if (corrects) next.editedAt = this.now().toISOString();
       return next;
-    });
-    this.broadcast(changed.event, startedAt);
-    await this.unpin(blogId, changed.previouslyPinned);
-    return changed.event.update!;
+    }));
+    this.deps.stored(changed.events, startedAt);
+    return changed.events[0].update!;
   }
 
   async deleteUpdate(blogId: string, updateId: string): Promise<void> {
     const startedAt = process.hrtime.bigint();
-    this.broadcast((await this.timeline.changeUpdate(blogId, updateId, () => null)).event, startedAt);
+    const changed = await this.write(blogId, () => this.timeline.changeUpdate(blogId, updateId, () => null));
+    this.deps.stored(changed.events, startedAt);
   }
 
-  /** One pinned update per blog: pinning one unpins the one before. */
-  private async unpin(blogId: string, updateId: string | undefined): Promise<void> {
-    if (!updateId) return;
+  /** Runs a write; one whose outcome is unknown is reported, so that readers and caches learn of it if it was kept. */
+  private async write<T>(blogId: string, work: () => Promise<T>): Promise<T> {
     try {
-      const changed = await this.timeline.changeUpdate(blogId, updateId, (current) => ({ ...current, pinned: false, version: current.version + 1 }));
-      this.broadcast(changed.event);
+      return await work();
     } catch (error) {
-      // Deleted in the meantime: nothing left to unpin.
-      if (!(error instanceof TimelineError && error.kind === 'update_not_found')) throw error;
+      if (error instanceof TimelineError && error.kind === 'unavailable') this.deps.uncertain?.(blogId);
+      throw error;
     }
   }
 }

@@ -1,47 +1,75 @@
 /**
  * What both stores share about a blog's event log: seq numbers count events from 1 within an epoch,
- * and cursors are formatted from them here, when read, so the log itself never holds a cursor.
+ * each event has a random tag (see shared/cursor.ts), and cursors are formatted from them here, when
+ * read, so the log itself never holds a cursor.
  */
 import { randomBytes } from 'node:crypto';
-import { formatCursor, parseCursor } from '../../shared/cursor';
-import type { Blog, BlogEvent } from '../../shared/schemas';
+import { formatCursor, ORIGIN_TAG, parseCursor } from '../../shared/cursor';
+import type { Blog, BlogEvent, Update } from '../../shared/schemas';
 import { TimelineError, type BlogRecord } from './timeline';
 
 /** An event as logged: what happened, without where in the log it sits. */
 export type LoggedEvent = Omit<BlogEvent, 'blogId' | 'cursor' | 'prev'>;
 
-export function toBlog(record: BlogRecord, epoch: string, seq: number): Blog {
-  return { ...record, cursor: formatCursor(epoch, seq) };
+/** Where a log stands: its epoch, its last event's seq and that event's tag. */
+export interface LogHead {
+  epoch: string;
+  seq: number;
+  tag: string;
 }
 
-export function toEvent(blogId: string, epoch: string, seq: number, logged: LoggedEvent): BlogEvent {
-  const cursor = formatCursor(epoch, seq);
-  const event: BlogEvent = { blogId, cursor, prev: formatCursor(epoch, seq - 1), ...logged };
+/** The tag of events logged before tags existed (a store written by the first version). */
+export const LEGACY_TAG = 'x';
+
+export function headCursor(head: LogHead): string {
+  return formatCursor(head.epoch, head.seq, head.tag);
+}
+
+export function toBlog(record: BlogRecord, head: LogHead): Blog {
+  return { ...record, cursor: headCursor(head) };
+}
+
+/** An event at `seq` (tagged `tag`) whose predecessor is tagged `prevTag`. */
+export function toEvent(blogId: string, epoch: string, seq: number, tag: string, prevTag: string, logged: LoggedEvent): BlogEvent {
+  const cursor = formatCursor(epoch, seq, tag);
+  const event: BlogEvent = { blogId, cursor, prev: formatCursor(epoch, seq - 1, prevTag), ...logged };
   // A blog snapshot carries the cursor of the event that made it.
   if (event.blog) event.blog = { ...event.blog, cursor };
   return event;
 }
 
 /**
- * The seq to read after for a reader at `cursor`, in a log at `epoch` whose last event is `lastSeq`.
- * A cursor from another epoch or from beyond the end is from a log that no longer exists.
+ * The seq to read after for a reader at `cursor`, in a log whose head is `head`. `tagAt` is the tag the
+ * log holds at the cursor's seq (ORIGIN_TAG for seq 0 while the log reaches back to its start), or
+ * undefined when history no longer reaches back that far. A cursor from another epoch, from beyond the
+ * end, or naming an event the log no longer holds at its seq is from a history that no longer exists.
  */
-export function seqAfter(cursor: string, epoch: string, lastSeq: number): number {
+export function verifyCursor(cursor: string, head: LogHead, tagAt: string | undefined): number {
   const parts = parseCursor(cursor);
-  if (!parts || parts.epoch !== epoch || parts.seq > lastSeq) {
+  if (!parts || parts.epoch !== head.epoch || parts.seq > head.seq) {
     throw new TimelineError('cursor_expired', 'this cursor is not from the blog’s current history: reload');
   }
+  if (tagAt === undefined) throw new TimelineError('cursor_expired', 'the history no longer reaches back to this cursor: reload');
+  if (parts.tag !== tagAt) throw new TimelineError('cursor_expired', 'the event at this cursor is no longer in the blog’s history: reload');
   return parts.seq;
 }
 
-/** Throws unless the events read after `afterSeq` start right after it (the log was trimmed past it). */
-export function assertContiguous(afterSeq: number, lastSeq: number, firstSeqRead: number | undefined): void {
-  if (afterSeq < lastSeq && firstSeqRead !== afterSeq + 1) {
-    throw new TimelineError('cursor_expired', 'the history no longer reaches back to this cursor: reload');
-  }
+/** The tag of position 0 when the log still reaches back to its first event (`firstHeld`), else undefined. */
+export function originTag(firstHeld: number | undefined, lastSeq: number): string | undefined {
+  return lastSeq === 0 || firstHeld === 1 ? ORIGIN_TAG : undefined;
 }
 
 /** A fresh epoch for a new log: random, so a log rebuilt after data loss never reuses one. */
 export function newEpoch(): string {
   return randomBytes(5).readUIntBE(0, 5).toString(36);
+}
+
+/** A fresh event tag: 8 base-36 characters (about 41 bits), never the one-character origin or legacy tags. */
+export function newTag(): string {
+  return randomBytes(6).readUIntBE(0, 6).toString(36).padStart(8, '0').slice(-8);
+}
+
+/** Unpinning an update is not a correction: a new version, `editedAt` untouched. */
+export function unpinned(update: Update): Update {
+  return { ...update, pinned: false, version: update.version + 1 };
 }

@@ -3,19 +3,18 @@
  * nothing across a restart and is not shared between processes (start-up warns). Every method does its
  * whole change synchronously, which makes each as atomic as the Redis scripts.
  */
-import { parseCursor } from '../../shared/cursor';
+import { ORIGIN_TAG, parseCursor } from '../../shared/cursor';
 import { updateOrderKey } from '../../shared/order';
 import type { Blog, BlogEvent, EventsPage, Update, UpdatePage } from '../../shared/schemas';
-import { assertContiguous, newEpoch, seqAfter, toBlog, toEvent, type LoggedEvent } from './log';
-import { IDEMPOTENCY_TTL_SECONDS, TimelineError, type BlogRecord, type ChangedUpdate, type CreatedUpdate, type PageRequest, type Timeline } from './timeline';
+import { headCursor, newEpoch, newTag, originTag, toBlog, toEvent, unpinned, verifyCursor, type LogHead, type LoggedEvent } from './log';
+import { IDEMPOTENCY_TTL_SECONDS, TimelineError, type BlogRecord, type ChangedUpdate, type CreatedUpdate, type PageRequest, type RecentEvents, type Timeline } from './timeline';
 
 interface StoredBlog {
   record: BlogRecord;
-  epoch: string;
-  seq: number;
+  head: LogHead;
   updates: Map<string, Update>;
   /** Logged events, oldest first; `log[i]` has seq `firstSeq + i`. */
-  log: LoggedEvent[];
+  log: { logged: LoggedEvent; tag: string; prevTag: string }[];
   firstSeq: number;
   idempotency: Map<string, { update: Update; expiresAt: number }>;
   /** Earlier versions by update id, oldest first. */
@@ -32,31 +31,36 @@ export class MemoryTimeline implements Timeline {
   readonly kind = 'memory' as const;
   private readonly blogs = new Map<string, StoredBlog>();
 
-  constructor(private readonly options: MemoryTimelineOptions) {}
+  readonly historyLength: number;
+
+  constructor(private readonly options: MemoryTimelineOptions) {
+    this.historyLength = options.historyLength;
+  }
 
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {}
 
   async listBlogs(): Promise<Blog[]> {
-    return [...this.blogs.values()].reverse().map((blog) => toBlog(blog.record, blog.epoch, blog.seq));
+    return [...this.blogs.values()].reverse().map((blog) => toBlog(blog.record, blog.head));
   }
 
   async getBlog(blogId: string): Promise<Blog | null> {
     const blog = this.blogs.get(blogId);
-    return blog ? toBlog(blog.record, blog.epoch, blog.seq) : null;
+    return blog ? toBlog(blog.record, blog.head) : null;
   }
 
   async createBlog(record: BlogRecord): Promise<Blog> {
     if (this.blogs.has(record.id)) throw new TimelineError('conflict', `blog ${record.id} exists`);
-    const blog: StoredBlog = { record: { ...record }, epoch: newEpoch(), seq: 0, updates: new Map(), log: [], firstSeq: 1, idempotency: new Map(), versions: new Map() };
+    const head = { epoch: newEpoch(), seq: 0, tag: ORIGIN_TAG };
+    const blog: StoredBlog = { record: { ...record }, head, updates: new Map(), log: [], firstSeq: 1, idempotency: new Map(), versions: new Map() };
     this.blogs.set(record.id, blog);
-    return toBlog(blog.record, blog.epoch, 0);
+    return toBlog(blog.record, head);
   }
 
   async updateBlog(blogId: string, change: (current: Blog) => BlogRecord): Promise<BlogEvent> {
     const blog = this.blog(blogId);
-    blog.record = change(toBlog(blog.record, blog.epoch, blog.seq));
+    blog.record = change(toBlog(blog.record, blog.head));
     return this.append(blog, { type: 'blog.updated', blog: { ...blog.record, cursor: '' } });
   }
 
@@ -72,13 +76,13 @@ export class MemoryTimeline implements Timeline {
   async createUpdate(update: Update, idempotencyKey?: string): Promise<CreatedUpdate> {
     const blog = this.blog(update.blogId);
     const first = idempotencyKey ? blog.idempotency.get(idempotencyKey) : undefined;
-    if (first && first.expiresAt > Date.now()) return { update: first.update };
+    if (first && first.expiresAt > Date.now()) return { update: first.update, events: [] };
     if (blog.record.status === 'ended') throw new TimelineError('blog_ended', `blog ${update.blogId} has ended`);
     if (blog.updates.has(update.id)) throw new TimelineError('conflict', `update ${update.id} exists`);
     blog.updates.set(update.id, update);
     if (idempotencyKey) blog.idempotency.set(idempotencyKey, { update, expiresAt: Date.now() + IDEMPOTENCY_TTL_SECONDS * 1000 });
-    const previouslyPinned = update.pinned ? this.pin(blog, update.id) : undefined;
-    return { update, event: this.append(blog, { type: 'update.created', update }), ...(previouslyPinned ? { previouslyPinned } : {}) };
+    const unpinning = update.pinned ? this.pin(blog, update.id) : [];
+    return { update, events: [...unpinning, this.append(blog, { type: 'update.created', update })] };
   }
 
   async changeUpdate(blogId: string, updateId: string, change: (current: Update) => Update | null): Promise<ChangedUpdate> {
@@ -86,19 +90,19 @@ export class MemoryTimeline implements Timeline {
     const current = blog.updates.get(updateId);
     if (!current) throw new TimelineError('update_not_found', `no update ${updateId} in blog ${blogId}`);
     const next = change(current);
-    let previouslyPinned: string | undefined;
+    let unpinning: BlogEvent[] = [];
     if (next) {
+      if (next.pinned) unpinning = this.pin(blog, updateId);
+      else if (blog.pinnedId === updateId) blog.pinnedId = undefined;
       blog.updates.set(updateId, next);
       blog.versions.set(updateId, [...(blog.versions.get(updateId) ?? []), current]);
-      if (next.pinned) previouslyPinned = this.pin(blog, updateId);
-      else if (blog.pinnedId === updateId) blog.pinnedId = undefined;
     } else {
       blog.updates.delete(updateId);
       blog.versions.delete(updateId);
       if (blog.pinnedId === updateId) blog.pinnedId = undefined;
     }
     const event = this.append(blog, next ? { type: 'update.edited', update: next } : { type: 'update.deleted', updateId });
-    return { event, ...(previouslyPinned ? { previouslyPinned } : {}) };
+    return { events: unpinning.length ? [unpinning[0], event] : [event] };
   }
 
   async listVersions(blogId: string, updateId: string): Promise<Update[]> {
@@ -108,11 +112,15 @@ export class MemoryTimeline implements Timeline {
     return [...(blog.versions.get(updateId) ?? []), current];
   }
 
-  /** Marks `updateId` as the blog's pinned update; returns the one pinned before, if another. */
-  private pin(blog: StoredBlog, updateId: string): string | undefined {
-    const previous = blog.pinnedId;
+  /** Marks `updateId` as the blog's pinned update, unpinning the one before (logged first, as its own edit). */
+  private pin(blog: StoredBlog, updateId: string): BlogEvent[] {
+    const previous = blog.pinnedId && blog.pinnedId !== updateId ? blog.updates.get(blog.pinnedId) : undefined;
     blog.pinnedId = updateId;
-    return previous && previous !== updateId ? previous : undefined;
+    if (!previous) return [];
+    const next = unpinned(previous);
+    blog.updates.set(previous.id, next);
+    blog.versions.set(previous.id, [...(blog.versions.get(previous.id) ?? []), previous]);
+    return [this.append(blog, { type: 'update.edited', update: next })];
   }
 
   async listUpdates(blogId: string, page: PageRequest): Promise<UpdatePage> {
@@ -134,26 +142,35 @@ export class MemoryTimeline implements Timeline {
     const shown = ordered.slice(0, page.limit);
     return {
       updates: shown.map(({ update }) => update),
-      cursor: toBlog(blog.record, blog.epoch, blog.seq).cursor,
+      cursor: toBlog(blog.record, blog.head).cursor,
       ...(ordered.length > page.limit ? { next: shown[shown.length - 1].key } : {}),
     };
   }
 
   async eventsAfter(blogId: string, cursor: string | undefined, limit: number): Promise<EventsPage> {
     const blog = this.blog(blogId);
-    if (!cursor) return { events: [], cursor: toBlog(blog.record, blog.epoch, blog.seq).cursor };
-    const afterSeq = seqAfter(cursor, blog.epoch, blog.seq);
-    const start = Math.max(afterSeq + 1, blog.firstSeq);
+    const { head } = blog;
+    if (!cursor) return { events: [], cursor: toBlog(blog.record, head).cursor };
+    const seq = parseCursor(cursor)?.seq ?? -1;
+    const tagAt = seq === 0 ? originTag(blog.log.length ? blog.firstSeq : undefined, head.seq) : blog.log[seq - blog.firstSeq]?.tag;
+    const afterSeq = verifyCursor(cursor, head, tagAt);
+    const start = afterSeq + 1;
     const events = blog.log
       .slice(start - blog.firstSeq, start - blog.firstSeq + limit)
-      .map((logged, i) => toEvent(blogId, blog.epoch, start + i, logged));
-    assertContiguous(afterSeq, blog.seq, events.length ? start : undefined);
+      .map((entry, i) => toEvent(blogId, head.epoch, start + i, entry.tag, entry.prevTag, entry.logged));
     const last = events.at(-1);
     return {
       events,
       cursor: last ? last.cursor : cursor,
-      ...(last && parseCursor(last.cursor)!.seq < blog.seq ? { more: true } : {}),
+      ...(last && start + events.length - 1 < head.seq ? { more: true } : {}),
     };
+  }
+
+  async recentEvents(blogId: string, count: number): Promise<RecentEvents> {
+    const blog = this.blog(blogId);
+    const start = Math.max(blog.firstSeq, blog.head.seq - count + 1);
+    const events = blog.log.slice(start - blog.firstSeq).map((entry, i) => toEvent(blogId, blog.head.epoch, start + i, entry.tag, entry.prevTag, entry.logged));
+    return { cursor: headCursor(blog.head), events };
   }
 
   private blog(blogId: string): StoredBlog {
@@ -163,13 +180,15 @@ export class MemoryTimeline implements Timeline {
   }
 
   private append(blog: StoredBlog, logged: LoggedEvent): BlogEvent {
-    blog.seq += 1;
-    blog.log.push(logged);
-    const excess = blog.log.length - this.options.historyLength;
+    const prevTag = blog.head.tag;
+    blog.head = { epoch: blog.head.epoch, seq: blog.head.seq + 1, tag: newTag() };
+    blog.log.push({ logged, tag: blog.head.tag, prevTag });
+    // One more than the history, so that a reader exactly that far behind can still be verified.
+    const excess = blog.log.length - this.options.historyLength - 1;
     if (excess > 0) {
       blog.log.splice(0, excess);
       blog.firstSeq += excess;
     }
-    return toEvent(blog.record.id, blog.epoch, blog.seq, logged);
+    return toEvent(blog.record.id, blog.head.epoch, blog.head.seq, blog.head.tag, prevTag, logged);
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The Timeline: everything the service keeps. Two implementations keep to it, Redis (the real one) and
- * an in-process one for a machine without Redis; the same contract suite (tests/integration/timeline)
+ * an in-process one for a machine without Redis; the same contract suite (tests/integration/timeline-contract.test.ts)
  * runs against both.
  */
 import type { Blog, BlogEvent, BlogStatus, EventsPage, Update, UpdatePage } from '../../shared/schemas';
@@ -23,20 +23,23 @@ export interface PageRequest {
 
 export interface CreatedUpdate {
   update: Update;
-  /** Missing when the idempotency key had been used: nothing new was stored or happened. */
-  event?: BlogEvent;
-  /** The update that was pinned until this one was: the caller unpins it (one pinned update per blog). */
-  previouslyPinned?: string;
+  /**
+   * What the write logged, in order: `update.created`, then `update.edited` of the update it unpinned
+   * (one pinned update per blog, decided in the same atomic write). Empty when the idempotency key had
+   * been used: nothing new was stored or happened.
+   */
+  events: BlogEvent[];
 }
 
 export interface ChangedUpdate {
-  event: BlogEvent;
-  /** As in CreatedUpdate. */
-  previouslyPinned?: string;
+  /** `update.edited` or `update.deleted`, then, as in CreatedUpdate, the edit of the update it unpinned. */
+  events: [BlogEvent, ...BlogEvent[]];
 }
 
 export interface Timeline {
   readonly kind: 'redis' | 'memory';
+  /** Events kept per blog: a reader further behind is answered `cursor_expired`. */
+  readonly historyLength: number;
   /** Resolves when the store answers; rejects with `unavailable` otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -53,13 +56,14 @@ export interface Timeline {
   /** The blog's pinned update, if it has one. */
   pinnedUpdate(blogId: string): Promise<Update | null>;
   /**
-   * Stores a new update and logs `update.created`, atomically. With an idempotency key already used on
+   * Stores a new update and logs `update.created`, atomically (pinned, it unpins the one before in the
+   * same write). With an idempotency key already used on
    * this blog, stores nothing and returns the update that key first created.
    */
   createUpdate(update: Update, idempotencyKey?: string): Promise<CreatedUpdate>;
   /**
    * Replaces an update with what `change` returns (or deletes it on `null`) and logs `update.edited` or
-   * `update.deleted`, atomically; `change` runs again if the update changed meanwhile. The replaced
+   * `update.deleted`, atomically (pinning it unpins the blog's pinned update in the same write); `change` runs again if the update changed meanwhile. The replaced
    * state is kept as an earlier version.
    */
   changeUpdate(blogId: string, updateId: string, change: (current: Update) => Update | null): Promise<ChangedUpdate>;
@@ -74,6 +78,14 @@ export interface Timeline {
    * when the log no longer reaches back to it.
    */
   eventsAfter(blogId: string, cursor: string | undefined, limit: number): Promise<EventsPage>;
+  /** The blog's last `count` events (fewer when it has fewer), with its cursor, read in one instant. */
+  recentEvents(blogId: string, count: number): Promise<RecentEvents>;
+}
+
+/** A blog's latest events, oldest first, and its cursor (the last one's, or the head's without events). */
+export interface RecentEvents {
+  cursor: string;
+  events: BlogEvent[];
 }
 
 export type TimelineErrorKind =

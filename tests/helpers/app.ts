@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import { createApp, type App } from '../../server/app';
 import { createLogger } from '../../server/logger';
-import { createRedisClient, memoryStores, redisStores, type Stores } from '../../server/store/open';
+import { memoryStores, redisStores, type Stores } from '../../server/store/open';
+import { parseRedisUrl } from '../../server/store/redis/connection';
 import type { Timeline } from '../../server/store/timeline';
 import { connectRedis, deletePrefix, TEST_REDIS_URL } from './redis';
 
@@ -32,6 +33,8 @@ export interface StartOptions {
   embedOrigins?: string[] | null;
   ipRequestsPerMinute?: number;
   ipConnectionsPerMinute?: number;
+  /** Replicas a write waits for. @default 0 */
+  minReplicas?: number;
 }
 
 export async function startServer(options: StartOptions): Promise<TestServer> {
@@ -41,9 +44,11 @@ export async function startServer(options: StartOptions): Promise<TestServer> {
   if (options.store === 'memory') {
     stores = memoryStores(historyLength);
   } else {
-    const redis = createRedisClient(options.redisUrl ?? TEST_REDIS_URL, logger);
-    await redis.connect();
-    stores = redisStores(redis, { prefix: options.prefix, historyLength });
+    stores = await redisStores(parseRedisUrl(options.redisUrl ?? TEST_REDIS_URL), logger, {
+      prefix: options.prefix,
+      historyLength,
+      minReplicas: options.minReplicas ?? 0,
+    });
   }
   const app = createApp(
     {

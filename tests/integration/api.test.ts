@@ -1,5 +1,6 @@
 /** The contract's HTTP routes on a real Redis: what an editor's tool and a reader's browser get back. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { formatCursor, ORIGIN_TAG, parseCursor } from '../../shared/cursor';
 import type { Blog, BlogEvent, Update, UpdatePage } from '../../shared/schemas';
 import { createBlog, publish, request } from '../helpers/api';
 import { prefixCleaner, startServer, type TestServer } from '../helpers/app';
@@ -42,7 +43,7 @@ describe('blogs', () => {
     const patched = await request<Blog>(url, 'PATCH', '/api/blogs/patchable', { body: { title: 'New title', status: 'ended' } });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ title: 'New title', status: 'ended' });
-    const events = await request<{ events: BlogEvent[] }>(url, 'GET', `/api/blogs/patchable/events?after=${encodeURIComponent(patched.body.cursor.replace(/\d+$/, (d) => '0'.repeat(d.length)))}`);
+    const events = await request<{ events: BlogEvent[] }>(url, 'GET', `/api/blogs/patchable/events?after=${encodeURIComponent(zeroCursor(patched.body.cursor))}`);
     expect(events.body.events.map((e) => e.type)).toEqual(['blog.updated']);
     expectError(await request(url, 'POST', '/api/blogs/patchable/updates', { body: { body: 'too late' } }), 409, 'blog_ended');
     const reopened = await request<Blog>(url, 'PATCH', '/api/blogs/patchable', { body: { status: 'live', description: null } });
@@ -187,6 +188,7 @@ describe('bad requests store nothing', () => {
   });
 });
 
+/** The cursor before a blog's first event. */
 function zeroCursor(cursor: string): string {
-  return cursor.replace(/\d+$/, (digits) => '0'.repeat(digits.length));
+  return formatCursor(parseCursor(cursor)!.epoch, 0, ORIGIN_TAG);
 }

@@ -141,8 +141,9 @@ describe('pinning', () => {
     await request(url, 'PATCH', `/api/blogs/${blog.id}/updates/${second.id}`, { body: { pinned: true } });
     const events = await reader.waitForEvents(4);
     expect(events.slice(2).map((e) => [e.type, e.update?.id, e.update?.pinned])).toEqual([
-      ['update.edited', second.id, true],
+      // The unpin first, in the same write, so that a reader never sees two pinned updates.
       ['update.edited', first.id, false],
+      ['update.edited', second.id, true],
     ]);
     const page = await request<{ updates: Update[] }>(url, 'GET', `/api/blogs/${blog.id}/updates`, { token: null });
     expect(page.body.updates.filter((u) => u.pinned).map((u) => u.id)).toEqual([second.id]);

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Writable } from 'node:stream';
 import { createApp } from '../../server/app';
 import { createLogger } from '../../server/logger';
-import { createRedisClient, redisStores } from '../../server/store/open';
+import { redisStores } from '../../server/store/open';
+import { parseRedisUrl } from '../../server/store/redis/connection';
 import { createBlog, publish, request } from '../helpers/api';
 import { ADMIN_TOKEN, prefixCleaner } from '../helpers/app';
 import { TEST_REDIS_URL, testPrefix } from '../helpers/redis';
@@ -17,9 +18,7 @@ let close: () => Promise<void>;
 beforeAll(async () => {
   // The app's real logger, writing into memory, at the most talkative level.
   const logger = createLogger('trace', new Writable({ write: (chunk, _encoding, done) => (logLines.push(String(chunk)), done()) }));
-  const redis = createRedisClient(TEST_REDIS_URL, logger);
-  await redis.connect();
-  const stores = redisStores(redis, { prefix, historyLength: 100 });
+  const stores = await redisStores(parseRedisUrl(TEST_REDIS_URL), logger, { prefix, historyLength: 100, minReplicas: 0 });
   const app = createApp(
     { adminToken: ADMIN_TOKEN, editorWritesPerMinute: 1000, embedOrigins: null, trustProxy: 'loopback', ipRequestsPerMinute: 100_000, ipConnectionsPerMinute: 100_000 },
     { stores, logger },

@@ -3,12 +3,13 @@
  * whatever the service does on one, it does the same on the other.
  */
 import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { parseCursor } from '../../shared/cursor';
+import type { Redis } from 'ioredis';
+import { formatCursor, parseCursor } from '../../shared/cursor';
 import type { Update } from '../../shared/schemas';
 import { createLogger } from '../../server/logger';
 import { MemoryTimeline } from '../../server/store/memory-timeline';
-import { createRedisClient } from '../../server/store/open';
-import { RedisTimeline } from '../../server/store/redis-timeline';
+import { createRedisClient, parseRedisUrl } from '../../server/store/redis/connection';
+import { RedisTimeline } from '../../server/store/redis/timeline';
 import { TimelineError, type Timeline } from '../../server/store/timeline';
 import { deletePrefix, TEST_REDIS_URL, testPrefix } from '../helpers/redis';
 
@@ -16,16 +17,16 @@ const HISTORY = 20;
 
 type Factory = { name: string; make(): Promise<Timeline>; cleanup(): Promise<void> };
 
-const redisClients: ReturnType<typeof createRedisClient>[] = [];
+const redisClients: Redis[] = [];
 const prefix = testPrefix('contract');
 const factories: Factory[] = [
   {
     name: 'RedisTimeline',
     make: async () => {
-      const redis = createRedisClient(TEST_REDIS_URL, createLogger('silent'));
+      const redis = createRedisClient(parseRedisUrl(TEST_REDIS_URL), createLogger('silent')) as Redis;
       await redis.connect();
       redisClients.push(redis);
-      return new RedisTimeline(redis, { prefix: `${prefix}${redisClients.length}:`, historyLength: HISTORY });
+      return new RedisTimeline(redis, redis, { prefix: `${prefix}${redisClients.length}:`, historyLength: HISTORY, minReplicas: 0 });
     },
     cleanup: async () => {
       const [first] = redisClients;
@@ -87,8 +88,9 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
     const one = makeUpdate('b', { publishedAt: '2025-01-11T13:00:00.000Z' });
     const backDated = makeUpdate('b', { publishedAt: '2025-01-11T12:30:00.000Z' });
     for (const update of [noon, one, backDated]) {
-      const { event } = await timeline.createUpdate(update);
-      expect(event).toMatchObject({ blogId: 'b', type: 'update.created', update });
+      const { events } = await timeline.createUpdate(update);
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({ blogId: 'b', type: 'update.created', update });
     }
     const page = await timeline.listUpdates('b', { limit: 10 });
     expect(page.updates.map((u) => u.id)).toEqual([one.id, backDated.id, noon.id]);
@@ -121,20 +123,20 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
     const second = await timeline.createUpdate(makeUpdate('log'));
     const third = await timeline.createUpdate(makeUpdate('log'));
     const all = await timeline.eventsAfter('log', blog.cursor, 100);
-    expect(all.events.map((e) => e.cursor)).toEqual([first.event!.cursor, second.event!.cursor, third.event!.cursor]);
-    expect(all.events.map((e) => e.prev)).toEqual([blog.cursor, first.event!.cursor, second.event!.cursor]);
-    expect(all.cursor).toBe(third.event!.cursor);
-    const tail = await timeline.eventsAfter('log', first.event!.cursor, 100);
+    expect(all.events.map((e) => e.cursor)).toEqual([first.events[0].cursor, second.events[0].cursor, third.events[0].cursor]);
+    expect(all.events.map((e) => e.prev)).toEqual([blog.cursor, first.events[0].cursor, second.events[0].cursor]);
+    expect(all.cursor).toBe(third.events[0].cursor);
+    const tail = await timeline.eventsAfter('log', first.events[0].cursor, 100);
     expect(tail.events.map((e) => e.update?.id)).toEqual([second.update.id, third.update.id]);
-    const none = await timeline.eventsAfter('log', third.event!.cursor, 100);
-    expect(none).toEqual({ events: [], cursor: third.event!.cursor });
+    const none = await timeline.eventsAfter('log', third.events[0].cursor, 100);
+    expect(none).toEqual({ events: [], cursor: third.events[0].cursor });
     const latest = await timeline.eventsAfter('log', undefined, 100);
-    expect(latest).toEqual({ events: [], cursor: third.event!.cursor });
+    expect(latest).toEqual({ events: [], cursor: third.events[0].cursor });
     const limited = await timeline.eventsAfter('log', blog.cursor, 2);
     expect(limited.events).toHaveLength(2);
     expect(limited.more).toBe(true);
     // cursors also sort as strings, for clients that compare them so
-    expect([third, first, second].map((c) => c.event!.cursor).sort()).toEqual([first, second, third].map((c) => c.event!.cursor));
+    expect([third, first, second].map((c) => c.events[0].cursor).sort()).toEqual([first, second, third].map((c) => c.events[0].cursor));
   });
 
   it('says cursor_expired when history is trimmed past the cursor or the cursor is foreign', async () => {
@@ -142,11 +144,19 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
     for (let i = 0; i < HISTORY + 5; i++) await timeline.createUpdate(makeUpdate('trim'));
     await expectKind(timeline.eventsAfter('trim', blog.cursor, 100), 'cursor_expired');
     const latest = (await timeline.getBlog('trim'))!.cursor;
-    const { seq } = parseCursor(latest)!;
-    const edge = latest.replace(/-\d+$/, `-${String(seq - HISTORY).padStart(12, '0')}`);
+    const { epoch, seq, tag } = parseCursor(latest)!;
+    // The oldest cursor still served is exactly the history's length behind.
+    const recent = await timeline.recentEvents('trim', HISTORY);
+    expect(recent.events).toHaveLength(HISTORY);
+    expect(recent.cursor).toBe(latest);
+    const edge = recent.events[0].prev;
+    expect(parseCursor(edge)!.seq).toBe(seq - HISTORY);
     expect((await timeline.eventsAfter('trim', edge, 100)).events).toHaveLength(HISTORY);
-    await expectKind(timeline.eventsAfter('trim', `zzzzzz-${'0'.repeat(11)}1`, 100), 'cursor_expired');
-    await expectKind(timeline.eventsAfter('trim', latest.replace(/-\d+$/, `-${String(seq + 1).padStart(12, '0')}`), 100), 'cursor_expired');
+    await expectKind(timeline.eventsAfter('trim', recent.events[1].prev.replace(/-[a-z0-9]+$/, '-othertag'), 100), 'cursor_expired');
+    await expectKind(timeline.eventsAfter('trim', `zzzzzz-${'0'.repeat(11)}1-abcdefgh`, 100), 'cursor_expired');
+    await expectKind(timeline.eventsAfter('trim', formatCursor(epoch, seq + 1, tag), 100), 'cursor_expired');
+    // A cursor of the first version (no tag) cannot be verified: reload once.
+    await expectKind(timeline.eventsAfter('trim', `${epoch}-${String(seq).padStart(12, '0')}`, 100), 'cursor_expired');
     await expectKind(timeline.eventsAfter('missing', latest, 100), 'blog_not_found');
   });
 
@@ -155,12 +165,12 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
     const attempts = await Promise.all(
       Array.from({ length: 5 }, (_, i) => timeline.createUpdate(makeUpdate('idem', { body: `try ${i}` }), 'same-key')),
     );
-    const created = attempts.filter((a) => a.event);
+    const created = attempts.filter((a) => a.events.length);
     expect(created).toHaveLength(1);
     for (const attempt of attempts) expect(attempt.update).toEqual(created[0].update);
     expect((await timeline.listUpdates('idem', { limit: 10 })).updates).toHaveLength(1);
     const other = await timeline.createUpdate(makeUpdate('idem'), 'other-key');
-    expect(other.event).toBeDefined();
+    expect(other.events).toHaveLength(1);
     expect((await timeline.listUpdates('idem', { limit: 10 })).updates).toHaveLength(2);
   });
 
@@ -176,12 +186,14 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
       publishedAt: '2025-01-11T14:00:00.000Z',
       version: current.version + 1,
     }));
-    expect(edited.event).toMatchObject({ type: 'update.edited', update: { id: older.id, body: 'corrected', version: 2 } });
+    expect(edited.events[0]).toMatchObject({ type: 'update.edited', update: { id: older.id, body: 'corrected', version: 2 } });
     expect((await timeline.listUpdates('edit', { limit: 10 })).updates.map((u) => [u.id, u.version])).toEqual([
       [older.id, 2],
       [newer.id, 1],
     ]);
-    const { event: deleted } = await timeline.changeUpdate('edit', newer.id, () => null);
+    const {
+      events: [deleted],
+    } = await timeline.changeUpdate('edit', newer.id, () => null);
     expect(deleted).toMatchObject({ type: 'update.deleted', updateId: newer.id });
     expect(deleted.update).toBeUndefined();
     expect((await timeline.listUpdates('edit', { limit: 10 })).updates.map((u) => u.id)).toEqual([older.id]);
@@ -233,23 +245,48 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
     await expectKind(timeline.listVersions('versions', update.id), 'update_not_found');
   });
 
-  it('reports the update pinned before, so that one pinned update per blog remains', async () => {
-    await timeline.createBlog(blogRecord('pins'));
+  it('unpins the update pinned before in the same write, with its own event, so that one pinned update per blog remains', async () => {
+    const blog = await timeline.createBlog(blogRecord('pins'));
     const first = makeUpdate('pins', { pinned: true });
-    expect((await timeline.createUpdate(first)).previouslyPinned).toBeUndefined();
+    expect((await timeline.createUpdate(first)).events.map((e) => e.type)).toEqual(['update.created']);
     expect((await timeline.pinnedUpdate('pins'))?.id).toBe(first.id);
     const second = makeUpdate('pins', { pinned: true });
-    expect((await timeline.createUpdate(second)).previouslyPinned).toBe(first.id);
+    const pinSecond = await timeline.createUpdate(second);
+    // The unpin is logged first, so that no reader ever sees two pinned updates.
+    expect(pinSecond.events.map((e) => [e.type, e.update?.id, e.update?.pinned])).toEqual([
+      ['update.edited', first.id, false],
+      ['update.created', second.id, true],
+    ]);
+    expect(pinSecond.events[1].prev).toBe(pinSecond.events[0].cursor);
+    expect(await timeline.getUpdate('pins', first.id)).toMatchObject({ pinned: false, version: 2 });
+    expect((await timeline.listVersions('pins', first.id)).map((u) => u.pinned)).toEqual([true, false]);
     const third = makeUpdate('pins');
     await timeline.createUpdate(third);
     const pinThird = await timeline.changeUpdate('pins', third.id, (current) => ({ ...current, pinned: true, version: current.version + 1 }));
-    expect(pinThird.previouslyPinned).toBe(second.id);
+    expect(pinThird.events.map((e) => [e.type, e.update?.id, e.update?.pinned])).toEqual([
+      ['update.edited', second.id, false],
+      ['update.edited', third.id, true],
+    ]);
     const again = await timeline.changeUpdate('pins', third.id, (current) => ({ ...current, body: 'still pinned', version: current.version + 1 }));
-    expect(again.previouslyPinned).toBeUndefined();
+    expect(again.events).toHaveLength(1);
     expect((await timeline.pinnedUpdate('pins'))?.id).toBe(third.id);
     await timeline.changeUpdate('pins', third.id, () => null);
     expect(await timeline.pinnedUpdate('pins')).toBeNull();
-    expect((await timeline.createUpdate(makeUpdate('pins', { pinned: true }))).previouslyPinned).toBeUndefined();
+    expect((await timeline.createUpdate(makeUpdate('pins', { pinned: true }))).events).toHaveLength(1);
+    // The log holds every one of these events, in order, each after the one before.
+    const log = await timeline.eventsAfter('pins', blog.cursor, 100);
+    expect(log.events.map((e) => e.prev)).toEqual([blog.cursor, ...log.events.slice(0, -1).map((e) => e.cursor)]);
+    const pinnedNow = (await timeline.listUpdates('pins', { limit: 10 })).updates.filter((u) => u.pinned);
+    expect(pinnedNow).toHaveLength(1);
+  });
+
+  it('pins from many writers at once and still has one pinned update', async () => {
+    await timeline.createBlog(blogRecord('pin-race'));
+    const updates = Array.from({ length: 6 }, () => makeUpdate('pin-race', { pinned: true }));
+    await Promise.all(updates.map((update) => timeline.createUpdate(update)));
+    const pinned = (await timeline.listUpdates('pin-race', { limit: 10 })).updates.filter((u) => u.pinned);
+    expect(pinned).toHaveLength(1);
+    expect((await timeline.pinnedUpdate('pin-race'))?.id).toBe(pinned[0].id);
   });
 
   it('lists the key events alone, newest first, following edits and deletes', async () => {

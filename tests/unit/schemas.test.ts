@@ -83,7 +83,7 @@ describe('queries and socket payloads', () => {
   });
   it('accepts a subscribe with or without a cursor and refuses anything else', () => {
     expect(SubscribeSchema.safeParse({ blogId: 'kursk' }).success).toBe(true);
-    expect(SubscribeSchema.safeParse({ blogId: 'kursk', cursor: formatCursor('abc', 7) }).success).toBe(true);
+    expect(SubscribeSchema.safeParse({ blogId: 'kursk', cursor: formatCursor('abc', 7, 'k3y9tag0') }).success).toBe(true);
     for (const payload of [null, 'kursk', 42, [], { blogId: 'Kursk' }, { blogId: 'kursk', cursor: 7 }, { blogId: 'kursk', cursor: '7' }]) {
       expect(SubscribeSchema.safeParse(payload).success).toBe(false);
     }
@@ -92,13 +92,15 @@ describe('queries and socket payloads', () => {
 
 describe('cursors', () => {
   it('round-trip, sort as strings within an epoch, and compare only within one', () => {
-    const a = formatCursor('ep0ch', 9);
-    const b = formatCursor('ep0ch', 10);
-    expect(parseCursor(b)).toEqual({ epoch: 'ep0ch', seq: 10 });
+    const a = formatCursor('ep0ch', 9, 'aaaaaaaa');
+    const b = formatCursor('ep0ch', 10, '00000000');
+    expect(parseCursor(b)).toEqual({ epoch: 'ep0ch', seq: 10, tag: '00000000' });
+    // First-version cursors (no tag) still parse, so that old clients are answered, not refused.
+    expect(parseCursor('ep0ch-000000000010')).toEqual({ epoch: 'ep0ch', seq: 10, tag: '' });
     expect(a < b).toBe(true);
     expect(isAfter(b, a)).toBe(true);
     expect(isAfter(a, b)).toBe(false);
-    expect(isAfter(formatCursor('other', 99), a)).toBe(false);
+    expect(isAfter(formatCursor('other', 99, 'aaaaaaaa'), a)).toBe(false);
     expect(parseCursor('nonsense')).toBeNull();
   });
 });

@@ -1,6 +1,8 @@
 /**
- * Every Redis key the service uses. A blog's keys share the hash tag `{blogId}` so that, on Redis
- * Cluster, they live in one slot and each blog's scripts stay atomic.
+ * Every Redis key and channel the service uses, all under the deployment's prefix, so that two
+ * deployments with different prefixes on one Redis share nothing. A blog's keys share the hash tag
+ * `{blogId}` so that, on Redis Cluster, they live in one slot and each blog's scripts stay atomic; the
+ * other keys are each written on their own (no command or script spans two of them).
  */
 export interface Keys {
   /** ZSET of blog ids scored by creation time. */
@@ -13,10 +15,12 @@ export interface Keys {
   order(blogId: string): string;
   /** ZSET, all scores 0: the order keys of key-event updates. */
   keyEvents(blogId: string): string;
-  /** STREAM: the event log; entry id `<seq>-0`, field `e` = event JSON. */
+  /** STREAM: the event log; entry id `<seq>-0`, fields `e` (event JSON), `t` (its tag), `p` (the previous tag). */
   events(blogId: string): string;
   /** STRING with a TTL: the update an Idempotency-Key first created. */
   idempotency(blogId: string, key: string): string;
+  /** Prefix of `versions` keys, for a script that unpins another update. */
+  versionsPrefix(blogId: string): string;
   /** LIST: an update's earlier versions (JSON), oldest first. */
   versions(blogId: string, updateId: string): string;
   /** SET of token ids. */
@@ -27,8 +31,8 @@ export interface Keys {
   tokenByHash(hash: string): string;
   /** STRING with a TTL: a rate-limit counter for one window. */
   rate(bucket: string, window: number): string;
-  /** STREAM: Socket.IO's Redis Streams adapter, carrying broadcasts between processes. */
-  socketStream: string;
+  /** Pub/sub channel (sharded: SPUBLISH) of the messages between this deployment's processes (see realtime/bus.ts). */
+  busChannel: string;
 }
 
 export function redisKeys(prefix: string): Keys {
@@ -41,10 +45,11 @@ export function redisKeys(prefix: string): Keys {
     events: (id) => `${prefix}blog:{${id}}:events`,
     idempotency: (id, key) => `${prefix}blog:{${id}}:idem:${key}`,
     versions: (id, updateId) => `${prefix}blog:{${id}}:versions:${updateId}`,
+    versionsPrefix: (id) => `${prefix}blog:{${id}}:versions:`,
     tokenIndex: `${prefix}tokens`,
     token: (tokenId) => `${prefix}token:${tokenId}`,
     tokenByHash: (hash) => `${prefix}token-hash:${hash}`,
     rate: (bucket, window) => `${prefix}rate:${bucket}:${window}`,
-    socketStream: `${prefix}socket.io`,
+    busChannel: `${prefix}bus`,
   };
 }

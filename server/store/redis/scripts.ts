@@ -1,0 +1,256 @@
+/**
+ * The Lua scripts that make each write atomic: the state change and its events land together or not at
+ * all, and each event's seq is drawn inside the same script, so the log is gapless and in order. Each is
+ * an ioredis command (`defineCommand`: EVALSHA, loaded again when Redis lost its script cache, and usable
+ * in a pipeline beside `WAIT`). Every KEYS and ARGV entry is named at the top of its script. Errors come
+ * back as `LB_<KIND>` replies, turned into TimelineErrors by ./errors.ts.
+ *
+ * Every key a script touches hashes to one Cluster slot: a blog's keys share the hash tag `{blogId}`,
+ * the directory keys (tokens) share `{meta}` (see keys.ts).
+ */
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+
+// Appends one event: seq is the blog's counter, the entry id `<seq>-0`, fields `e` (the event), `t` (its
+// tag) and `p` (the previous event's tag). One entry more than the history is kept, so that a reader
+// exactly that far behind can still have its cursor verified.
+const APPEND_EVENT = `
+local function appendEvent(blogKey, eventsKey, eventJson, tag, maxLen)
+  local seq = redis.call('HINCRBY', blogKey, 'seq', 1)
+  local prevTag = redis.call('HGET', blogKey, 'tag') or (seq == 1 and '0' or 'x')
+  redis.call('HSET', blogKey, 'tag', tag)
+  redis.call('XADD', eventsKey, 'MAXLEN', tonumber(maxLen) + 1, seq .. '-0', 'e', eventJson, 't', tag, 'p', prevTag)
+  return { seq, prevTag }
+end
+`;
+
+// One pinned update per blog: unpins the blog's pinned update `expectedId` (at `expectedVersion`) with
+// `unpinnedJson`, keeping the replaced state as a version, and logs its edit. LB_STALE when the blog's
+// pinned update is not the one the caller prepared for (it re-reads and tries again). Returns nil when
+// nothing was pinned, the appended { seq, prevTag }, or an error reply for the caller to return.
+const UNPIN = `
+local function unpin(blogKey, updatesKey, eventsKey, versionsPrefix, expectedId, expectedVersion, unpinnedJson, eventJson, tag, maxLen)
+  local pinnedId = redis.call('HGET', blogKey, 'pinnedId') or ''
+  if pinnedId ~= expectedId then return redis.error_reply('LB_STALE') end
+  if pinnedId == '' then return nil end
+  local current = redis.call('HGET', updatesKey, pinnedId)
+  if not current then return redis.error_reply('LB_STALE') end
+  if cjson.decode(current).version ~= tonumber(expectedVersion) then return redis.error_reply('LB_STALE') end
+  redis.call('RPUSH', versionsPrefix .. pinnedId, current)
+  redis.call('HSET', updatesKey, pinnedId, unpinnedJson)
+  redis.call('HDEL', blogKey, 'pinnedId')
+  return appendEvent(blogKey, eventsKey, eventJson, tag, maxLen)
+end
+`;
+
+interface ScriptDefinition {
+  keys: number;
+  lua: string;
+}
+
+export const SCRIPTS = {
+  /** Creates a blog unless its id is taken. */
+  lbCreateBlog: {
+    keys: 1,
+    lua: `
+local blogKey = KEYS[1]
+local id, title, description, createdAt, epoch = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+if redis.call('EXISTS', blogKey) == 1 then return redis.error_reply('LB_CONFLICT') end
+redis.call('HSET', blogKey, 'id', id, 'title', title, 'status', 'live', 'createdAt', createdAt,
+  'updatedAt', createdAt, 'epoch', epoch, 'seq', 0, 'tag', '0', 'rev', 0)
+if description ~= '' then redis.call('HSET', blogKey, 'description', description) end
+return 'OK'
+`,
+  },
+
+  /** Changes a blog and logs `blog.updated`. Returns { epoch, seq, prevTag }; LB_STALE when it changed since read. */
+  lbUpdateBlog: {
+    keys: 2,
+    lua: `${APPEND_EVENT}
+local blogKey, eventsKey = KEYS[1], KEYS[2]
+local expectedRev, title, description, status, updatedAt, eventJson, tag, maxLen =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local current = redis.call('HMGET', blogKey, 'rev', 'epoch')
+if not current[1] then return redis.error_reply('LB_BLOG_NOT_FOUND') end
+if current[1] ~= expectedRev then return redis.error_reply('LB_STALE') end
+redis.call('HSET', blogKey, 'title', title, 'status', status, 'updatedAt', updatedAt)
+if description == '' then redis.call('HDEL', blogKey, 'description')
+else redis.call('HSET', blogKey, 'description', description) end
+redis.call('HINCRBY', blogKey, 'rev', 1)
+local logged = appendEvent(blogKey, eventsKey, eventJson, tag, maxLen)
+return { current[2], logged[1], logged[2] }
+`,
+  },
+
+  /**
+   * Stores a new update, logs `update.created` and, when it is pinned, unpins the one before (see UNPIN).
+   * Returns { 'created', epoch, seq, prevTag, unpinSeq, unpinPrevTag } (the last two 0 and '' when
+   * nothing was unpinned) or { 'replayed', firstUpdateJson } for an idempotency key used before.
+   */
+  lbCreateUpdate: {
+    keys: 6,
+    lua: `${APPEND_EVENT}${UNPIN}
+local blogKey, updatesKey, orderKey, eventsKey, idempotencyKey, keyEventsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local id, updateJson, order, eventJson, tag, maxLen, idempotencyTtl, useIdempotency, pinned, keyEvent =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8] == '1', ARGV[9] == '1', ARGV[10] == '1'
+local versionsPrefix, unpinId, unpinVersion, unpinnedJson, unpinEventJson, unpinTag =
+  ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16]
+local blog = redis.call('HMGET', blogKey, 'epoch', 'status')
+if not blog[1] then return redis.error_reply('LB_BLOG_NOT_FOUND') end
+if useIdempotency then
+  local first = redis.call('GET', idempotencyKey)
+  if first then return { 'replayed', first } end
+end
+if blog[2] == 'ended' then return redis.error_reply('LB_BLOG_ENDED') end
+if redis.call('HEXISTS', updatesKey, id) == 1 then return redis.error_reply('LB_CONFLICT') end
+local unpinLogged = { 0, '' }
+if pinned then
+  local reply = unpin(blogKey, updatesKey, eventsKey, versionsPrefix, unpinId, unpinVersion, unpinnedJson, unpinEventJson, unpinTag, maxLen)
+  if reply and reply.err then return reply end
+  if reply then unpinLogged = reply end
+end
+redis.call('HSET', updatesKey, id, updateJson)
+redis.call('ZADD', orderKey, 0, order)
+if keyEvent then redis.call('ZADD', keyEventsKey, 0, order) end
+if pinned then redis.call('HSET', blogKey, 'pinnedId', id) end
+local logged = appendEvent(blogKey, eventsKey, eventJson, tag, maxLen)
+if useIdempotency then redis.call('SET', idempotencyKey, updateJson, 'EX', idempotencyTtl) end
+return { 'created', blog[1], logged[1], logged[2], unpinLogged[1], unpinLogged[2] }
+`,
+  },
+
+  /**
+   * Replaces (or, with an empty newJson, deletes) an update and logs its event; the replaced state is
+   * kept in `versions` (a deleted update takes its versions with it). Pinning it unpins the one before
+   * (see UNPIN). Returns { epoch, seq, prevTag, unpinSeq, unpinPrevTag }; LB_STALE when the update
+   * changed since it was read.
+   */
+  lbChangeUpdate: {
+    keys: 6,
+    lua: `${APPEND_EVENT}${UNPIN}
+local blogKey, updatesKey, orderKey, eventsKey, versionsKey, keyEventsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local id, expectedVersion, newJson, oldOrder, newOrder, eventJson, tag, maxLen, pinned, keyEvent =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9] == '1', ARGV[10] == '1'
+local versionsPrefix, unpinId, unpinVersion, unpinnedJson, unpinEventJson, unpinTag =
+  ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16]
+local epoch = redis.call('HGET', blogKey, 'epoch')
+if not epoch then return redis.error_reply('LB_BLOG_NOT_FOUND') end
+local current = redis.call('HGET', updatesKey, id)
+if not current then return redis.error_reply('LB_UPDATE_NOT_FOUND') end
+if cjson.decode(current).version ~= tonumber(expectedVersion) then return redis.error_reply('LB_STALE') end
+local unpinLogged = { 0, '' }
+if pinned and unpinId ~= id then
+  local reply = unpin(blogKey, updatesKey, eventsKey, versionsPrefix, unpinId, unpinVersion, unpinnedJson, unpinEventJson, unpinTag, maxLen)
+  if reply and reply.err then return reply end
+  if reply then unpinLogged = reply end
+end
+local pinnedId = redis.call('HGET', blogKey, 'pinnedId')
+redis.call('ZREM', orderKey, oldOrder)
+redis.call('ZREM', keyEventsKey, oldOrder)
+if newJson == '' then
+  redis.call('HDEL', updatesKey, id)
+  redis.call('DEL', versionsKey)
+  if pinnedId == id then redis.call('HDEL', blogKey, 'pinnedId') end
+else
+  redis.call('RPUSH', versionsKey, current)
+  redis.call('HSET', updatesKey, id, newJson)
+  redis.call('ZADD', orderKey, 0, newOrder)
+  if keyEvent then redis.call('ZADD', keyEventsKey, 0, newOrder) end
+  if pinned then redis.call('HSET', blogKey, 'pinnedId', id)
+  elseif pinnedId == id then redis.call('HDEL', blogKey, 'pinnedId') end
+end
+local logged = appendEvent(blogKey, eventsKey, eventJson, tag, maxLen)
+return { epoch, logged[1], logged[2], unpinLogged[1], unpinLogged[2] }
+`,
+  },
+
+  /** A page of updates, newest first, with the log's head read in the same instant; nil for an unknown blog. */
+  lbListUpdates: {
+    keys: 3,
+    lua: `
+local blogKey, updatesKey, orderKey = KEYS[1], KEYS[2], KEYS[3]
+local limit, before = tonumber(ARGV[1]), ARGV[2]
+local blog = redis.call('HMGET', blogKey, 'epoch', 'seq', 'tag')
+if not blog[1] then return nil end
+local start = '+'
+if before ~= '' then start = '(' .. before end
+local orderKeys = redis.call('ZRANGE', orderKey, start, '-', 'BYLEX', 'REV', 'LIMIT', 0, limit)
+local ids = {}
+for i, key in ipairs(orderKeys) do ids[i] = string.match(key, ':(.*)$') end
+local items = {}
+if #ids > 0 then items = redis.call('HMGET', updatesKey, unpack(ids)) end
+return { blog[1], tonumber(blog[2]), blog[3] or 'x', orderKeys, items }
+`,
+  },
+
+  /**
+   * The log's head and the entries from `fromSeq` on (inclusive, so that the caller can verify the tag
+   * at the reader's own cursor), at most `count`. Returns { epoch, lastSeq, lastTag, entries }, or nil
+   * for an unknown blog. `fromSeq` past the head reads nothing.
+   */
+  lbReadLog: {
+    keys: 2,
+    lua: `
+local blogKey, eventsKey = KEYS[1], KEYS[2]
+local fromSeq, count = tonumber(ARGV[1]), tonumber(ARGV[2])
+local blog = redis.call('HMGET', blogKey, 'epoch', 'seq', 'tag')
+if not blog[1] then return nil end
+local lastSeq = tonumber(blog[2])
+-- A negative fromSeq counts back from the head: -10 reads the last ten events.
+if fromSeq < 0 then fromSeq = math.max(1, lastSeq + fromSeq + 1) end
+local entries = {}
+if fromSeq <= lastSeq and count > 0 then entries = redis.call('XRANGE', eventsKey, fromSeq .. '-0', '+', 'COUNT', count) end
+return { blog[1], lastSeq, blog[3] or (lastSeq == 0 and '0' or 'x'), entries }
+`,
+  },
+
+  /** The token a secret's hash names, its lastUsedAt set to now, as HGETALL; nil when unknown. */
+  lbAuthenticateToken: {
+    keys: 1,
+    lua: `
+local byHashKey = KEYS[1]
+local now, tokenKeyPrefix = ARGV[1], ARGV[2]
+local id = redis.call('GET', byHashKey)
+if not id then return nil end
+-- Derived, not declared: tokens share the {meta} hash tag, so on a Cluster this key is in the same slot.
+local tokenKey = tokenKeyPrefix .. id
+if redis.call('EXISTS', tokenKey) == 0 then return nil end
+redis.call('HSET', tokenKey, 'lastUsedAt', now)
+return redis.call('HGETALL', tokenKey)
+`,
+  },
+
+  /** Adds hits to a fixed-window counter. Returns { hits in this window, ms until it resets }. */
+  lbRateHit: {
+    keys: 1,
+    lua: `
+local counterKey = KEYS[1]
+local windowMs, hits = ARGV[1], tonumber(ARGV[2])
+local total = redis.call('INCRBY', counterKey, hits)
+local ttl = redis.call('PTTL', counterKey)
+if ttl < 0 then
+  redis.call('PEXPIRE', counterKey, windowMs)
+  ttl = tonumber(windowMs)
+end
+return { total, ttl }
+`,
+  },
+} satisfies Record<string, ScriptDefinition>;
+
+export type ScriptName = keyof typeof SCRIPTS;
+type ScriptArg = string | number;
+type RedisLike = Redis | Cluster;
+
+/** Registers every script as a command of `client` (once per client). */
+export function defineScripts(client: RedisLike): void {
+  for (const [name, { keys, lua }] of Object.entries(SCRIPTS)) client.defineCommand(name, { numberOfKeys: keys, lua });
+}
+
+/** Runs a script defined by defineScripts. */
+export function runScript(client: RedisLike, name: ScriptName, keys: string[], args: ScriptArg[]): Promise<unknown> {
+  return (client as unknown as Record<ScriptName, (...all: ScriptArg[]) => Promise<unknown>>)[name](...keys, ...args);
+}
+
+/** Queues a script in a pipeline or transaction. */
+export function queueScript(pipeline: ChainableCommander, name: ScriptName, keys: string[], args: ScriptArg[]): ChainableCommander {
+  return (pipeline as unknown as Record<ScriptName, (...all: ScriptArg[]) => ChainableCommander>)[name](...keys, ...args);
+}

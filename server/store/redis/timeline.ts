@@ -1,0 +1,349 @@
+/**
+ * The Timeline on Redis (one server, Sentinel or Cluster). Reads go through one connection; writes
+ * through another, each followed by `WAIT` for the configured replicas (a blocked WAIT must not hold
+ * readers' catch-up reads behind it).
+ */
+import type { ChainableCommander } from 'ioredis';
+import { parseCursor } from '../../../shared/cursor';
+import { updateOrderKey } from '../../../shared/order';
+import type { Blog, BlogEvent, EventsPage, Update, UpdatePage } from '../../../shared/schemas';
+import { headCursor, newEpoch, newTag, originTag, toBlog, toEvent, unpinned, verifyCursor, type LogHead, type LoggedEvent } from '../log';
+import {
+  IDEMPOTENCY_TTL_SECONDS,
+  MAX_WRITE_ATTEMPTS,
+  TimelineError,
+  type BlogRecord,
+  type ChangedUpdate,
+  type CreatedUpdate,
+  type PageRequest,
+  type RecentEvents,
+  type Timeline,
+} from '../timeline';
+import { writeDurably, type RedisClient } from './connection';
+import { redisCall, StaleWrite } from './errors';
+import { redisKeys, type Keys } from './keys';
+import { queueScript, runScript, type ScriptName } from './scripts';
+
+export interface RedisTimelineOptions {
+  /** Prefix of every key, so that several services or test runs share one Redis. @default 'lb:' */
+  prefix: string;
+  /** Events kept per blog; a reader further behind than this reloads. @default 5000 */
+  historyLength: number;
+  /** Replicas that must hold a write before it is acknowledged (Redis WAIT). @default 0 */
+  minReplicas: number;
+}
+
+/** As XRANGE gives it: `[id, [field, value, …]]`, fields `e`, `t`, `p` (the first version wrote only `e`). */
+type StreamEntry = [id: string, fields: string[]];
+
+/** The unpin a pinning write carries: the pinned update as read, and what it becomes. */
+interface UnpinPlan {
+  args: (string | number)[];
+  logged?: LoggedEvent;
+  tag: string;
+}
+
+export class RedisTimeline implements Timeline {
+  readonly kind = 'redis' as const;
+  readonly historyLength: number;
+  private readonly keys: Keys;
+
+  constructor(
+    readonly redis: RedisClient,
+    private readonly writer: RedisClient,
+    private readonly options: RedisTimelineOptions,
+  ) {
+    this.keys = redisKeys(options.prefix);
+    this.historyLength = options.historyLength;
+  }
+
+  async ping(): Promise<void> {
+    await redisCall(() => this.redis.ping());
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.redis, this.writer].map((client) => client.quit().catch(() => client.disconnect())));
+  }
+
+  async listBlogs(): Promise<Blog[]> {
+    return redisCall(async () => {
+      const ids = await this.redis.zrange(this.keys.blogIndex, 0, -1, 'REV');
+      const hashes = await readHashes(this.redis, ids.map((id) => this.keys.blog(id)));
+      return hashes.flatMap((fields) => blogFromHash(fields) ?? []);
+    });
+  }
+
+  async getBlog(blogId: string): Promise<Blog | null> {
+    return redisCall(async () => blogFromHash(await this.redis.hgetall(this.keys.blog(blogId))));
+  }
+
+  async createBlog(record: BlogRecord): Promise<Blog> {
+    const epoch = newEpoch();
+    // The index first (its own slot on a Cluster): an id indexed by a creation that then failed is
+    // skipped by listBlogs, and a retry finds it already indexed.
+    await redisCall(() => this.write((p) => p.zadd(this.keys.blogIndex, 'NX', Date.parse(record.createdAt), record.id)));
+    await redisCall(() =>
+      this.write((p) =>
+        queueScript(p, 'lbCreateBlog', [this.keys.blog(record.id)], [record.id, record.title, record.description ?? '', record.createdAt, epoch]),
+      ),
+    );
+    return toBlog(record, { epoch, seq: 0, tag: '0' });
+  }
+
+  async updateBlog(blogId: string, change: (current: Blog) => BlogRecord): Promise<BlogEvent> {
+    return this.retryStale(async () => {
+      const fields = await this.redis.hgetall(this.keys.blog(blogId));
+      const current = blogFromHash(fields);
+      if (!current) throw new TimelineError('blog_not_found', `no blog ${blogId}`);
+      const next = change(current);
+      const logged: LoggedEvent = { type: 'blog.updated', blog: { ...next, cursor: '' } };
+      const tag = newTag();
+      const [epoch, seq, prevTag] = (await this.runWrite('lbUpdateBlog', [this.keys.blog(blogId), this.keys.events(blogId)], [
+        fields.rev,
+        next.title,
+        next.description ?? '',
+        next.status,
+        next.updatedAt,
+        JSON.stringify(logged),
+        tag,
+        this.options.historyLength,
+      ])) as [string, number, string];
+      return toEvent(blogId, epoch, seq, tag, prevTag, logged);
+    });
+  }
+
+  async getUpdate(blogId: string, updateId: string): Promise<Update | null> {
+    return redisCall(async () => {
+      const json = await this.redis.hget(this.keys.updates(blogId), updateId);
+      return json ? (JSON.parse(json) as Update) : null;
+    });
+  }
+
+  async pinnedUpdate(blogId: string): Promise<Update | null> {
+    return redisCall(async () => {
+      const pinnedId = await this.redis.hget(this.keys.blog(blogId), 'pinnedId');
+      return pinnedId ? this.getUpdate(blogId, pinnedId) : null;
+    });
+  }
+
+  async createUpdate(update: Update, idempotencyKey?: string): Promise<CreatedUpdate> {
+    const { blogId } = update;
+    const logged: LoggedEvent = { type: 'update.created', update };
+    const updateJson = JSON.stringify(update);
+    return this.retryStale(async () => {
+      const unpin = update.pinned ? await this.planUnpin(blogId, update.id) : NO_UNPIN;
+      const tag = newTag();
+      const reply = (await this.runWrite(
+        'lbCreateUpdate',
+        [
+          this.keys.blog(blogId),
+          this.keys.updates(blogId),
+          this.keys.order(blogId),
+          this.keys.events(blogId),
+          idempotencyKey ? this.keys.idempotency(blogId, idempotencyKey) : this.keys.blog(blogId),
+          this.keys.keyEvents(blogId),
+        ],
+        [
+          update.id,
+          updateJson,
+          updateOrderKey(update.publishedAt, update.id),
+          JSON.stringify(logged),
+          tag,
+          this.options.historyLength,
+          IDEMPOTENCY_TTL_SECONDS,
+          idempotencyKey ? '1' : '0',
+          update.pinned ? '1' : '0',
+          update.keyEvent ? '1' : '0',
+          this.keys.versionsPrefix(blogId),
+          ...unpin.args,
+        ],
+      )) as ['created', string, number, string, number, string] | ['replayed', string];
+      if (reply[0] === 'replayed') return { update: JSON.parse(reply[1]) as Update, events: [] };
+      const [, epoch, seq, prevTag, unpinSeq, unpinPrevTag] = reply;
+      const created = toEvent(blogId, epoch, seq, tag, prevTag, logged);
+      return { update, events: withUnpin(created, blogId, epoch, unpin, unpinSeq, unpinPrevTag) };
+    });
+  }
+
+  async changeUpdate(blogId: string, updateId: string, change: (current: Update) => Update | null): Promise<ChangedUpdate> {
+    return this.retryStale(async () => {
+      const current = await this.getUpdate(blogId, updateId);
+      if (!current) {
+        const blogExists = await this.redis.exists(this.keys.blog(blogId));
+        throw blogExists
+          ? new TimelineError('update_not_found', `no update ${updateId} in blog ${blogId}`)
+          : new TimelineError('blog_not_found', `no blog ${blogId}`);
+      }
+      const next = change(current);
+      const unpin = next?.pinned ? await this.planUnpin(blogId, updateId) : NO_UNPIN;
+      const logged: LoggedEvent = next ? { type: 'update.edited', update: next } : { type: 'update.deleted', updateId };
+      const tag = newTag();
+      const [epoch, seq, prevTag, unpinSeq, unpinPrevTag] = (await this.runWrite(
+        'lbChangeUpdate',
+        [this.keys.blog(blogId), this.keys.updates(blogId), this.keys.order(blogId), this.keys.events(blogId), this.keys.versions(blogId, updateId), this.keys.keyEvents(blogId)],
+        [
+          updateId,
+          current.version,
+          next ? JSON.stringify(next) : '',
+          updateOrderKey(current.publishedAt, current.id),
+          next ? updateOrderKey(next.publishedAt, next.id) : '',
+          JSON.stringify(logged),
+          tag,
+          this.options.historyLength,
+          next?.pinned ? '1' : '0',
+          next?.keyEvent ? '1' : '0',
+          this.keys.versionsPrefix(blogId),
+          ...unpin.args,
+        ],
+      )) as [string, number, string, number, string];
+      const event = toEvent(blogId, epoch, seq, tag, prevTag, logged);
+      const events = withUnpin(event, blogId, epoch, unpin, unpinSeq, unpinPrevTag);
+      return { events: events as [BlogEvent, ...BlogEvent[]] };
+    });
+  }
+
+  /** What the script needs to unpin the blog's pinned update (unless it is `pinningId` itself). */
+  private async planUnpin(blogId: string, pinningId: string): Promise<UnpinPlan> {
+    const pinnedId = (await this.redis.hget(this.keys.blog(blogId), 'pinnedId')) ?? '';
+    const pinned = pinnedId && pinnedId !== pinningId ? await this.getUpdate(blogId, pinnedId) : null;
+    if (!pinned) return { args: [pinnedId, 0, '', '', ''], tag: '' };
+    const next = unpinned(pinned);
+    const logged: LoggedEvent = { type: 'update.edited', update: next };
+    const tag = newTag();
+    return { args: [pinnedId, pinned.version, JSON.stringify(next), JSON.stringify(logged), tag], logged, tag };
+  }
+
+  async listVersions(blogId: string, updateId: string): Promise<Update[]> {
+    return redisCall(async () => {
+      const [[, current], [, earlier]] = (await this.redis
+        .multi()
+        .hget(this.keys.updates(blogId), updateId)
+        .lrange(this.keys.versions(blogId, updateId), 0, -1)
+        .exec()) as [[Error | null, string | null], [Error | null, string[]]];
+      if (!current) throw new TimelineError('update_not_found', `no update ${updateId} in blog ${blogId}`);
+      return [...earlier, current].map((json) => JSON.parse(json) as Update);
+    });
+  }
+
+  async listUpdates(blogId: string, page: PageRequest): Promise<UpdatePage> {
+    return this.page(blogId, this.keys.order(blogId), page);
+  }
+
+  async listKeyEvents(blogId: string, page: PageRequest): Promise<UpdatePage> {
+    return this.page(blogId, this.keys.keyEvents(blogId), page);
+  }
+
+  /** A page of the updates whose order keys are in `orderSet`, newest first. */
+  private async page(blogId: string, orderSet: string, page: PageRequest): Promise<UpdatePage> {
+    return redisCall(async () => {
+      const reply = (await runScript(this.redis, 'lbListUpdates', [this.keys.blog(blogId), this.keys.updates(blogId), orderSet], [page.limit + 1, page.before ?? ''])) as
+        | [string, number, string, string[], (string | null)[]]
+        | null;
+      if (!reply) throw new TimelineError('blog_not_found', `no blog ${blogId}`);
+      const [epoch, seq, tag, orderKeys, items] = reply;
+      const updates = items.slice(0, page.limit).flatMap((json) => (json ? [JSON.parse(json) as Update] : []));
+      return {
+        updates,
+        cursor: headCursor({ epoch, seq, tag }),
+        ...(orderKeys.length > page.limit ? { next: orderKeys[page.limit - 1] } : {}),
+      };
+    });
+  }
+
+  async eventsAfter(blogId: string, cursor: string | undefined, limit: number): Promise<EventsPage> {
+    return redisCall(async () => {
+      const seq = cursor ? (parseCursor(cursor)?.seq ?? 0) : Number.MAX_SAFE_INTEGER;
+      // From the reader's own seq (inclusive), to check the tag there; from 1 for a reader at 0.
+      const { head, entries } = await this.readLog(blogId, Math.max(seq, 1), seq === 0 ? limit : limit + 1);
+      if (!cursor) return { events: [], cursor: headCursor(head) };
+      const first = entries[0] ? entryParts(entries[0]) : undefined;
+      const tagAt = seq === 0 ? originTag(first?.seq, head.seq) : first?.seq === seq ? first.tag : undefined;
+      verifyCursor(cursor, head, tagAt);
+      const events = (seq === 0 ? entries : entries.slice(1)).map((entry) => entryEvent(blogId, head.epoch, entry));
+      const last = events.at(-1);
+      return {
+        events,
+        cursor: last ? last.cursor : cursor,
+        ...(last && (parseCursor(last.cursor)?.seq ?? 0) < head.seq ? { more: true } : {}),
+      };
+    });
+  }
+
+  async recentEvents(blogId: string, count: number): Promise<RecentEvents> {
+    return redisCall(async () => {
+      const { head, entries } = await this.readLog(blogId, -count, count);
+      const events = entries.map((entry) => entryEvent(blogId, head.epoch, entry));
+      return { cursor: headCursor(head), events };
+    });
+  }
+
+  private async readLog(blogId: string, fromSeq: number, count: number): Promise<{ head: LogHead; entries: StreamEntry[] }> {
+    const reply = (await runScript(this.redis, 'lbReadLog', [this.keys.blog(blogId), this.keys.events(blogId)], [fromSeq, count])) as
+      | [string, number, string, StreamEntry[]]
+      | null;
+    if (!reply) throw new TimelineError('blog_not_found', `no blog ${blogId}`);
+    const [epoch, seq, tag, entries] = reply;
+    return { head: { epoch, seq, tag }, entries };
+  }
+
+  /** Runs one write script durably (see writeDurably) and returns its reply. */
+  private async runWrite(name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
+    const [reply] = await this.write((p) => queueScript(p, name, keys, args));
+    return reply;
+  }
+
+  private write(build: (pipeline: ChainableCommander) => void): Promise<unknown[]> {
+    return writeDurably(this.writer, this.options.minReplicas, build);
+  }
+
+  private async retryStale<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let i = 1; ; i++) {
+      try {
+        return await redisCall(attempt);
+      } catch (error) {
+        if (!(error instanceof StaleWrite)) throw error;
+        if (i >= MAX_WRITE_ATTEMPTS) throw new TimelineError('conflict', 'too many concurrent changes: try again');
+      }
+    }
+  }
+}
+
+const NO_UNPIN: UnpinPlan = { args: ['', 0, '', '', ''], tag: '' };
+
+/** The write's own event and, when it unpinned another update, that edit's event, in log order. */
+function withUnpin(event: BlogEvent, blogId: string, epoch: string, unpin: UnpinPlan, unpinSeq: number, unpinPrevTag: string): BlogEvent[] {
+  if (!unpin.logged || !unpinSeq) return [event];
+  const unpinEvent = toEvent(blogId, epoch, unpinSeq, unpin.tag, unpinPrevTag, unpin.logged);
+  return unpinSeq < (parseCursor(event.cursor)?.seq ?? 0) ? [unpinEvent, event] : [event, unpinEvent];
+}
+
+/** HGETALL of many keys; on a Cluster each goes to its own node (auto-pipelined per node). */
+export async function readHashes(redis: RedisClient, keys: string[]): Promise<Record<string, string>[]> {
+  return Promise.all(keys.map((key) => redis.hgetall(key)));
+}
+
+function entryParts([id, fields]: StreamEntry): { seq: number; tag: string; prevTag: string; json: string } {
+  const values: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i += 2) values[fields[i]] = fields[i + 1];
+  const seq = Number(id.slice(0, id.indexOf('-')));
+  return { seq, tag: values.t ?? 'x', prevTag: values.p ?? (seq === 1 ? '0' : 'x'), json: values.e };
+}
+
+function entryEvent(blogId: string, epoch: string, entry: StreamEntry): BlogEvent {
+  const { seq, tag, prevTag, json } = entryParts(entry);
+  return toEvent(blogId, epoch, seq, tag, prevTag, JSON.parse(json) as LoggedEvent);
+}
+
+function blogFromHash(fields: Record<string, string>): Blog | null {
+  if (!fields.id) return null;
+  const record: BlogRecord = {
+    id: fields.id,
+    title: fields.title,
+    ...(fields.description !== undefined ? { description: fields.description } : {}),
+    status: fields.status === 'ended' ? 'ended' : 'live',
+    createdAt: fields.createdAt,
+    updatedAt: fields.updatedAt,
+  };
+  const seq = Number(fields.seq);
+  return toBlog(record, { epoch: fields.epoch, seq, tag: fields.tag ?? (seq === 0 ? '0' : 'x') });
+}
