@@ -2,6 +2,7 @@
  * The measurements, each run the same way against the service and against the bare floor.
  */
 import autocannon from 'autocannon';
+import type { Redis } from 'ioredis';
 import type { BlogEvent, SubscribePayload } from '../shared/schemas';
 import type { SubscribeAck } from '../shared/events';
 import { seqOf } from '../shared/cursor';
@@ -146,16 +147,29 @@ export interface StormResult {
   missed: number;
   duplicated: number;
   outOfOrder: number;
+  /** Commands Redis served while the readers came back (INFO commandstats), from every client. */
+  redisCommands: number;
 }
 
 /**
- * N readers drop at once, M updates are published while they are away, then all come back at once
- * with their cursors: how long until every one has caught up, and what was missed or repeated.
+ * N readers drop at once (their process went away), M updates are published while they are away, then
+ * all come back at once with their cursors to another, freshly started process: how long until every
+ * one has caught up, what was missed or repeated, and how many commands Redis served meanwhile.
  */
-export async function reconnectStorm(options: { target: Target; blogId: string; readers: number; missedUpdates: number; publish: Publisher }): Promise<StormResult> {
+export async function reconnectStorm(options: {
+  target: Target;
+  /** Where the readers come back (a process that has not followed the blog yet). */
+  comeBackTo: Target;
+  redis: Redis;
+  blogId: string;
+  readers: number;
+  missedUpdates: number;
+  publish: Publisher;
+}): Promise<StormResult> {
   const { clients, cursors } = await connectReaders([options.target.url], options.readers, options.blogId, () => {});
   for (const client of clients) client.close();
   for (let k = 0; k < options.missedUpdates; k++) await options.publish(Date.now() * 100 + k);
+  const commandsBefore = await redisCommandCount(options.redis);
   let missed = 0;
   let duplicated = 0;
   let outOfOrder = 0;
@@ -163,7 +177,7 @@ export async function reconnectStorm(options: { target: Target; blogId: string; 
   const started = performance.now();
   await Promise.all(
     cursors.map(async (cursor) => {
-      const client = await WireClient.connect(options.target.url);
+      const client = await WireClient.connect(options.comeBackTo.url);
       back.push(client);
       const ack = await client.emitWithAck<SubscribeAck>('blog:subscribe', { blogId: options.blogId, cursor });
       if (!ack.ok) throw new Error(`catch-up failed: ${ack.error.message}`);
@@ -179,8 +193,16 @@ export async function reconnectStorm(options: { target: Target; blogId: string; 
     }),
   );
   const caughtUpMs = performance.now() - started;
+  // Less the INFO call that reads the count.
+  const redisCommands = (await redisCommandCount(options.redis)) - commandsBefore - 1;
   for (const client of back) client.close();
-  return { readers: options.readers, missedUpdates: options.missedUpdates, caughtUpMs: round(caughtUpMs), missed, duplicated, outOfOrder };
+  return { readers: options.readers, missedUpdates: options.missedUpdates, caughtUpMs: round(caughtUpMs), missed, duplicated, outOfOrder, redisCommands };
+}
+
+/** Every command Redis has served since it started, from INFO commandstats. */
+async function redisCommandCount(redis: Redis): Promise<number> {
+  const stats = await redis.info('commandstats');
+  return [...stats.matchAll(/calls=(\d+)/g)].reduce((sum, [, calls]) => sum + Number(calls), 0);
 }
 
 export interface PageLoadResult {

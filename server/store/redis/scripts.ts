@@ -5,8 +5,8 @@
  * in a pipeline beside `WAIT`). Every KEYS and ARGV entry is named at the top of its script. Errors come
  * back as `LB_<KIND>` replies, turned into TimelineErrors by ./errors.ts.
  *
- * Every key a script touches hashes to one Cluster slot: a blog's keys share the hash tag `{blogId}`,
- * the directory keys (tokens) share `{meta}` (see keys.ts).
+ * Every key a script touches hashes to one Cluster slot: a blog's keys share the hash tag `{blogId}`
+ * (see keys.ts).
  */
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 
@@ -200,22 +200,6 @@ if fromSeq < 0 then fromSeq = math.max(1, lastSeq + fromSeq + 1) end
 local entries = {}
 if fromSeq <= lastSeq and count > 0 then entries = redis.call('XRANGE', eventsKey, fromSeq .. '-0', '+', 'COUNT', count) end
 return { blog[1], lastSeq, blog[3] or (lastSeq == 0 and '0' or 'x'), entries }
-`,
-  },
-
-  /** The token a secret's hash names, its lastUsedAt set to now, as HGETALL; nil when unknown. */
-  lbAuthenticateToken: {
-    keys: 1,
-    lua: `
-local byHashKey = KEYS[1]
-local now, tokenKeyPrefix = ARGV[1], ARGV[2]
-local id = redis.call('GET', byHashKey)
-if not id then return nil end
--- Derived, not declared: tokens share the {meta} hash tag, so on a Cluster this key is in the same slot.
-local tokenKey = tokenKeyPrefix .. id
-if redis.call('EXISTS', tokenKey) == 0 then return nil end
-redis.call('HSET', tokenKey, 'lastUsedAt', now)
-return redis.call('HGETALL', tokenKey)
 `,
   },
 
