@@ -149,6 +149,8 @@ export interface StormResult {
   outOfOrder: number;
   /** Commands Redis served while the readers came back (INFO commandstats), from every client. */
   redisCommands: number;
+  /** The same, by command. */
+  redisCommandsByName: Record<string, number>;
 }
 
 /**
@@ -169,7 +171,7 @@ export async function reconnectStorm(options: {
   const { clients, cursors } = await connectReaders([options.target.url], options.readers, options.blogId, () => {});
   for (const client of clients) client.close();
   for (let k = 0; k < options.missedUpdates; k++) await options.publish(Date.now() * 100 + k);
-  const commandsBefore = await redisCommandCount(options.redis);
+  const commandsBefore = await redisCommandCounts(options.redis);
   let missed = 0;
   let duplicated = 0;
   let outOfOrder = 0;
@@ -193,16 +195,22 @@ export async function reconnectStorm(options: {
     }),
   );
   const caughtUpMs = performance.now() - started;
-  // Less the INFO call that reads the count.
-  const redisCommands = (await redisCommandCount(options.redis)) - commandsBefore - 1;
+  const commandsAfter = await redisCommandCounts(options.redis);
+  const redisCommandsByName: Record<string, number> = {};
+  for (const [name, calls] of Object.entries(commandsAfter)) {
+    // Less the INFO call that read the counts.
+    const served = calls - (commandsBefore[name] ?? 0) - (name === 'info' ? 1 : 0);
+    if (served > 0) redisCommandsByName[name] = served;
+  }
+  const redisCommands = Object.values(redisCommandsByName).reduce((sum, calls) => sum + calls, 0);
   for (const client of back) client.close();
-  return { readers: options.readers, missedUpdates: options.missedUpdates, caughtUpMs: round(caughtUpMs), missed, duplicated, outOfOrder, redisCommands };
+  return { readers: options.readers, missedUpdates: options.missedUpdates, caughtUpMs: round(caughtUpMs), missed, duplicated, outOfOrder, redisCommands, redisCommandsByName };
 }
 
-/** Every command Redis has served since it started, from INFO commandstats. */
-async function redisCommandCount(redis: Redis): Promise<number> {
+/** The commands Redis has served since it started, by name, from INFO commandstats. */
+async function redisCommandCounts(redis: Redis): Promise<Record<string, number>> {
   const stats = await redis.info('commandstats');
-  return [...stats.matchAll(/calls=(\d+)/g)].reduce((sum, [, calls]) => sum + Number(calls), 0);
+  return Object.fromEntries([...stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map(([, name, calls]) => [name, Number(calls)]));
 }
 
 export interface PageLoadResult {

@@ -18,6 +18,10 @@ export type RedisTarget =
 export const REDIS_COMMAND_TIMEOUT_MS = 1_500;
 /** How long a write waits for its replicas (below the command timeout, so that the answer is ours). */
 export const REPLICA_WAIT_MS = 1_000;
+/** How often a Cluster client re-reads which node serves which slot. */
+const SLOTS_REFRESH_MS = 1_000;
+/** A write redirected (MOVED: it did not run) is sent again after refreshing the slots, this often at most. */
+const MOVED_RETRIES = 3;
 
 const MULTI_HOST = /^(redis-sentinel|redis-cluster):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?#]+)(?:\/([^?#]*))?$/;
 
@@ -91,6 +95,10 @@ export function createRedisClient(target: RedisTarget, logger: Logger, options: 
       enableOfflineQueue: true,
       enableAutoPipelining: !options.subscriber,
       shardedSubscribers: !!options.subscriber,
+      // Without a periodic refresh, ioredis keeps a stale slot map after a failover: a write+WAIT
+      // pipeline is answered MOVED for good (it is only retried when every reply is read-only), and a
+      // sharded subscription dropped by a CLUSTER FAILOVER is never made again.
+      slotsRefreshInterval: SLOTS_REFRESH_MS,
     });
   }
   defineScripts(client);
@@ -114,23 +122,30 @@ export function createRedisClient(target: RedisTarget, logger: Logger, options: 
  * Idempotency-Key stores it once either way.
  */
 export async function writeDurably(client: RedisClient, minReplicas: number, build: (pipeline: ChainableCommander) => void): Promise<unknown[]> {
-  const pipeline = client.pipeline();
-  build(pipeline);
-  if (minReplicas > 0) pipeline.wait(minReplicas, REPLICA_WAIT_MS);
-  const replies = (await pipeline.exec()) ?? [];
-  const results: unknown[] = [];
-  for (const [error, result] of replies.slice(0, minReplicas > 0 ? -1 : undefined)) {
-    if (error) throw error;
-    results.push(result);
-  }
-  if (minReplicas > 0) {
-    const [waitError, acked] = replies.at(-1)!;
-    if (waitError) throw waitError;
-    if ((acked as number) < minReplicas) {
-      throw new TimelineError('unavailable', `the write reached ${String(acked)} of the ${minReplicas} replicas required in ${REPLICA_WAIT_MS} ms`);
+  for (let attempt = 0; ; attempt++) {
+    const pipeline = client.pipeline();
+    build(pipeline);
+    if (minReplicas > 0) pipeline.wait(minReplicas, REPLICA_WAIT_MS);
+    const replies = (await pipeline.exec()) ?? [];
+    // A Cluster slot moved to another node (a failover): nothing ran there; ask again where, and resend.
+    if (client instanceof Cluster && attempt < MOVED_RETRIES && replies.some(([error]) => error?.message.startsWith('MOVED '))) {
+      await new Promise<void>((resolve) => client.refreshSlotsCache(() => resolve()));
+      continue;
     }
+    const results: unknown[] = [];
+    for (const [error, result] of replies.slice(0, minReplicas > 0 ? -1 : undefined)) {
+      if (error) throw error;
+      results.push(result);
+    }
+    if (minReplicas > 0) {
+      const [waitError, acked] = replies.at(-1)!;
+      if (waitError) throw waitError;
+      if ((acked as number) < minReplicas) {
+        throw new TimelineError('unavailable', `the write reached ${String(acked)} of the ${minReplicas} replicas required in ${REPLICA_WAIT_MS} ms`);
+      }
+    }
+    return results;
   }
-  return results;
 }
 
 export function describeTarget(target: RedisTarget): string {
