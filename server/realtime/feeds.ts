@@ -11,7 +11,8 @@
  *
  * Each feed also keeps the blog's recent events, so that readers (re)subscribing a few events behind
  * are answered from memory: a storm of reconnecting readers costs Redis one read per blog per process
- * (single flight), not one per reader.
+ * (single flight), not one per reader. Like the store's log, they never hand back what was deleted or
+ * corrected away: an edit or a deletion rewrites the earlier events of its update (see takeDown).
  */
 import { parseCursor } from '../../shared/cursor';
 import type { BlogEvent, EventsPage } from '../../shared/schemas';
@@ -194,6 +195,7 @@ export class Feeds {
   /** Adds events to the recent ones, dropping the oldest beyond the bounds, and moves the cursor. */
   private keep(feed: Feed, events: BlogEvent[]): void {
     for (const event of events) {
+      takeDown(feed, event);
       feed.recent.push(event);
       feed.recentBytes += approximateBytes(event);
       feed.cursor = event.cursor;
@@ -201,6 +203,20 @@ export class Feeds {
     while (feed.recent.length > RECENT_EVENTS || (feed.recentBytes > RECENT_BYTES && feed.recent.length > 1)) {
       feed.recentBytes -= approximateBytes(feed.recent.shift()!);
     }
+  }
+}
+
+/** An edit or a deletion rewrites the earlier events of its update: they carry its current state, or its deletion. */
+function takeDown(feed: Feed, event: BlogEvent): void {
+  if (event.type !== 'update.edited' && event.type !== 'update.deleted') return;
+  const updateId = event.update?.id ?? event.updateId;
+  for (let i = 0; i < feed.recent.length; i++) {
+    const older = feed.recent[i];
+    if ((older.update?.id ?? older.updateId) !== updateId) continue;
+    const { blogId, cursor, prev } = older;
+    const rewritten: BlogEvent = event.update ? { ...older, update: event.update } : { blogId, cursor, prev, type: 'update.deleted', updateId };
+    feed.recentBytes += approximateBytes(rewritten) - approximateBytes(older);
+    feed.recent[i] = rewritten;
   }
 }
 

@@ -8,8 +8,31 @@ import { formatCursor, ORIGIN_TAG, parseCursor } from '../../shared/cursor';
 import type { Blog, BlogEvent, Update } from '../../shared/schemas';
 import { TimelineError, type BlogRecord } from './timeline';
 
-/** An event as logged: what happened, without where in the log it sits. */
+/** An event as told: what happened, without where in the log it sits. */
 export type LoggedEvent = Omit<BlogEvent, 'blogId' | 'cursor' | 'prev'>;
+
+/**
+ * An event as the log keeps it: an update's events name the update and never hold its text, so that
+ * a deletion or a correction is a takedown — what was deleted or corrected away cannot be read back
+ * from the log by anyone (earlier versions stay, for editors only, in the update's versions).
+ */
+export type StoredEvent = Omit<LoggedEvent, 'update'>;
+
+export function storedForm(logged: LoggedEvent): StoredEvent {
+  if (!logged.update) return logged;
+  return { type: logged.type, updateId: logged.update.id };
+}
+
+/**
+ * An event read back from the log, with its update as it is now: a creation or edit of an update
+ * deleted since reads as its deletion (so that the cursors still follow on, and no text comes back).
+ * Events logged by the first version, which held the whole update, are read back the same way.
+ */
+export function hydrate(stored: StoredEvent & { update?: Update }, current: Update | null): LoggedEvent {
+  if (stored.type !== 'update.created' && stored.type !== 'update.edited') return stored.type === 'update.deleted' ? { type: stored.type, updateId: stored.updateId } : stored;
+  const updateId = stored.updateId ?? stored.update?.id ?? '';
+  return current ? { type: stored.type, update: current } : { type: 'update.deleted', updateId };
+}
 
 /** Where a log stands: its epoch, its last event's seq and that event's tag. */
 export interface LogHead {

@@ -6,7 +6,7 @@
 import { ORIGIN_TAG, parseCursor } from '../../shared/cursor';
 import { updateOrderKey } from '../../shared/order';
 import type { Blog, BlogEvent, EventsPage, Update, UpdatePage } from '../../shared/schemas';
-import { headCursor, newEpoch, newTag, originTag, toBlog, toEvent, unpinned, verifyCursor, type LogHead, type LoggedEvent } from './log';
+import { headCursor, hydrate, newEpoch, newTag, originTag, storedForm, toBlog, toEvent, unpinned, verifyCursor, type LogHead, type LoggedEvent, type StoredEvent } from './log';
 import { IDEMPOTENCY_TTL_SECONDS, TimelineError, type BlogRecord, type ChangedUpdate, type CreatedUpdate, type PageRequest, type RecentEvents, type Timeline } from './timeline';
 
 interface StoredBlog {
@@ -14,7 +14,7 @@ interface StoredBlog {
   head: LogHead;
   updates: Map<string, Update>;
   /** Logged events, oldest first; `log[i]` has seq `firstSeq + i`. */
-  log: { logged: LoggedEvent; tag: string; prevTag: string }[];
+  log: { stored: StoredEvent; tag: string; prevTag: string }[];
   firstSeq: number;
   idempotency: Map<string, { update: Update; expiresAt: number }>;
   /** Earlier versions by update id, oldest first. */
@@ -157,7 +157,7 @@ export class MemoryTimeline implements Timeline {
     const start = afterSeq + 1;
     const events = blog.log
       .slice(start - blog.firstSeq, start - blog.firstSeq + limit)
-      .map((entry, i) => toEvent(blogId, head.epoch, start + i, entry.tag, entry.prevTag, entry.logged));
+      .map((entry, i) => this.readBack(blog, start + i, entry));
     const last = events.at(-1);
     return {
       events,
@@ -169,8 +169,15 @@ export class MemoryTimeline implements Timeline {
   async recentEvents(blogId: string, count: number): Promise<RecentEvents> {
     const blog = this.blog(blogId);
     const start = Math.max(blog.firstSeq, blog.head.seq - count + 1);
-    const events = blog.log.slice(start - blog.firstSeq).map((entry, i) => toEvent(blogId, blog.head.epoch, start + i, entry.tag, entry.prevTag, entry.logged));
+    const events = blog.log.slice(start - blog.firstSeq).map((entry, i) => this.readBack(blog, start + i, entry));
     return { cursor: headCursor(blog.head), events };
+  }
+
+  /** A logged event as readers get it back: its update as it is now (see hydrate). */
+  private readBack(blog: StoredBlog, seq: number, entry: StoredBlog['log'][number]): BlogEvent {
+    const updateId = entry.stored.updateId;
+    const logged = hydrate(entry.stored, updateId ? (blog.updates.get(updateId) ?? null) : null);
+    return toEvent(blog.record.id, blog.head.epoch, seq, entry.tag, entry.prevTag, logged);
   }
 
   private blog(blogId: string): StoredBlog {
@@ -182,7 +189,7 @@ export class MemoryTimeline implements Timeline {
   private append(blog: StoredBlog, logged: LoggedEvent): BlogEvent {
     const prevTag = blog.head.tag;
     blog.head = { epoch: blog.head.epoch, seq: blog.head.seq + 1, tag: newTag() };
-    blog.log.push({ logged, tag: blog.head.tag, prevTag });
+    blog.log.push({ stored: storedForm(logged), tag: blog.head.tag, prevTag });
     // One more than the history, so that a reader exactly that far behind can still be verified.
     const excess = blog.log.length - this.options.historyLength - 1;
     if (excess > 0) {

@@ -5,6 +5,7 @@ import type { Blog, BlogEvent, Update, UpdatePage } from '../../shared/schemas';
 import { createBlog, publish, request } from '../helpers/api';
 import { prefixCleaner, startServer, type TestServer } from '../helpers/app';
 import { keysUnder, testPrefix } from '../helpers/redis';
+import { connectReader } from '../helpers/reader';
 
 const prefix = testPrefix('api');
 const cleaner = prefixCleaner(prefix);
@@ -136,8 +137,10 @@ describe('events', () => {
     await request(url, 'DELETE', `/api/blogs/${blog.id}/updates/${a.id}`);
     const replay = await request<{ events: BlogEvent[]; cursor: string }>(url, 'GET', `/api/blogs/${blog.id}/events?after=${encodeURIComponent(blog.cursor)}`, { token: null });
     expect(replay.status).toBe(200);
+    // The creation of an update deleted since reads back as its deletion: the cursors still follow on,
+    // and its text is gone.
     expect(replay.body.events.map((e) => [e.type, e.update?.id ?? e.updateId])).toEqual([
-      ['update.created', a.id],
+      ['update.deleted', a.id],
       ['update.created', b.id],
       ['update.deleted', a.id],
     ]);
@@ -145,6 +148,39 @@ describe('events', () => {
     for (let i = 0; i < 30; i++) await publish(url, blog.id, { body: `flood ${i}` });
     expectError(await request(url, 'GET', `/api/blogs/${blog.id}/events?after=${encodeURIComponent(blog.cursor)}`, { token: null }), 410, 'cursor_expired');
     expectError(await request(url, 'GET', `/api/blogs/${blog.id}/events?after=not-a-cursor`, { token: null }), 400, 'invalid');
+  });
+});
+
+describe('takedowns', () => {
+  it('leave no deleted or corrected-away text in /events or in a socket catch-up, while editors keep the versions', async () => {
+    const blog = await createBlog(url, 'takedown');
+    const deleted = await publish(url, blog.id, { body: 'A defamatory claim', title: 'Libel headline' });
+    const corrected = await publish(url, blog.id, { body: 'The wrong casualty figure: 400', author: 'Wrong Name' });
+    await request(url, 'PATCH', `/api/blogs/${blog.id}/updates/${corrected.id}`, { body: { body: 'The right casualty figure: 40', author: null } });
+    await request(url, 'DELETE', `/api/blogs/${blog.id}/updates/${deleted.id}`);
+    const gone = ['defamatory', 'Libel', '400', 'Wrong Name'];
+    const expectNoneOf = (what: unknown) => {
+      const text = JSON.stringify(what);
+      for (const word of gone) expect(text).not.toContain(word);
+      expect(text).toContain('The right casualty figure: 40');
+    };
+    // Anonymous catch-up over HTTP, from the blog's start…
+    const after = encodeURIComponent(blog.cursor);
+    expectNoneOf((await request(url, 'GET', `/api/blogs/${blog.id}/events?after=${after}`, { token: null })).body);
+    // …and over Socket.IO: on a process that has followed the blog all along (its memory), and on a fresh one (the store).
+    const watcher = await connectReader(url);
+    await watcher.subscribe(blog.id);
+    for (const target of [server, await startServer({ prefix })]) {
+      const r = await connectReader(target.url);
+      expectNoneOf(await r.subscribe(blog.id, blog.cursor));
+      r.close();
+      if (target !== server) await target.stop();
+    }
+    watcher.close();
+    // The editors keep every version.
+    const versions = await request<{ versions: { body: string }[] }>(url, 'GET', `/api/blogs/${blog.id}/updates/${corrected.id}/versions`);
+    expect(versions.body.versions.map((v) => v.body)).toEqual(['The wrong casualty figure: 400', 'The right casualty figure: 40']);
+    expect((await request(url, 'GET', `/api/blogs/${blog.id}/updates/${corrected.id}/versions`, { token: null })).status).toBe(401);
   });
 });
 

@@ -184,13 +184,15 @@ return { blog[1], tonumber(blog[2]), blog[3] or 'x', orderKeys, items }
 
   /**
    * The log's head and the entries from `fromSeq` on (inclusive, so that the caller can verify the tag
-   * at the reader's own cursor), at most `count`. Returns { epoch, lastSeq, lastTag, entries }, or nil
-   * for an unknown blog. `fromSeq` past the head reads nothing.
+   * at the reader's own cursor), at most `count`, each with the current state of the update it is
+   * about ('' for none: a blog event, a deletion, or an update deleted since): the log holds only
+   * references, so what was deleted or corrected away is never read back. Returns { epoch, lastSeq,
+   * lastTag, entries, currents }, or nil for an unknown blog. `fromSeq` past the head reads nothing.
    */
   lbReadLog: {
-    keys: 2,
+    keys: 3,
     lua: `
-local blogKey, eventsKey = KEYS[1], KEYS[2]
+local blogKey, eventsKey, updatesKey = KEYS[1], KEYS[2], KEYS[3]
 local fromSeq, count = tonumber(ARGV[1]), tonumber(ARGV[2])
 local blog = redis.call('HMGET', blogKey, 'epoch', 'seq', 'tag')
 if not blog[1] then return nil end
@@ -199,7 +201,19 @@ local lastSeq = tonumber(blog[2])
 if fromSeq < 0 then fromSeq = math.max(1, lastSeq + fromSeq + 1) end
 local entries = {}
 if fromSeq <= lastSeq and count > 0 then entries = redis.call('XRANGE', eventsKey, fromSeq .. '-0', '+', 'COUNT', count) end
-return { blog[1], lastSeq, blog[3] or (lastSeq == 0 and '0' or 'x'), entries }
+local currents = {}
+for i, entry in ipairs(entries) do
+  local fields, json = entry[2], '{}'
+  for j = 1, #fields, 2 do if fields[j] == 'e' then json = fields[j + 1] end end
+  local ok, logged = pcall(cjson.decode, json)
+  local id = nil
+  -- Entries of the first version carried the whole update; theirs is read back by id as well.
+  if ok and type(logged) == 'table' and logged.type ~= 'update.deleted' then
+    id = logged.updateId or (type(logged.update) == 'table' and logged.update.id) or nil
+  end
+  currents[i] = (type(id) == 'string' and redis.call('HGET', updatesKey, id)) or ''
+end
+return { blog[1], lastSeq, blog[3] or (lastSeq == 0 and '0' or 'x'), entries, currents }
 `,
   },
 

@@ -7,7 +7,7 @@ import type { ChainableCommander } from 'ioredis';
 import { parseCursor } from '../../../shared/cursor';
 import { updateOrderKey } from '../../../shared/order';
 import type { Blog, BlogEvent, EventsPage, Update, UpdatePage } from '../../../shared/schemas';
-import { headCursor, newEpoch, newTag, originTag, toBlog, toEvent, unpinned, verifyCursor, type LogHead, type LoggedEvent } from '../log';
+import { headCursor, hydrate, newEpoch, newTag, originTag, storedForm, toBlog, toEvent, unpinned, verifyCursor, type LogHead, type LoggedEvent, type StoredEvent } from '../log';
 import {
   IDEMPOTENCY_TTL_SECONDS,
   MAX_WRITE_ATTEMPTS,
@@ -104,7 +104,7 @@ export class RedisTimeline implements Timeline {
         next.description ?? '',
         next.status,
         next.updatedAt,
-        JSON.stringify(logged),
+        JSON.stringify(storedForm(logged)),
         tag,
         this.options.historyLength,
       ])) as [string, number, string];
@@ -147,7 +147,7 @@ export class RedisTimeline implements Timeline {
           update.id,
           updateJson,
           updateOrderKey(update.publishedAt, update.id),
-          JSON.stringify(logged),
+          JSON.stringify(storedForm(logged)),
           tag,
           this.options.historyLength,
           IDEMPOTENCY_TTL_SECONDS,
@@ -187,7 +187,7 @@ export class RedisTimeline implements Timeline {
           next ? JSON.stringify(next) : '',
           updateOrderKey(current.publishedAt, current.id),
           next ? updateOrderKey(next.publishedAt, next.id) : '',
-          JSON.stringify(logged),
+          JSON.stringify(storedForm(logged)),
           tag,
           this.options.historyLength,
           next?.pinned ? '1' : '0',
@@ -210,7 +210,7 @@ export class RedisTimeline implements Timeline {
     const next = unpinned(pinned);
     const logged: LoggedEvent = { type: 'update.edited', update: next };
     const tag = newTag();
-    return { args: [pinnedId, pinned.version, JSON.stringify(next), JSON.stringify(logged), tag], logged, tag };
+    return { args: [pinnedId, pinned.version, JSON.stringify(next), JSON.stringify(storedForm(logged)), tag], logged, tag };
   }
 
   async listVersions(blogId: string, updateId: string): Promise<Update[]> {
@@ -254,12 +254,13 @@ export class RedisTimeline implements Timeline {
     return redisCall(async () => {
       const seq = cursor ? (parseCursor(cursor)?.seq ?? 0) : Number.MAX_SAFE_INTEGER;
       // From the reader's own seq (inclusive), to check the tag there; from 1 for a reader at 0.
-      const { head, entries } = await this.readLog(blogId, Math.max(seq, 1), seq === 0 ? limit : limit + 1);
+      const { head, entries, currents } = await this.readLog(blogId, Math.max(seq, 1), seq === 0 ? limit : limit + 1);
       if (!cursor) return { events: [], cursor: headCursor(head) };
       const first = entries[0] ? entryParts(entries[0]) : undefined;
       const tagAt = seq === 0 ? originTag(first?.seq, head.seq) : first?.seq === seq ? first.tag : undefined;
       verifyCursor(cursor, head, tagAt);
-      const events = (seq === 0 ? entries : entries.slice(1)).map((entry) => entryEvent(blogId, head.epoch, entry));
+      const skip = seq === 0 ? 0 : 1;
+      const events = entries.slice(skip).map((entry, i) => entryEvent(blogId, head.epoch, entry, currents[i + skip]));
       const last = events.at(-1);
       return {
         events,
@@ -271,19 +272,20 @@ export class RedisTimeline implements Timeline {
 
   async recentEvents(blogId: string, count: number): Promise<RecentEvents> {
     return redisCall(async () => {
-      const { head, entries } = await this.readLog(blogId, -count, count);
-      const events = entries.map((entry) => entryEvent(blogId, head.epoch, entry));
+      const { head, entries, currents } = await this.readLog(blogId, -count, count);
+      const events = entries.map((entry, i) => entryEvent(blogId, head.epoch, entry, currents[i]));
       return { cursor: headCursor(head), events };
     });
   }
 
-  private async readLog(blogId: string, fromSeq: number, count: number): Promise<{ head: LogHead; entries: StreamEntry[] }> {
-    const reply = (await runScript(this.redis, 'lbReadLog', [this.keys.blog(blogId), this.keys.events(blogId)], [fromSeq, count])) as
-      | [string, number, string, StreamEntry[]]
+  /** The log's head and its entries from `fromSeq`, each with the current JSON of its update ('' for none). */
+  private async readLog(blogId: string, fromSeq: number, count: number): Promise<{ head: LogHead; entries: StreamEntry[]; currents: string[] }> {
+    const reply = (await runScript(this.redis, 'lbReadLog', [this.keys.blog(blogId), this.keys.events(blogId), this.keys.updates(blogId)], [fromSeq, count])) as
+      | [string, number, string, StreamEntry[], string[]]
       | null;
     if (!reply) throw new TimelineError('blog_not_found', `no blog ${blogId}`);
-    const [epoch, seq, tag, entries] = reply;
-    return { head: { epoch, seq, tag }, entries };
+    const [epoch, seq, tag, entries, currents] = reply;
+    return { head: { epoch, seq, tag }, entries, currents };
   }
 
   /** Runs one write script durably (see writeDurably) and returns its reply. */
@@ -329,9 +331,10 @@ function entryParts([id, fields]: StreamEntry): { seq: number; tag: string; prev
   return { seq, tag: values.t ?? 'x', prevTag: values.p ?? (seq === 1 ? '0' : 'x'), json: values.e };
 }
 
-function entryEvent(blogId: string, epoch: string, entry: StreamEntry): BlogEvent {
+function entryEvent(blogId: string, epoch: string, entry: StreamEntry, currentJson: string): BlogEvent {
   const { seq, tag, prevTag, json } = entryParts(entry);
-  return toEvent(blogId, epoch, seq, tag, prevTag, JSON.parse(json) as LoggedEvent);
+  const logged = hydrate(JSON.parse(json) as StoredEvent, currentJson ? (JSON.parse(currentJson) as Update) : null);
+  return toEvent(blogId, epoch, seq, tag, prevTag, logged);
 }
 
 function blogFromHash(fields: Record<string, string>): Blog | null {
