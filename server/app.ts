@@ -98,7 +98,7 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
   });
   const liveBlogs = new LiveBlogs({ timeline, stored: delivery.stored, created: delivery.created, uncertain: delivery.uncertain });
   const { feeds } = delivery;
-  registerRealtime(io, { feeds, logger, authenticator, presence, metrics });
+  const stopRealtime = registerRealtime(io, { feeds, logger, authenticator, presence, metrics });
 
   app.disable('x-powered-by');
   app.set('trust proxy', trust);
@@ -159,6 +159,7 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
     close: async () => {
       presence.close();
       delivery.close();
+      stopRealtime();
       ipLimiter.close();
       // io.close() disconnects every reader (their clients reconnect, to another process if there is
       // one) and closes the http.Server, whose callback waits for requests in flight. A keep-alive

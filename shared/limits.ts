@@ -23,6 +23,11 @@ export const LIMITS = {
   pageMax: 100,
   /** Events per answer of `GET /events` and of a `blog:subscribe` ack: the reader asks again for more. */
   catchUpMax: 1_000,
+  /**
+   * …and at most about this many bytes of them (at least one event): a reader far behind on a blog of
+   * long updates is answered in pieces, so no answer holds megabytes for a reader that may never read it.
+   */
+  catchUpBytes: 256 * 1024,
   /** How far ahead of the server's clock `publishedAt` may be (editors' clocks drift). */
   futureSkewMs: 60 * 60 * 1000,
   /** The earliest `publishedAt` accepted. */

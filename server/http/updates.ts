@@ -1,4 +1,5 @@
 /** `/api/blogs/:blogId/updates` and `/events`: publish, page, correct and delete updates; replay events. */
+import { LIMITS } from '../../shared/limits';
 import { Router } from 'express';
 import { CreateUpdateSchema, EventsQuerySchema, ListUpdatesQuerySchema, PatchUpdateSchema } from '../../shared/schemas';
 import type { LiveBlogs } from '../service/live-blogs';
@@ -57,7 +58,7 @@ export function updatesRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; 
 
   router.get('/events', async (req, res) => {
     const query = parseOr400(EventsQuerySchema, req.query, 'query');
-    res.json(await timeline.eventsAfter(blogIdParam(req), query.after, query.limit));
+    res.json(await timeline.eventsAfter(blogIdParam(req), query.after, query.limit, LIMITS.catchUpBytes));
   });
 
   return router;

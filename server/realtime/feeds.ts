@@ -17,6 +17,7 @@
 import { parseCursor } from '../../shared/cursor';
 import type { BlogEvent, EventsPage } from '../../shared/schemas';
 import type { Logger } from '../logger';
+import { eventBytes, withinBytes } from '../store/log';
 import { TimelineError, type Timeline } from '../store/timeline';
 
 /** How often each followed blog's log is read for events no message told of. */
@@ -25,6 +26,9 @@ export const POLL_INTERVAL_MS = 1_000;
 export const RECENT_EVENTS = 200;
 /** …and at most this many bytes of them (JSON), whichever comes first. */
 export const RECENT_BYTES = 1_000_000;
+/** A read of the log by the feed takes at most this many events and about this many bytes at a time. */
+const READ_EVENTS = 200;
+const READ_BYTES = 4_000_000;
 /** A feed without readers is kept this long (readers reconnecting after a blip find it warm). */
 export const IDLE_FEED_MS = 30_000;
 
@@ -88,18 +92,18 @@ export class Feeds {
    * What a reader subscribing at `cursor` missed, at most `limit` events: from the recent events when
    * they reach back to it, else from the store. Starts following the blog.
    */
-  async catchUp(blogId: string, cursor: string | undefined, limit: number): Promise<EventsPage> {
+  async catchUp(blogId: string, cursor: string | undefined, limit: number, maxBytes: number): Promise<EventsPage> {
     const feed = this.feeds.get(blogId) ?? (await this.start(blogId));
     feed.idleSince = undefined;
     if (!cursor || cursor === feed.cursor) return { events: [], cursor: cursor ?? feed.cursor };
     // Never further back than the store would serve: a reader that far behind reloads on every process.
     const from = feed.recent.findIndex((event, i) => event.prev === cursor && feed.recent.length - i <= this.deps.timeline.historyLength);
     if (from >= 0) {
-      const events = feed.recent.slice(from, from + limit);
-      return { events, cursor: events.at(-1)!.cursor, ...(from + limit < feed.recent.length ? { more: true } : {}) };
+      const events = withinBytes(feed.recent.slice(from, from + limit), maxBytes);
+      return { events, cursor: events.at(-1)!.cursor, ...(from + events.length < feed.recent.length ? { more: true } : {}) };
     }
     // Older than what is kept, ahead of this process, or unknown: the store decides.
-    return this.deps.timeline.eventsAfter(blogId, cursor, limit);
+    return this.deps.timeline.eventsAfter(blogId, cursor, limit, maxBytes);
   }
 
   /** Reads every followed blog's log now (after the bus was cut off); drops feeds idle too long. */
@@ -154,7 +158,7 @@ export class Feeds {
   private async readOnce(feed: Feed): Promise<void> {
     try {
       for (;;) {
-        const page = await this.deps.timeline.eventsAfter(feed.blogId, feed.cursor, 1_000);
+        const page = await this.deps.timeline.eventsAfter(feed.blogId, feed.cursor, READ_EVENTS, READ_BYTES);
         this.append(feed, page.events.filter((event) => isAfterOrDiverged(event.cursor, feed.cursor)));
         if (!page.more) return;
       }
@@ -197,11 +201,11 @@ export class Feeds {
     for (const event of events) {
       takeDown(feed, event);
       feed.recent.push(event);
-      feed.recentBytes += approximateBytes(event);
+      feed.recentBytes += eventBytes(event);
       feed.cursor = event.cursor;
     }
     while (feed.recent.length > RECENT_EVENTS || (feed.recentBytes > RECENT_BYTES && feed.recent.length > 1)) {
-      feed.recentBytes -= approximateBytes(feed.recent.shift()!);
+      feed.recentBytes -= eventBytes(feed.recent.shift()!);
     }
   }
 }
@@ -215,7 +219,7 @@ function takeDown(feed: Feed, event: BlogEvent): void {
     if ((older.update?.id ?? older.updateId) !== updateId) continue;
     const { blogId, cursor, prev } = older;
     const rewritten: BlogEvent = event.update ? { ...older, update: event.update } : { blogId, cursor, prev, type: 'update.deleted', updateId };
-    feed.recentBytes += approximateBytes(rewritten) - approximateBytes(older);
+    feed.recentBytes += eventBytes(rewritten) - eventBytes(older);
     feed.recent[i] = rewritten;
   }
 }
@@ -226,8 +230,4 @@ function isAfterOrDiverged(cursor: string, than: string): boolean {
   const b = parseCursor(than);
   if (!a || !b) return false;
   return a.epoch !== b.epoch || a.seq > b.seq || (a.seq === b.seq && a.tag !== b.tag);
-}
-
-function approximateBytes(event: BlogEvent): number {
-  return (event.update?.body.length ?? 0) + (event.update?.html.length ?? 0) + 500;
 }

@@ -10,10 +10,12 @@ import type { HandlerContext, LiveServer } from './context';
 import { limitEvents } from './event-limit';
 import { Feeds } from './feeds';
 import type { Presence } from './presence';
+import { watchSlowReaders } from './slow-readers';
 import { subscribe } from './subscribe';
 import { unsubscribe } from './unsubscribe';
 
-export function registerRealtime(io: LiveServer, deps: { feeds: Feeds; logger: Logger; authenticator: Authenticator; presence: Presence; metrics: Metrics }): void {
+/** Registers the handlers; returns a function that stops the background checks. */
+export function registerRealtime(io: LiveServer, deps: { feeds: Feeds; logger: Logger; authenticator: Authenticator; presence: Presence; metrics: Metrics }): () => void {
   // Editors' pages connect with their token (handshake `auth.token`), readers with none.
   io.use((socket, next) => {
     const { token } = (socket.handshake.auth ?? {}) as SocketAuth;
@@ -43,6 +45,7 @@ export function registerRealtime(io: LiveServer, deps: { feeds: Feeds; logger: L
       onUnsubscribe(payload).catch((error: unknown) => deps.logger.error({ err: error, socketId: socket.id }, 'unsubscribe handler failed'));
     });
   });
+  return watchSlowReaders(io, deps.logger);
 }
 
 export interface Delivery {

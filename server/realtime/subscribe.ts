@@ -10,6 +10,7 @@ import { LIMITS } from '../../shared/limits';
 import { SubscribeSchema } from '../../shared/schemas';
 import { TimelineError } from '../store/timeline';
 import { MAX_SUBSCRIPTIONS_PER_SOCKET, type HandlerContext } from './context';
+import { dropIfSlow } from './slow-readers';
 
 export const subscribe =
   ({ socket, feeds, logger, presence, metrics }: HandlerContext) =>
@@ -28,9 +29,11 @@ export const subscribe =
       reply({ ok: false, error: { code: ERROR_CODES.invalid, message: `one connection follows at most ${MAX_SUBSCRIPTIONS_PER_SOCKET} blogs` } });
       return;
     }
+    // One that has not taken its earlier answers gets no more: it is dropped, and resumes by cursor.
+    if (dropIfSlow(socket, logger)) return;
     await socket.join(room);
     try {
-      const page = await feeds.catchUp(blogId, cursor, LIMITS.catchUpMax);
+      const page = await feeds.catchUp(blogId, cursor, LIMITS.catchUpMax, LIMITS.catchUpBytes);
       reply({ ok: true, cursor: page.cursor, events: page.events, ...(page.more ? { more: true } : {}) });
       if (cursor) metrics.catchUp.observe(page.events.length);
       const principal = socket.data.principal;

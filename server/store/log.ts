@@ -82,6 +82,21 @@ export function originTag(firstHeld: number | undefined, lastSeq: number): strin
   return lastSeq === 0 || firstHeld === 1 ? ORIGIN_TAG : undefined;
 }
 
+/** About how many bytes an event takes in an answer (its update's text and HTML, and the rest). */
+export function eventBytes(event: BlogEvent): number {
+  return (event.update ? event.update.body.length + event.update.html.length + (event.update.title?.length ?? 0) : 0) + 300;
+}
+
+/** The first events whose bytes stay within `maxBytes` (at least one, so that a reader always moves on). */
+export function withinBytes(events: BlogEvent[], maxBytes: number): BlogEvent[] {
+  let bytes = 0;
+  for (let i = 0; i < events.length; i++) {
+    bytes += eventBytes(events[i]);
+    if (bytes > maxBytes && i > 0) return events.slice(0, i);
+  }
+  return events;
+}
+
 /** A fresh epoch for a new log: random, so a log rebuilt after data loss never reuses one. */
 export function newEpoch(): string {
   return randomBytes(5).readUIntBE(0, 5).toString(36);

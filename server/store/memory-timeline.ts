@@ -6,7 +6,7 @@
 import { ORIGIN_TAG, parseCursor } from '../../shared/cursor';
 import { updateOrderKey } from '../../shared/order';
 import type { Blog, BlogEvent, EventsPage, Update, UpdatePage } from '../../shared/schemas';
-import { headCursor, hydrate, newEpoch, newTag, originTag, storedForm, toBlog, toEvent, unpinned, verifyCursor, type LogHead, type LoggedEvent, type StoredEvent } from './log';
+import { headCursor, hydrate, newEpoch, newTag, originTag, storedForm, toBlog, toEvent, unpinned, verifyCursor, withinBytes, type LogHead, type LoggedEvent, type StoredEvent } from './log';
 import { IDEMPOTENCY_TTL_SECONDS, TimelineError, type BlogRecord, type ChangedUpdate, type CreatedUpdate, type PageRequest, type RecentEvents, type Timeline } from './timeline';
 
 interface StoredBlog {
@@ -147,7 +147,7 @@ export class MemoryTimeline implements Timeline {
     };
   }
 
-  async eventsAfter(blogId: string, cursor: string | undefined, limit: number): Promise<EventsPage> {
+  async eventsAfter(blogId: string, cursor: string | undefined, limit: number, maxBytes = Number.MAX_SAFE_INTEGER): Promise<EventsPage> {
     const blog = this.blog(blogId);
     const { head } = blog;
     if (!cursor) return { events: [], cursor: toBlog(blog.record, head).cursor };
@@ -155,9 +155,10 @@ export class MemoryTimeline implements Timeline {
     const tagAt = seq === 0 ? originTag(blog.log.length ? blog.firstSeq : undefined, head.seq) : blog.log[seq - blog.firstSeq]?.tag;
     const afterSeq = verifyCursor(cursor, head, tagAt);
     const start = afterSeq + 1;
-    const events = blog.log
-      .slice(start - blog.firstSeq, start - blog.firstSeq + limit)
-      .map((entry, i) => this.readBack(blog, start + i, entry));
+    const events = withinBytes(
+      blog.log.slice(start - blog.firstSeq, start - blog.firstSeq + limit).map((entry, i) => this.readBack(blog, start + i, entry)),
+      maxBytes,
+    );
     const last = events.at(-1);
     return {
       events,

@@ -74,10 +74,11 @@ export interface Timeline {
   /** The same, of the updates marked `keyEvent` only. */
   listKeyEvents(blogId: string, page: PageRequest): Promise<UpdatePage>;
   /**
-   * Every event after `cursor`, in order, at most `limit`; none without a cursor. Throws `cursor_expired`
-   * when the log no longer reaches back to it.
+   * Every event after `cursor`, in order, at most `limit` and about `maxBytes` (at least one; `more`
+   * says there are others); none without a cursor. Throws `cursor_expired` when the log no longer
+   * reaches back to it.
    */
-  eventsAfter(blogId: string, cursor: string | undefined, limit: number): Promise<EventsPage>;
+  eventsAfter(blogId: string, cursor: string | undefined, limit: number, maxBytes?: number): Promise<EventsPage>;
   /** The blog's last `count` events (fewer when it has fewer), with its cursor, read in one instant. */
   recentEvents(blogId: string, count: number): Promise<RecentEvents>;
 }

@@ -193,7 +193,8 @@ return { blog[1], tonumber(blog[2]), blog[3] or 'x', orderKeys, items }
     keys: 3,
     lua: `
 local blogKey, eventsKey, updatesKey = KEYS[1], KEYS[2], KEYS[3]
-local fromSeq, count = tonumber(ARGV[1]), tonumber(ARGV[2])
+-- maxBytes: stop (after the first entry past fromSeq) once the updates read back pass it.
+local fromSeq, count, maxBytes = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local blog = redis.call('HMGET', blogKey, 'epoch', 'seq', 'tag')
 if not blog[1] then return nil end
 local lastSeq = tonumber(blog[2])
@@ -202,7 +203,12 @@ if fromSeq < 0 then fromSeq = math.max(1, lastSeq + fromSeq + 1) end
 local entries = {}
 if fromSeq <= lastSeq and count > 0 then entries = redis.call('XRANGE', eventsKey, fromSeq .. '-0', '+', 'COUNT', count) end
 local currents = {}
+local bytes = 0
 for i, entry in ipairs(entries) do
+  if bytes > maxBytes and i > 2 then
+    for j = #entries, i, -1 do entries[j] = nil end
+    break
+  end
   local fields, json = entry[2], '{}'
   for j = 1, #fields, 2 do if fields[j] == 'e' then json = fields[j + 1] end end
   local ok, logged = pcall(cjson.decode, json)
@@ -212,6 +218,7 @@ for i, entry in ipairs(entries) do
     id = logged.updateId or (type(logged.update) == 'table' and logged.update.id) or nil
   end
   currents[i] = (type(id) == 'string' and redis.call('HGET', updatesKey, id)) or ''
+  bytes = bytes + #json + #currents[i]
 end
 return { blog[1], lastSeq, blog[3] or (lastSeq == 0 and '0' or 'x'), entries, currents }
 `,

@@ -250,11 +250,11 @@ export class RedisTimeline implements Timeline {
     });
   }
 
-  async eventsAfter(blogId: string, cursor: string | undefined, limit: number): Promise<EventsPage> {
+  async eventsAfter(blogId: string, cursor: string | undefined, limit: number, maxBytes = Number.MAX_SAFE_INTEGER): Promise<EventsPage> {
     return redisCall(async () => {
       const seq = cursor ? (parseCursor(cursor)?.seq ?? 0) : Number.MAX_SAFE_INTEGER;
       // From the reader's own seq (inclusive), to check the tag there; from 1 for a reader at 0.
-      const { head, entries, currents } = await this.readLog(blogId, Math.max(seq, 1), seq === 0 ? limit : limit + 1);
+      const { head, entries, currents } = await this.readLog(blogId, Math.max(seq, 1), seq === 0 ? limit : limit + 1, maxBytes);
       if (!cursor) return { events: [], cursor: headCursor(head) };
       const first = entries[0] ? entryParts(entries[0]) : undefined;
       const tagAt = seq === 0 ? originTag(first?.seq, head.seq) : first?.seq === seq ? first.tag : undefined;
@@ -272,15 +272,15 @@ export class RedisTimeline implements Timeline {
 
   async recentEvents(blogId: string, count: number): Promise<RecentEvents> {
     return redisCall(async () => {
-      const { head, entries, currents } = await this.readLog(blogId, -count, count);
+      const { head, entries, currents } = await this.readLog(blogId, -count, count, Number.MAX_SAFE_INTEGER);
       const events = entries.map((entry, i) => entryEvent(blogId, head.epoch, entry, currents[i]));
       return { cursor: headCursor(head), events };
     });
   }
 
   /** The log's head and its entries from `fromSeq`, each with the current JSON of its update ('' for none). */
-  private async readLog(blogId: string, fromSeq: number, count: number): Promise<{ head: LogHead; entries: StreamEntry[]; currents: string[] }> {
-    const reply = (await runScript(this.redis, 'lbReadLog', [this.keys.blog(blogId), this.keys.events(blogId), this.keys.updates(blogId)], [fromSeq, count])) as
+  private async readLog(blogId: string, fromSeq: number, count: number, maxBytes: number): Promise<{ head: LogHead; entries: StreamEntry[]; currents: string[] }> {
+    const reply = (await runScript(this.redis, 'lbReadLog', [this.keys.blog(blogId), this.keys.events(blogId), this.keys.updates(blogId)], [fromSeq, count, maxBytes])) as
       | [string, number, string, StreamEntry[], string[]]
       | null;
     if (!reply) throw new TimelineError('blog_not_found', `no blog ${blogId}`);
