@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { escapeHtml, formatTime, relativeTime, renderUpdate } from '../../shared/html';
+import { escapeHtml, excerpt, formatTime, relativeTime, renderUpdate } from '../../shared/html';
+import { LIMITS } from '../../shared/limits';
 import { updateOrderKey } from '../../shared/order';
 import type { Update } from '../../shared/schemas';
 
@@ -60,5 +61,33 @@ describe('updateOrderKey', () => {
       updateOrderKey('1999-12-31T23:59:59.000Z', 'e'),
     ];
     expect([...keys].sort().reverse().map((k) => k.split(':')[1])).toEqual(['b', 'c', 'd', 'a', 'e']);
+  });
+});
+
+describe('text helpers on hostile input', () => {
+  /** The best of a few runs, in ms. */
+  function timeOf(work: () => void): number {
+    let best = Infinity;
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      work();
+      best = Math.min(best, performance.now() - started);
+    }
+    return best;
+  }
+
+  it('make excerpts in linear time: pathological bodies cost about what ordinary ones of the same length do', () => {
+    const length = LIMITS.body;
+    const ordinary = 'Paratroopers [report](https://example.com/a) **heavy** fighting near the border. '.repeat(300).slice(0, length);
+    const hostile = ['['.repeat(length), '[a]('.repeat(length / 4), '!['.repeat(length / 2), `[${'a'.repeat(length - 2)}(`, '('.repeat(length), '](' .repeat(length / 2)];
+    const baseline = Math.max(timeOf(() => excerpt({ body: ordinary })), 0.05);
+    for (const body of hostile) {
+      const took = timeOf(() => excerpt({ body }));
+      // Generous against noise; the quadratic version took thousands of times longer.
+      expect({ body: body.slice(0, 12), ratio: took / baseline < 20 }).toEqual({ body: body.slice(0, 12), ratio: true });
+      expect(took).toBeLessThan(20);
+    }
+    expect(excerpt({ body: '[Kursk](https://example.com) **captured** soldiers' })).toBe('Kursk captured soldiers');
+    expect(excerpt({ body: '![a photo](https://example.com/a.jpg) The text' })).toBe('The text');
   });
 });
