@@ -16,9 +16,18 @@ const NO_CONTROL_CHARS = /^[^\u0000-\u001f\u007f]*$/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const wellFormed = (value: string) => !LONE_SURROGATE.test(value);
 const WELL_FORMED = 'must be valid Unicode text';
+// What XML 1.0 forbids (every field ends up in the Atom feed): C0 controls but tab, newline and
+// carriage return, and the non-characters U+FFFE and U+FFFF. Refused, not stripped: what an editor
+// sends is what readers get.
+const XML_FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
+const NO_XML_FORBIDDEN = 'must not contain control characters';
 
-/** A string of Unicode text: `z.string()` lets through broken surrogate pairs. */
-const unicode = () => z.string().refine(wellFormed, WELL_FORMED);
+/** A string of Unicode text: `z.string()` lets through broken surrogate pairs and control characters. */
+const unicode = () =>
+  z
+    .string()
+    .refine(wellFormed, WELL_FORMED)
+    .refine((value) => !XML_FORBIDDEN.test(value), NO_XML_FORBIDDEN);
 
 export const BlogIdSchema = z
   .string()

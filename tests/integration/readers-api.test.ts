@@ -3,6 +3,8 @@
  * parser), the JSON-LD, the social tags, the page cache with its ETag, and CORS.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { SaxesParser } from 'saxes';
+import { HOSTILE_MARKDOWN } from '../fixtures/xss-markdown';
 import { parseFeed } from '@rowanmanning/feed-parser';
 import { io } from 'socket.io-client';
 import type { Update } from '../../shared/schemas';
@@ -52,6 +54,32 @@ describe('the Atom feed', () => {
 
   it('answers 404 for an unknown blog', async () => {
     expect((await request(url, 'GET', '/blogs/nope/feed.atom', { token: null })).status).toBe(404);
+  });
+
+  it('stays well-formed XML, read by a strict parser, with hostile text in every field', async () => {
+    const blog = await createBlog(url, 'hostile-feed', ']]><x>&amp; "quoted" \'single\' ☃ 🙂');
+    await request(url, 'PATCH', `/api/blogs/${blog.id}`, { body: { description: '<!-- -->\n<![CDATA[ x ]]>\t&#0; &bogus;' } });
+    const accepted = HOSTILE_MARKDOWN.filter((body) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(body)).slice(0, 40);
+    for (const [i, body] of accepted.entries()) {
+      await publish(url, blog.id, { body, title: `]]> <title> & ${i}`, author: '"><\u2028\u2029' });
+    }
+    // What XML forbids never gets in.
+    for (const bad of ['\u0008', '\u000b', '\ufffe', '\uffff']) {
+      expect((await request(url, 'POST', `/api/blogs/${blog.id}/updates`, { body: { body: `x${bad}y` } })).status).toBe(400);
+      expect((await request(url, 'POST', `/api/blogs/${blog.id}/updates`, { body: { body: 'x', title: `x${bad}y`, author: `x${bad}` } })).status).toBe(400);
+      expect((await request(url, 'PATCH', `/api/blogs/${blog.id}`, { body: { description: `x${bad}y` } })).status).toBe(400);
+    }
+    const feed = await request<string>(url, 'GET', `/blogs/${blog.id}/feed.atom`, { token: null });
+    const errors: string[] = [];
+    const parser = new SaxesParser({ xmlns: true });
+    let entries = 0;
+    parser.on('error', (error) => errors.push(error.message));
+    parser.on('opentag', (tag) => {
+      if (tag.name === 'entry') entries += 1;
+    });
+    parser.write(feed.body).close();
+    expect(errors).toEqual([]);
+    expect(entries).toBe(accepted.length);
   });
 });
 

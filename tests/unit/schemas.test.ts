@@ -58,6 +58,20 @@ describe('CreateUpdateSchema', () => {
     }
   });
 
+  it('refuses, in every text field, the characters XML forbids (they made the Atom feed unreadable), and keeps tabs and newlines in bodies', () => {
+    expect(CreateUpdateSchema.safeParse({ body: 'line one\n\tline two\r\n' }).success).toBe(true);
+    expect(CreateBlogSchema.safeParse({ id: 'a', title: 'T', description: 'one\ntwo' }).success).toBe(true);
+    for (const bad of ['\u0000', '\u0008', '\u000b', '\u000c', '\u001f', '\ufffe', '\uffff']) {
+      const text = `before${bad}after`;
+      expect(CreateUpdateSchema.safeParse({ body: text }).success).toBe(false);
+      expect(CreateUpdateSchema.safeParse({ body: 'x', title: text }).success).toBe(false);
+      expect(CreateUpdateSchema.safeParse({ body: 'x', author: text }).success).toBe(false);
+      expect(CreateBlogSchema.safeParse({ id: 'a', title: text }).success).toBe(false);
+      expect(CreateBlogSchema.safeParse({ id: 'a', title: 'T', description: text }).success).toBe(false);
+      expect(PatchBlogSchema.safeParse({ description: text }).success).toBe(false);
+    }
+  });
+
   it('limits the body to 20,000 characters', () => {
     expect(CreateUpdateSchema.safeParse({ body: 'x'.repeat(20_000) }).success).toBe(true);
     expect(CreateUpdateSchema.safeParse({ body: 'x'.repeat(20_001) }).success).toBe(false);
