@@ -19,10 +19,13 @@ export interface EmbedPolicy {
 
 export function createEmbedPolicy(origins: string[] | null): EmbedPolicy {
   const allowed = origins ? new Set(origins.map(normalise)) : null;
+  // Any Origin gets an answer, never an exception: `null` (sandboxed frames, file:// pages), garbage or
+  // a huge value is simply not one of the allowed origins (an exception inside Socket.IO's
+  // allowRequest left the handshake hanging and its socket open).
   const allows = (origin: string | undefined, host: string | undefined): boolean => {
     if (!allowed || !origin) return true; // no Origin: not a browser's cross-site request
     const normalised = normalise(origin);
-    return allowed.has(normalised) || (host !== undefined && new URL(normalised).host === host);
+    return allowed.has(normalised) || (host !== undefined && hostOf(normalised) === host);
   };
   const frameAncestors = allowed ? ["'self'", ...allowed].join(' ') : '*';
   return {
@@ -32,9 +35,10 @@ export function createEmbedPolicy(origins: string[] | null): EmbedPolicy {
     cors: (req, res, next) => {
       const origin = req.headers.origin;
       if (!allowed) res.setHeader('Access-Control-Allow-Origin', '*');
-      else if (origin && allows(origin, undefined)) {
-        res.setHeader('Access-Control-Allow-Origin', origin);
+      else {
+        // The answer depends on the Origin whether or not it is allowed: a shared cache must keep both.
         res.vary('Origin');
+        if (origin && allows(origin, undefined)) res.setHeader('Access-Control-Allow-Origin', origin);
       }
       if (req.method === 'OPTIONS') {
         res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD');
@@ -51,10 +55,19 @@ export function createEmbedPolicy(origins: string[] | null): EmbedPolicy {
   };
 }
 
+/** An origin as URL parsing writes it; the input itself when it is not a URL (`null`, garbage). */
 function normalise(origin: string): string {
   try {
     return new URL(origin).origin;
   } catch {
     return origin;
+  }
+}
+
+function hostOf(origin: string): string | null {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return null;
   }
 }
