@@ -70,7 +70,7 @@ export async function seedDemoIfEmpty(timeline: Timeline, liveBlogs: LiveBlogs, 
   await liveBlogs.createBlog(CreateBlogSchema.parse(DEMO_BLOG));
   for (const update of DEMO_UPDATES) {
     // Idempotency keys make a seed interrupted halfway safe to run again.
-    await liveBlogs.publishUpdate(DEMO_BLOG.id, CreateUpdateSchema.parse(update), `demo-${update.publishedAt}`);
+    await liveBlogs.publishUpdate(DEMO_BLOG.id, CreateUpdateSchema.parse(update), { key: `demo-${update.publishedAt}`, scope: 'demo' });
   }
   logger.info({ blogId: DEMO_BLOG.id, updates: DEMO_UPDATES.length }, 'seeded the demo blog');
   return DEMO_BLOG.id;

@@ -28,6 +28,11 @@ export function createAuthenticator(adminToken: string, tokens: TokenStore): Aut
   };
 }
 
+/** Who a principal is, as a short stable id (Idempotency-Keys are scoped to it). */
+export function principalId(principal: Principal): string {
+  return principal.kind === 'admin' ? 'admin' : `token:${principal.tokenId}`;
+}
+
 export function canWriteBlog(principal: Principal, blogId: string): boolean {
   return principal.kind === 'admin' || principal.blogs.includes('*') || principal.blogs.includes(blogId);
 }

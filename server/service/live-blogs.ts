@@ -3,7 +3,7 @@
  * handed on only after the store acknowledged it, so a reader is never told of something a reload
  * would not show.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type {
   Blog,
   BlogEvent,
@@ -83,7 +83,11 @@ export class LiveBlogs {
     return event.blog!;
   }
 
-  async publishUpdate(blogId: string, input: CreateUpdateInput, idempotencyKey?: string): Promise<Published> {
+  /**
+   * `idempotency`: the request's Idempotency-Key and who sent it (`scope`): a key is one sender's, on one
+   * blog, for one request — the same key with different content is a conflict, not a replay.
+   */
+  async publishUpdate(blogId: string, input: CreateUpdateInput, idempotency?: { key: string; scope: string }): Promise<Published> {
     const startedAt = process.hrtime.bigint();
     const now = this.now();
     const update: Update = {
@@ -99,7 +103,8 @@ export class LiveBlogs {
       keyEvent: input.keyEvent ?? false,
       version: 1,
     };
-    const result = await this.write(blogId, () => this.timeline.createUpdate(update, idempotencyKey));
+    const scoped = idempotency && { key: `${idempotency.scope}:${idempotency.key}`, fingerprint: fingerprint(input) };
+    const result = await this.write(blogId, () => this.timeline.createUpdate(update, scoped));
     if (result.events.length) this.deps.stored(result.events, startedAt);
     return { update: result.update, created: result.events.length > 0 };
   }
@@ -141,6 +146,15 @@ export class LiveBlogs {
 }
 
 const CONTENT_FIELDS = ['body', 'title', 'author', 'publishedAt'] as const;
+
+/** What a publish request asked for, as a short digest: the same request again has the same one. */
+function fingerprint(input: CreateUpdateInput): string {
+  const { body, title, author, publishedAt, pinned, keyEvent } = input;
+  return createHash('sha256')
+    .update(JSON.stringify([body, title ?? null, author ?? null, publishedAt ?? null, pinned ?? false, keyEvent ?? false]))
+    .digest('base64url')
+    .slice(0, 22);
+}
 
 /** The fields of a patch that carry a value (null clears, and is handled by the caller). */
 function definedOnly(patch: PatchUpdateInput): Partial<Update> {

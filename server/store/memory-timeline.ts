@@ -7,7 +7,7 @@ import { ORIGIN_TAG, parseCursor } from '../../shared/cursor';
 import { updateOrderKey } from '../../shared/order';
 import type { Blog, BlogEvent, EventsPage, Update, UpdatePage } from '../../shared/schemas';
 import { headCursor, hydrate, newEpoch, newTag, originTag, storedForm, toBlog, toEvent, unpinned, verifyCursor, withinBytes, type LogHead, type LoggedEvent, type StoredEvent } from './log';
-import { IDEMPOTENCY_TTL_SECONDS, TimelineError, type BlogRecord, type ChangedUpdate, type CreatedUpdate, type PageRequest, type RecentEvents, type Timeline } from './timeline';
+import { IDEMPOTENCY_GONE, IDEMPOTENCY_MISMATCH, IDEMPOTENCY_TTL_SECONDS, TimelineError, type Idempotency, type BlogRecord, type ChangedUpdate, type CreatedUpdate, type PageRequest, type RecentEvents, type Timeline } from './timeline';
 
 interface StoredBlog {
   record: BlogRecord;
@@ -16,7 +16,7 @@ interface StoredBlog {
   /** Logged events, oldest first; `log[i]` has seq `firstSeq + i`. */
   log: { stored: StoredEvent; tag: string; prevTag: string }[];
   firstSeq: number;
-  idempotency: Map<string, { update: Update; expiresAt: number }>;
+  idempotency: Map<string, { updateId: string; fingerprint: string; expiresAt: number }>;
   /** Earlier versions by update id, oldest first. */
   versions: Map<string, Update[]>;
   pinnedId?: string;
@@ -73,14 +73,21 @@ export class MemoryTimeline implements Timeline {
     return (blog?.pinnedId && blog.updates.get(blog.pinnedId)) || null;
   }
 
-  async createUpdate(update: Update, idempotencyKey?: string): Promise<CreatedUpdate> {
+  async createUpdate(update: Update, idempotency?: Idempotency): Promise<CreatedUpdate> {
     const blog = this.blog(update.blogId);
-    const first = idempotencyKey ? blog.idempotency.get(idempotencyKey) : undefined;
-    if (first && first.expiresAt > Date.now()) return { update: first.update, events: [] };
+    const first = idempotency ? blog.idempotency.get(idempotency.key) : undefined;
+    if (first && first.expiresAt > Date.now()) {
+      if (first.fingerprint !== idempotency!.fingerprint) throw new TimelineError('conflict', IDEMPOTENCY_MISMATCH);
+      const current = blog.updates.get(first.updateId);
+      if (!current) throw new TimelineError('conflict', IDEMPOTENCY_GONE);
+      return { update: current, events: [] };
+    }
     if (blog.record.status === 'ended') throw new TimelineError('blog_ended', `blog ${update.blogId} has ended`);
     if (blog.updates.has(update.id)) throw new TimelineError('conflict', `update ${update.id} exists`);
     blog.updates.set(update.id, update);
-    if (idempotencyKey) blog.idempotency.set(idempotencyKey, { update, expiresAt: Date.now() + IDEMPOTENCY_TTL_SECONDS * 1000 });
+    if (idempotency) {
+      blog.idempotency.set(idempotency.key, { updateId: update.id, fingerprint: idempotency.fingerprint, expiresAt: Date.now() + IDEMPOTENCY_TTL_SECONDS * 1000 });
+    }
     const unpinning = update.pinned ? this.pin(blog, update.id) : [];
     return { update, events: [...unpinning, this.append(blog, { type: 'update.created', update })] };
   }

@@ -31,6 +31,12 @@ export interface CreatedUpdate {
   events: BlogEvent[];
 }
 
+/** An Idempotency-Key, already scoped to whoever sent it, and the fingerprint of what was sent with it. */
+export interface Idempotency {
+  key: string;
+  fingerprint: string;
+}
+
 export interface ChangedUpdate {
   /** `update.edited` or `update.deleted`, then, as in CreatedUpdate, the edit of the update it unpinned. */
   events: [BlogEvent, ...BlogEvent[]];
@@ -57,10 +63,11 @@ export interface Timeline {
   pinnedUpdate(blogId: string): Promise<Update | null>;
   /**
    * Stores a new update and logs `update.created`, atomically (pinned, it unpins the one before in the
-   * same write). With an idempotency key already used on
-   * this blog, stores nothing and returns the update that key first created.
+   * same write). With an idempotency key already used on this blog, stores nothing: returns the update
+   * that key created, as it is now, when the request was the same (its fingerprint); throws `conflict`
+   * when it was not, or when that update has been deleted since.
    */
-  createUpdate(update: Update, idempotencyKey?: string): Promise<CreatedUpdate>;
+  createUpdate(update: Update, idempotency?: Idempotency): Promise<CreatedUpdate>;
   /**
    * Replaces an update with what `change` returns (or deletes it on `null`) and logs `update.edited` or
    * `update.deleted`, atomically (pinning it unpins the blog's pinned update in the same write); `change` runs again if the update changed meanwhile. The replaced
@@ -96,6 +103,10 @@ export type TimelineErrorKind =
   | 'blog_ended'
   | 'cursor_expired'
   | 'unavailable';
+
+/** What a repeated Idempotency-Key is told when it cannot replay. */
+export const IDEMPOTENCY_MISMATCH = 'this Idempotency-Key was sent before with a different update: use a new key for new content';
+export const IDEMPOTENCY_GONE = 'the update this Idempotency-Key created has been deleted since';
 
 export class TimelineError extends Error {
   constructor(

@@ -127,6 +127,28 @@ describe('updates', () => {
     const events = await request<{ events: BlogEvent[] }>(url, 'GET', `/api/blogs/${blog}/events?after=${encodeURIComponent(zeroCursor(page.body.cursor))}`, { token: null });
     expect(events.body.events).toHaveLength(1);
   });
+
+  it('scopes an Idempotency-Key to its sender and blog, refuses it with other content, and does not replay a deleted update', async () => {
+    const blog = (await createBlog(url, 'idempotent-scope')).id;
+    const other = (await createBlog(url, 'idempotent-other')).id;
+    const headers = { 'Idempotency-Key': 'shared-key' };
+    const token = (await request<{ token: string }>(url, 'POST', '/api/tokens', { body: { name: 'Field desk', blogs: ['*'] } })).body.token;
+    const mine = await request<Update>(url, 'POST', `/api/blogs/${blog}/updates`, { body: { body: 'from the admin' }, headers });
+    // Another sender's key, however it is spelt, is another key: no replay of someone else's update.
+    const theirs = await request<Update>(url, 'POST', `/api/blogs/${blog}/updates`, { body: { body: 'from the field' }, headers, token });
+    expect(theirs.status).toBe(201);
+    expect(theirs.headers.get('idempotent-replayed')).toBeNull();
+    expect(theirs.body.id).not.toBe(mine.body.id);
+    // …and so is the same key on another blog.
+    expect((await request<Update>(url, 'POST', `/api/blogs/${other}/updates`, { body: { body: 'elsewhere' }, headers })).headers.get('idempotent-replayed')).toBeNull();
+    // The same key with different content is a mistake, not a retry.
+    expectError(await request(url, 'POST', `/api/blogs/${blog}/updates`, { body: { body: 'from the admin, corrected' }, headers }), 409, 'conflict');
+    // Deleted since: the key does not pretend to replay it.
+    await request(url, 'DELETE', `/api/blogs/${blog}/updates/${mine.body.id}`);
+    expectError(await request(url, 'POST', `/api/blogs/${blog}/updates`, { body: { body: 'from the admin' }, headers }), 409, 'conflict');
+    const page = await request<UpdatePage>(url, 'GET', `/api/blogs/${blog}/updates`, { token: null });
+    expect(page.body.updates.map((u) => u.id)).toEqual([theirs.body.id]);
+  });
 });
 
 describe('events', () => {

@@ -160,18 +160,27 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
     await expectKind(timeline.eventsAfter('missing', latest, 100), 'blog_not_found');
   });
 
-  it('honours an idempotency key: the same key returns the first update and stores nothing new, even when raced', async () => {
+  it('honours an idempotency key: the same key and request return the update as it is now and store nothing new, even when raced', async () => {
     await timeline.createBlog(blogRecord('idem'));
-    const attempts = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => timeline.createUpdate(makeUpdate('idem', { body: `try ${i}` }), 'same-key')),
-    );
+    const same = { key: 'same-key', fingerprint: 'f1' };
+    const attempts = await Promise.all(Array.from({ length: 5 }, () => timeline.createUpdate(makeUpdate('idem', { body: 'the same request' }), same)));
     const created = attempts.filter((a) => a.events.length);
     expect(created).toHaveLength(1);
     for (const attempt of attempts) expect(attempt.update).toEqual(created[0].update);
     expect((await timeline.listUpdates('idem', { limit: 10 })).updates).toHaveLength(1);
-    const other = await timeline.createUpdate(makeUpdate('idem'), 'other-key');
+    const other = await timeline.createUpdate(makeUpdate('idem'), { key: 'other-key', fingerprint: 'f1' });
     expect(other.events).toHaveLength(1);
     expect((await timeline.listUpdates('idem', { limit: 10 })).updates).toHaveLength(2);
+    // A correction since is what a replay returns (never the text corrected away).
+    const first = created[0].update;
+    await timeline.changeUpdate('idem', first.id, (current) => ({ ...current, body: 'corrected', version: current.version + 1 }));
+    expect((await timeline.createUpdate(makeUpdate('idem'), same)).update).toMatchObject({ id: first.id, body: 'corrected' });
+    // The same key with another request is a conflict, not a silent replay.
+    await expectKind(timeline.createUpdate(makeUpdate('idem', { body: 'something else' }), { key: 'same-key', fingerprint: 'f2' }), 'conflict');
+    // Once its update is deleted, the key does not pretend to replay it.
+    await timeline.changeUpdate('idem', first.id, () => null);
+    await expectKind(timeline.createUpdate(makeUpdate('idem'), same), 'conflict');
+    expect((await timeline.listUpdates('idem', { limit: 10 })).updates).toHaveLength(1);
   });
 
   it('edits in place with an event, reorders on a new publishedAt, and deletes', async () => {

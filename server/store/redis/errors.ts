@@ -1,13 +1,16 @@
 /** Redis failures, as the rest of the service sees them. */
 import { ReplyError } from 'ioredis';
-import { TimelineError, type TimelineErrorKind } from '../timeline';
+import { IDEMPOTENCY_GONE, IDEMPOTENCY_MISMATCH, TimelineError, type TimelineErrorKind } from '../timeline';
 
-const SCRIPT_ERRORS: Record<string, TimelineErrorKind | 'stale'> = {
-  LB_BLOG_NOT_FOUND: 'blog_not_found',
-  LB_UPDATE_NOT_FOUND: 'update_not_found',
-  LB_CONFLICT: 'conflict',
-  LB_BLOG_ENDED: 'blog_ended',
-  LB_STALE: 'stale',
+/** The scripts' error replies: what they mean, and what to tell whoever asked. */
+const SCRIPT_ERRORS: Record<string, [TimelineErrorKind | 'stale', string]> = {
+  LB_BLOG_NOT_FOUND: ['blog_not_found', 'no such blog'],
+  LB_UPDATE_NOT_FOUND: ['update_not_found', 'no such update'],
+  LB_CONFLICT: ['conflict', 'it exists already'],
+  LB_BLOG_ENDED: ['blog_ended', 'this live blog has ended: reopen it to publish'],
+  LB_IDEMPOTENCY_MISMATCH: ['conflict', IDEMPOTENCY_MISMATCH],
+  LB_IDEMPOTENCY_GONE: ['conflict', IDEMPOTENCY_GONE],
+  LB_STALE: ['stale', 'changed meanwhile'],
 };
 
 /** A read-modify-write found that another writer got there first: read again and retry. */
@@ -17,9 +20,9 @@ export class StaleWrite extends Error {}
 export function translateRedisError(error: unknown): Error {
   if (error instanceof TimelineError || error instanceof StaleWrite) return error;
   const message = error instanceof Error ? error.message : String(error);
-  const kind = SCRIPT_ERRORS[/\bLB_[A-Z_]+/.exec(message)?.[0] ?? ''];
-  if (kind === 'stale') return new StaleWrite(message);
-  if (kind) return new TimelineError(kind, message);
+  const known = SCRIPT_ERRORS[/\bLB_[A-Z_]+/.exec(message)?.[0] ?? ''];
+  if (known?.[0] === 'stale') return new StaleWrite(message);
+  if (known) return new TimelineError(known[0] as TimelineErrorKind, known[1]);
   // A failover in progress: the node we reached is no longer (or not yet) the primary.
   if (/^(READONLY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|LOADING)/.test(message)) {
     return new TimelineError('unavailable', `the store is failing over: ${message}`, { cause: error });

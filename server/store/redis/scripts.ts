@@ -84,7 +84,10 @@ return { current[2], logged[1], logged[2] }
   /**
    * Stores a new update, logs `update.created` and, when it is pinned, unpins the one before (see UNPIN).
    * Returns { 'created', epoch, seq, prevTag, unpinSeq, unpinPrevTag } (the last two 0 and '' when
-   * nothing was unpinned) or { 'replayed', firstUpdateJson } for an idempotency key used before.
+   * nothing was unpinned) or { 'replayed', currentUpdateJson } for an idempotency key used before with
+   * the same fingerprint; LB_IDEMPOTENCY_MISMATCH for another fingerprint, LB_IDEMPOTENCY_GONE when the
+   * key's update was deleted since. The key's record is `{"u": updateId, "f": fingerprint}` (the first
+   * version kept the whole update: its fingerprint is unknown, so it replays by id).
    */
   lbCreateUpdate: {
     keys: 6,
@@ -92,13 +95,19 @@ return { current[2], logged[1], logged[2] }
 local blogKey, updatesKey, orderKey, eventsKey, idempotencyKey, keyEventsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local id, updateJson, order, eventJson, tag, maxLen, idempotencyTtl, useIdempotency, pinned, keyEvent =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8] == '1', ARGV[9] == '1', ARGV[10] == '1'
-local versionsPrefix, unpinId, unpinVersion, unpinnedJson, unpinEventJson, unpinTag =
-  ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16]
+local versionsPrefix, unpinId, unpinVersion, unpinnedJson, unpinEventJson, unpinTag, fingerprint =
+  ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16], ARGV[17]
 local blog = redis.call('HMGET', blogKey, 'epoch', 'status')
 if not blog[1] then return redis.error_reply('LB_BLOG_NOT_FOUND') end
 if useIdempotency then
   local first = redis.call('GET', idempotencyKey)
-  if first then return { 'replayed', first } end
+  if first then
+    local record = cjson.decode(first)
+    if record.f and record.f ~= fingerprint then return redis.error_reply('LB_IDEMPOTENCY_MISMATCH') end
+    local current = redis.call('HGET', updatesKey, record.u or record.id)
+    if not current then return redis.error_reply('LB_IDEMPOTENCY_GONE') end
+    return { 'replayed', current }
+  end
 end
 if blog[2] == 'ended' then return redis.error_reply('LB_BLOG_ENDED') end
 if redis.call('HEXISTS', updatesKey, id) == 1 then return redis.error_reply('LB_CONFLICT') end
@@ -113,7 +122,7 @@ redis.call('ZADD', orderKey, 0, order)
 if keyEvent then redis.call('ZADD', keyEventsKey, 0, order) end
 if pinned then redis.call('HSET', blogKey, 'pinnedId', id) end
 local logged = appendEvent(blogKey, eventsKey, eventJson, tag, maxLen)
-if useIdempotency then redis.call('SET', idempotencyKey, updateJson, 'EX', idempotencyTtl) end
+if useIdempotency then redis.call('SET', idempotencyKey, cjson.encode({ u = id, f = fingerprint }), 'EX', idempotencyTtl) end
 return { 'created', blog[1], logged[1], logged[2], unpinLogged[1], unpinLogged[2] }
 `,
   },

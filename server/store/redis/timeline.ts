@@ -15,6 +15,7 @@ import {
   type BlogRecord,
   type ChangedUpdate,
   type CreatedUpdate,
+  type Idempotency,
   type PageRequest,
   type RecentEvents,
   type Timeline,
@@ -126,7 +127,7 @@ export class RedisTimeline implements Timeline {
     });
   }
 
-  async createUpdate(update: Update, idempotencyKey?: string): Promise<CreatedUpdate> {
+  async createUpdate(update: Update, idempotency?: Idempotency): Promise<CreatedUpdate> {
     const { blogId } = update;
     const logged: LoggedEvent = { type: 'update.created', update };
     const updateJson = JSON.stringify(update);
@@ -140,7 +141,7 @@ export class RedisTimeline implements Timeline {
           this.keys.updates(blogId),
           this.keys.order(blogId),
           this.keys.events(blogId),
-          idempotencyKey ? this.keys.idempotency(blogId, idempotencyKey) : this.keys.blog(blogId),
+          idempotency ? this.keys.idempotency(blogId, idempotency.key) : this.keys.blog(blogId),
           this.keys.keyEvents(blogId),
         ],
         [
@@ -151,11 +152,12 @@ export class RedisTimeline implements Timeline {
           tag,
           this.options.historyLength,
           IDEMPOTENCY_TTL_SECONDS,
-          idempotencyKey ? '1' : '0',
+          idempotency ? '1' : '0',
           update.pinned ? '1' : '0',
           update.keyEvent ? '1' : '0',
           this.keys.versionsPrefix(blogId),
           ...unpin.args,
+          idempotency?.fingerprint ?? '',
         ],
       )) as ['created', string, number, string, number, string] | ['replayed', string];
       if (reply[0] === 'replayed') return { update: JSON.parse(reply[1]) as Update, events: [] };
