@@ -2,6 +2,11 @@
 export const LIMITS = {
   /** Markdown body of one update, in characters. */
   body: 20_000,
+  /**
+   * The HTML one body renders to, in characters: a body of bare links renders to seven times its
+   * length, and every reader, page and feed carries it. Beyond it the body is refused (400).
+   */
+  renderedHtml: 60_000,
   /** Update title, in characters. */
   updateTitle: 200,
   /** Update author, in characters. */

@@ -1,7 +1,7 @@
 /** What the editors' page asks besides the resources: who am I, and how will this Markdown look. */
 import { Router } from 'express';
 import { PreviewSchema, type Me } from '../../shared/schemas';
-import { renderMarkdown } from '../render/markdown';
+import { renderBody } from '../render/markdown';
 import { principalOf } from './auth';
 import { parseOr400 } from './errors';
 import type { Guards } from './guards';
@@ -18,8 +18,8 @@ export function deskRouter(deps: { guards: Guards }): Router {
   });
 
   // The same renderer and sanitiser as publishing: the preview is exactly what readers will get.
-  router.post('/preview', deps.guards.editor, jsonBody, (req, res) => {
-    res.json({ html: renderMarkdown(parseOr400(PreviewSchema, req.body, 'preview').body) });
+  router.post('/preview', deps.guards.editorPreview, jsonBody, (req, res) => {
+    res.json({ html: renderBody(parseOr400(PreviewSchema, req.body, 'preview').body) });
   });
 
   return router;

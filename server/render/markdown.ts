@@ -5,6 +5,7 @@
  */
 import MarkdownIt from 'markdown-it';
 import sanitizeHtml from 'sanitize-html';
+import { LIMITS } from '../../shared/limits';
 
 const markdown = new MarkdownIt({ html: true, linkify: true, typographer: false, breaks: false });
 
@@ -35,4 +36,24 @@ const SANITIZE: sanitizeHtml.IOptions = {
 
 export function renderMarkdown(body: string): string {
   return sanitizeHtml(markdown.render(body), SANITIZE).trim();
+}
+
+/** Input that is well formed but cannot be taken as it is: answered 400 with `details` naming the field. */
+export class InvalidInput extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InvalidInput';
+  }
+}
+
+/** renderMarkdown, refusing a body whose HTML would pass LIMITS.renderedHtml. */
+export function renderBody(body: string): string {
+  const html = renderMarkdown(body);
+  if (html.length > LIMITS.renderedHtml) {
+    throw new InvalidInput('body', `renders to ${Math.ceil(html.length / 1000)} KB of HTML, more than the ${LIMITS.renderedHtml / 1000} KB allowed: shorten it, or use fewer links`);
+  }
+  return html;
 }

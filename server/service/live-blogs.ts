@@ -13,7 +13,7 @@ import type {
   PatchUpdateInput,
   Update,
 } from '../../shared/schemas';
-import { renderMarkdown } from '../render/markdown';
+import { renderBody } from '../render/markdown';
 import { TimelineError, type Timeline } from '../store/timeline';
 
 export interface LiveBlogsDeps {
@@ -94,7 +94,7 @@ export class LiveBlogs {
       id: newUpdateId(now),
       blogId,
       body: input.body,
-      html: renderMarkdown(input.body),
+      html: renderBody(input.body),
       ...(input.title ? { title: input.title } : {}),
       ...(input.author ? { author: input.author } : {}),
       publishedAt: input.publishedAt ?? now.toISOString(),
@@ -120,7 +120,7 @@ export class LiveBlogs {
       const next: Update = { ...current, ...definedOnly(patch), version: current.version + 1 };
       if (patch.title === null) delete next.title;
       if (patch.author === null) delete next.author;
-      if (patch.body !== undefined) next.html = renderMarkdown(patch.body);
+      if (patch.body !== undefined) next.html = renderBody(patch.body);
       if (corrects) next.editedAt = this.now().toISOString();
       return next;
     }));

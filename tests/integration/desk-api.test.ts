@@ -1,5 +1,7 @@
 /** The editors' side of the API on a real Redis: tokens and their scopes, versions, limits, reader counts. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { LIMITS } from '../../shared/limits';
+import { PREVIEWS_PER_WRITE } from '../../server/http/guards';
 import type { Me, ReaderCount, TokenInfo, Update } from '../../shared/schemas';
 import { createBlog, publish, request } from '../helpers/api';
 import { ADMIN_TOKEN, prefixCleaner, startServer, type TestServer } from '../helpers/app';
@@ -170,6 +172,11 @@ describe('write limits', () => {
       expect(page.body.updates).toHaveLength(4);
       // reads are not limited
       expect((await request(limited.url, 'GET', '/api/blogs/busy', { token: null })).status).toBe(200);
+      // Previews are counted apart, at PREVIEWS_PER_WRITE times the write limit: rendering is not free.
+      const previews: number[] = [];
+      for (let i = 0; i < 5 * PREVIEWS_PER_WRITE + 1; i++) previews.push((await request(limited.url, 'POST', '/api/preview', { body: { body: `draft ${i}` } })).status);
+      expect(previews.slice(0, -1).every((status) => status === 200)).toBe(true);
+      expect(previews.at(-1)).toBe(429);
     } finally {
       await limited.stop();
       await twin.stop();
@@ -185,6 +192,22 @@ describe('the desk helpers', () => {
     const published = await publish(url, 'north', { body });
     expect(preview.body.html).toBe(published.html);
     expect((await request(url, 'POST', '/api/preview', { body: { body }, token: null })).status).toBe(401);
+  });
+
+  it('refuse a body whose HTML would be too large, in preview, publish and edit, storing nothing', async () => {
+    // Bare links render to about seven times their length.
+    const links = 'https://a.example/x '.repeat(1_000).slice(0, LIMITS.body);
+    for (const [method, path] of [['POST', '/api/preview'], ['POST', '/api/blogs/north/updates']] as const) {
+      const refused = await request(url, method, path, { body: { body: links } });
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({ error: { code: 'invalid', details: { body: expect.stringContaining('KB of HTML') } } });
+    }
+    const update = await publish(url, 'north', { body: 'short' });
+    const edit = await request(url, 'PATCH', `/api/blogs/north/updates/${update.id}`, { body: { body: links } });
+    expect(edit.status).toBe(400);
+    expect((await request<Update>(url, 'GET', `/api/blogs/north/updates/${update.id}`, { token: null })).body.body).toBe('short');
+    // An ordinary body of the same length is fine.
+    expect((await request(url, 'POST', '/api/preview', { body: { body: 'Troops hold the line. '.repeat(1_000).slice(0, LIMITS.body) } })).status).toBe(200);
   });
 
   it('tell a blog’s editors how many readers watch it, kept current', async () => {

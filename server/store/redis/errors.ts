@@ -16,8 +16,25 @@ const SCRIPT_ERRORS: Record<string, [TimelineErrorKind | 'stale', string]> = {
 /** A read-modify-write found that another writer got there first: read again and retry. */
 export class StaleWrite extends Error {}
 
+/** An error of the caller's own code run inside a store call (a `change` callback): passed on as it is. */
+class CallerError extends Error {
+  constructor(readonly original: unknown) {
+    super('the caller’s change failed');
+  }
+}
+
+/** Runs caller code inside a store call, so that its errors are not taken for Redis failures. */
+export function callerCode<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    throw new CallerError(error);
+  }
+}
+
 /** Script replies become their TimelineError kinds; a lost connection becomes `unavailable`. */
 export function translateRedisError(error: unknown): Error {
+  if (error instanceof CallerError) return error.original as Error;
   if (error instanceof TimelineError || error instanceof StaleWrite) return error;
   const message = error instanceof Error ? error.message : String(error);
   const known = SCRIPT_ERRORS[/\bLB_[A-Z_]+/.exec(message)?.[0] ?? ''];

@@ -21,7 +21,7 @@ import {
   type Timeline,
 } from '../timeline';
 import { writeDurably, type RedisClient } from './connection';
-import { redisCall, StaleWrite } from './errors';
+import { callerCode, redisCall, StaleWrite } from './errors';
 import { redisKeys, type Keys } from './keys';
 import { queueScript, runScript, type ScriptName } from './scripts';
 
@@ -96,7 +96,7 @@ export class RedisTimeline implements Timeline {
       const fields = await this.redis.hgetall(this.keys.blog(blogId));
       const current = blogFromHash(fields);
       if (!current) throw new TimelineError('blog_not_found', `no blog ${blogId}`);
-      const next = change(current);
+      const next = callerCode(() => change(current));
       const logged: LoggedEvent = { type: 'blog.updated', blog: { ...next, cursor: '' } };
       const tag = newTag();
       const [epoch, seq, prevTag] = (await this.runWrite('lbUpdateBlog', [this.keys.blog(blogId), this.keys.events(blogId)], [
@@ -176,7 +176,7 @@ export class RedisTimeline implements Timeline {
           ? new TimelineError('update_not_found', `no update ${updateId} in blog ${blogId}`)
           : new TimelineError('blog_not_found', `no blog ${blogId}`);
       }
-      const next = change(current);
+      const next = callerCode(() => change(current));
       const unpin = next?.pinned ? await this.planUnpin(blogId, updateId) : NO_UNPIN;
       const logged: LoggedEvent = next ? { type: 'update.edited', update: next } : { type: 'update.deleted', updateId };
       const tag = newTag();
