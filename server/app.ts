@@ -25,6 +25,7 @@ import { Metrics } from './metrics';
 import { registerRealtime, startDelivery } from './realtime';
 import { LocalBus, RedisBus, type Bus } from './realtime/bus';
 import type { LiveServer } from './realtime/context';
+import { startRevocation } from './realtime/revocation';
 import { Presence } from './realtime/presence';
 import { LiveBlogs } from './service/live-blogs';
 import type { Stores } from './store/open';
@@ -99,6 +100,7 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
   const liveBlogs = new LiveBlogs({ timeline, stored: delivery.stored, created: delivery.created, uncertain: delivery.uncertain });
   const { feeds } = delivery;
   const stopRealtime = registerRealtime(io, { feeds, logger, authenticator, presence, metrics });
+  const revocation = startRevocation({ io, bus, tokens, logger });
 
   app.disable('x-powered-by');
   app.set('trust proxy', trust);
@@ -143,7 +145,7 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
   app.use(healthRouter({ timeline, registry: metrics.registry }));
   app.use(limitPublicRequests(ipLimiter));
   app.use('/api', deskRouter({ guards }));
-  app.use('/api/tokens', tokensRouter({ tokens, guards }));
+  app.use('/api/tokens', tokensRouter({ tokens, guards, revoked: revocation.revoked }));
   app.use('/api/blogs', blogsRouter({ timeline, liveBlogs, guards }));
   app.use('/api/blogs/:blogId', updatesRouter({ timeline, liveBlogs, guards }));
   app.use('/api/blogs/:blogId', viewRouter({ timeline, cache }));
@@ -160,6 +162,7 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
       presence.close();
       delivery.close();
       stopRealtime();
+      revocation.close();
       ipLimiter.close();
       // io.close() disconnects every reader (their clients reconnect, to another process if there is
       // one) and closes the http.Server, whose callback waits for requests in flight. A keep-alive

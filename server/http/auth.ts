@@ -30,7 +30,11 @@ export function createAuthenticator(adminToken: string, tokens: TokenStore): Aut
 
 /** Who a principal is, as a short stable id (Idempotency-Keys are scoped to it). */
 export function principalId(principal: Principal): string {
-  return principal.kind === 'admin' ? 'admin' : `token:${principal.tokenId}`;
+  return principal.kind === 'admin' ? 'admin' : tokenPrincipalId(principal.tokenId);
+}
+
+export function tokenPrincipalId(tokenId: string): string {
+  return `token:${tokenId}`;
 }
 
 export function canWriteBlog(principal: Principal, blogId: string): boolean {

@@ -2,12 +2,12 @@
 import { Router } from 'express';
 import { CreateTokenSchema, type TokenInfo } from '../../shared/schemas';
 import type { TokenStore } from '../store/tokens';
-import { requireAdmin } from './auth';
+import { requireAdmin, tokenPrincipalId } from './auth';
 import { notFound, parseOr400 } from './errors';
 import type { Guards } from './guards';
 import { jsonBody } from './json-body';
 
-export function tokensRouter(deps: { tokens: TokenStore; guards: Guards }): Router {
+export function tokensRouter(deps: { tokens: TokenStore; guards: Guards; revoked: (principal: string) => void }): Router {
   const { tokens } = deps;
   const { editor, editorWrite } = deps.guards;
   const router = Router();
@@ -32,6 +32,8 @@ export function tokensRouter(deps: { tokens: TokenStore; guards: Guards }): Rout
     requireAdmin(res);
     const tokenId = req.params.tokenId;
     if (typeof tokenId !== 'string' || !(await tokens.revoke(tokenId))) throw notFound('token');
+    // Its open connections end too, on every process.
+    deps.revoked(tokenPrincipalId(tokenId));
     res.status(204).end();
   });
 

@@ -25,7 +25,9 @@ export type BusMessage =
   /** A blog was created (the index pages are stale), or may have changed without an event known here. */
   | { type: 'blog'; blogId: string }
   /** The sending process's reader counts by blog (see presence.ts). */
-  | { type: 'presence'; counts: Record<string, number> };
+  | { type: 'presence'; counts: Record<string, number> }
+  /** A principal (a token) lost its rights: its open connections end (see revocation.ts). */
+  | { type: 'revoked'; principal: string };
 
 interface Envelope {
   from: string;

@@ -100,7 +100,7 @@ export function startDelivery(deps: {
   bus.onMessage((message, from) => {
     if (message.type === 'event') arrived(message.event);
     else if (message.type === 'blog') deps.invalidate(message.blogId);
-    else deps.presence.receive(from, message.counts);
+    else if (message.type === 'presence') deps.presence.receive(from, message.counts);
   });
   bus.onResubscribed(() => {
     feeds.pollAll();

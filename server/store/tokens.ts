@@ -21,6 +21,8 @@ export interface TokenStore {
   revoke(tokenId: string): Promise<boolean>;
   /** The token a secret belongs to (its `lastUsedAt` set to `now`), or null. */
   authenticate(secret: string, now: Date): Promise<TokenRecord | null>;
+  /** Which of these token ids still exist (not revoked). */
+  active(tokenIds: string[]): Promise<Set<string>>;
 }
 
 /** 32 random bytes, with a prefix that lets secret scanners recognise a leaked one. */
@@ -64,6 +66,10 @@ export class MemoryTokenStore implements TokenStore {
 
   async revoke(tokenId: string): Promise<boolean> {
     return this.tokens.delete(tokenId);
+  }
+
+  async active(tokenIds: string[]): Promise<Set<string>> {
+    return new Set(tokenIds.filter((id) => this.tokens.has(id)));
   }
 
   async authenticate(secret: string, now: Date): Promise<TokenRecord | null> {

@@ -107,6 +107,25 @@ describe('two processes on one Redis', () => {
     expect((await request(b.url, 'GET', '/api/me', { token: created.body.token })).status).toBe(401);
   });
 
+  it('end a revoked token’s open connections at once, on the other process too', async () => {
+    const blog = await createBlog(a.url, 'revoked-socket');
+    const created = await request<{ id: string; token: string }>(a.url, 'POST', '/api/tokens', { body: { name: 'Night shift', blogs: [blog.id] } });
+    const editor = io(b.url, { transports: ['websocket'], auth: { token: created.body.token }, forceNew: true, reconnection: false });
+    const counts: ReaderCount[] = [];
+    editor.on('blog:readers', (count) => counts.push(count));
+    expect(await editor.timeout(5_000).emitWithAck('blog:subscribe', { blogId: blog.id })).toMatchObject({ ok: true });
+    await waitFor(() => counts.length > 0, 'a reader count for the editor', 5_000);
+    const disconnected = new Promise<string>((resolve) => editor.once('disconnect', (reason) => resolve(reason)));
+    const revokedAt = Date.now();
+    expect((await request(a.url, 'DELETE', `/api/tokens/${created.body.id}`)).status).toBe(204);
+    expect(await disconnected).toBe('io server disconnect');
+    expect(Date.now() - revokedAt).toBeLessThan(2_000);
+    // And it cannot come back.
+    const again = io(b.url, { transports: ['websocket'], auth: { token: created.body.token }, forceNew: true, reconnection: false });
+    await expect(new Promise((resolve, reject) => (again.once('connect', () => resolve('connected')), again.once('connect_error', reject)))).rejects.toThrow(/unknown or revoked/);
+    again.close();
+  });
+
   it('report their readers and events in /metrics', async () => {
     const metrics = (await request<string>(a.url, 'GET', '/metrics', { token: null })).body;
     expect(metrics).toMatch(/liveblog_events_published_total\{type="update.created"\} \d+/);

@@ -63,6 +63,13 @@ export class RedisTokenStore implements TokenStore {
     });
   }
 
+  async active(tokenIds: string[]): Promise<Set<string>> {
+    return redisCall(async () => {
+      const exists = await Promise.all(tokenIds.map((id) => this.redis.exists(this.keys.token(id))));
+      return new Set(tokenIds.filter((_, i) => exists[i] === 1));
+    });
+  }
+
   private write(build: Parameters<typeof writeDurably>[2]): Promise<unknown[]> {
     return writeDurably(this.writer, this.minReplicas, build);
   }
