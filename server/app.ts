@@ -1,5 +1,6 @@
 /** createApp: the HTTP routes and Socket.IO server on one http.Server. Reads no environment. */
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import express from 'express';
 import helmet from 'helmet';
 import proxyaddr from 'proxy-addr';
@@ -10,6 +11,7 @@ import type { Config } from './config';
 import { createAuthenticator } from './http/auth';
 import { blogsRouter } from './http/blogs';
 import { deskRouter } from './http/desk';
+import { DEFAULT_CONNECTION_LIMITS, limitConnections, type ConnectionLimits } from './http/connections';
 import { createEmbedPolicy } from './http/embed-policy';
 import { errorHandler, unknownRoute } from './http/errors';
 import { createGuards } from './http/guards';
@@ -35,6 +37,8 @@ export interface AppDeps {
   logger: Logger;
   /** @default the bundles in dist/public */
   assets?: Assets;
+  /** @default DEFAULT_CONNECTION_LIMITS (tests shorten the timeouts) */
+  connectionLimits?: Partial<ConnectionLimits>;
 }
 
 export interface App {
@@ -55,7 +59,7 @@ const MAX_SOCKET_MESSAGE_BYTES = 16 * 1024;
 
 export type AppConfig = Pick<
   Config,
-  'adminToken' | 'editorWritesPerMinute' | 'embedOrigins' | 'trustProxy' | 'ipRequestsPerMinute' | 'ipConnectionsPerMinute'
+  'adminToken' | 'editorWritesPerMinute' | 'embedOrigins' | 'trustProxy' | 'ipRequestsPerMinute' | 'ipConnectionsPerMinute' | 'publicUrl' | 'ipMaxConnections'
 >;
 
 export function createApp(config: AppConfig, deps: AppDeps): App {
@@ -66,10 +70,13 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
   const guards = createGuards(authenticator, rateLimiter, { perWindow: config.editorWritesPerMinute, windowMs: 60_000 });
 
   const app = express();
-  const server = http.createServer(app);
+  const connectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...deps.connectionLimits, ...(config.ipMaxConnections ? { perAddress: config.ipMaxConnections } : {}) };
+  // Node checks the request timeouts every `connectionsCheckingInterval` (30 s unless told otherwise).
+  const server = http.createServer({ connectionsCheckingInterval: Math.min(1_000, connectionLimits.headersTimeoutMs) }, app);
   const embed = createEmbedPolicy(config.embedOrigins);
   const ipLimiter = new IpLimiter(rateLimiter, logger, { requests: config.ipRequestsPerMinute, connections: config.ipConnectionsPerMinute });
   const trust = proxyaddr.compile(config.trustProxy.split(',').map((entry) => entry.trim()));
+  limitConnections(server, connectionLimits, (address) => trust(address, 0), logger);
   const io: LiveServer = new Server(server, {
     serveClient: false,
     maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
@@ -149,7 +156,9 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
   app.use('/api/blogs', blogsRouter({ timeline, liveBlogs, guards }));
   app.use('/api/blogs/:blogId', updatesRouter({ timeline, liveBlogs, guards }));
   app.use('/api/blogs/:blogId', viewRouter({ timeline, cache }));
-  app.use(pagesRouter({ timeline, assets, cache, embed }));
+  // Without LIVEBLOG_PUBLIC_URL, the address this process listens on, as seen from the machine itself.
+  const publicOrigin = () => config.publicUrl ?? `http://localhost:${(server.address() as AddressInfo | null)?.port ?? 0}`;
+  app.use(pagesRouter({ timeline, assets, cache, embed, publicOrigin }));
   app.use(unknownRoute);
   app.use(errorHandler(logger, () => metrics.redisErrors.inc()));
 

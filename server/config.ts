@@ -36,11 +36,18 @@ export interface Config {
   ipRequestsPerMinute: number;
   /** Socket.IO connections one client address may open a minute. @default 120 */
   ipConnectionsPerMinute: number;
+  /** Connections one client address may hold open at once (proxies it trusts aside). @default 1000 (undefined here) */
+  ipMaxConnections?: number;
   /**
    * Replicas that must hold a write before it is acknowledged (Redis WAIT).
    * @default 1 on Sentinel and Cluster, 0 on a lone server (undefined here)
    */
   minReplicas?: number;
+  /**
+   * The service's public address (`https://live.example.com`): canonical links, feeds, share tags.
+   * @default http://localhost:<port> (undefined here)
+   */
+  publicUrl?: string;
 }
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -58,6 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     port: integer(env.PORT, 'PORT', 3000, 0, 65535),
     host: env.HOST?.trim() || undefined,
     redisUrl: redisUrl(env.REDIS_URL),
+    ...(env.LIVEBLOG_PUBLIC_URL?.trim() ? { publicUrl: publicUrl(env.LIVEBLOG_PUBLIC_URL.trim()) } : {}),
     adminToken: adminToken || randomBytes(32).toString('base64url'),
     adminTokenGenerated: !adminToken,
     logLevel,
@@ -70,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     ipRequestsPerMinute: integer(env.LIVEBLOG_IP_REQUESTS_PER_MINUTE, 'LIVEBLOG_IP_REQUESTS_PER_MINUTE', 1200, 1, 10_000_000),
     ipConnectionsPerMinute: integer(env.LIVEBLOG_IP_CONNECTIONS_PER_MINUTE, 'LIVEBLOG_IP_CONNECTIONS_PER_MINUTE', 120, 1, 10_000_000),
     ...(env.LIVEBLOG_MIN_REPLICAS?.trim() ? { minReplicas: integer(env.LIVEBLOG_MIN_REPLICAS, 'LIVEBLOG_MIN_REPLICAS', 0, 0, 16) } : {}),
+    ...(env.LIVEBLOG_IP_MAX_CONNECTIONS?.trim() ? { ipMaxConnections: integer(env.LIVEBLOG_IP_MAX_CONNECTIONS, 'LIVEBLOG_IP_MAX_CONNECTIONS', 0, 1, 1_000_000) } : {}),
     editorWritesPerMinute: integer(env.LIVEBLOG_EDITOR_WRITES_PER_MINUTE, 'LIVEBLOG_EDITOR_WRITES_PER_MINUTE', 120, 1, 100_000),
   };
 }
@@ -79,6 +88,20 @@ function redisUrl(raw: string | undefined): string | undefined {
   const url = raw?.trim();
   if (url && url !== 'memory') parseRedisUrl(url);
   return url || undefined;
+}
+
+/** LIVEBLOG_PUBLIC_URL: an http(s) origin, written as URL parsing writes it (no trailing slash, no path). */
+function publicUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`LIVEBLOG_PUBLIC_URL: ${raw} is not a URL like https://live.example.com`);
+  }
+  if (!/^https?:$/.test(url.protocol) || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    throw new Error(`LIVEBLOG_PUBLIC_URL: ${raw} must be an http(s) origin like https://live.example.com, without a path`);
+  }
+  return url.origin;
 }
 
 function integer(raw: string | undefined, name: string, fallback: number, min: number, max: number): number {

@@ -25,7 +25,8 @@ async function main(): Promise<void> {
   });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const base = `http://${config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : 'localhost'}:${port}`;
+  const base = config.publicUrl ?? `http://${config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : 'localhost'}:${port}`;
+  if (!config.publicUrl) logger.warn({ publicUrl: base }, 'LIVEBLOG_PUBLIC_URL is unset: canonical links, feeds and share tags name this address');
   const blogs = await timeline.listBlogs().catch(() => []);
   const readerUrl = blogs[0] ? `${base}/blogs/${blogs[0].id}` : `${base}/`;
   logger.info({ port, store: timeline.kind, readerUrl, editorUrl: `${base}/editor` }, 'liveblog is listening');

@@ -58,14 +58,7 @@ export class PageCache {
     const generation = this.generation.get(blogId) ?? 0;
     const work = render()
       .then((rendered) => {
-        const body = Buffer.from(rendered.body);
-        const entry: Entry = {
-          body,
-          contentType: CONTENT_TYPES[rendered.type] ?? rendered.type,
-          blogId,
-          etag: `"${createHash('sha1').update(body).digest('base64url')}"`,
-          expiresAt: Date.now() + this.options.ttlMs,
-        };
+        const entry = renderedEntry(blogId, rendered, this.options.ttlMs);
         if ((this.generation.get(blogId) ?? 0) === generation) this.store(key, entry);
         return entry;
       })
@@ -95,6 +88,18 @@ export class PageCache {
     this.entries.set(key, entry);
     if (this.entries.size > this.options.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
+}
+
+/** A render as the cache would keep it (encoded once, with its ETag), also for one that is not kept. */
+export function renderedEntry(blogId: string, rendered: Rendered, ttlMs = 0): Entry {
+  const body = Buffer.from(rendered.body);
+  return {
+    body,
+    contentType: CONTENT_TYPES[rendered.type] ?? rendered.type,
+    blogId,
+    etag: `"${createHash('sha1').update(body).digest('base64url')}"`,
+    expiresAt: Date.now() + ttlMs,
+  };
 }
 
 const CONTENT_TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', json: 'application/json; charset=utf-8' };

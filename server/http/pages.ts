@@ -1,5 +1,5 @@
 /** The HTML pages and the feed, served from the page cache: the list of blogs, a blog, its iframe page, its Atom feed. */
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { LIMITS } from '../../shared/limits';
 import { PAGE_TOKEN_PATTERN } from '../../shared/schemas';
 import type { Assets } from '../assets';
@@ -10,20 +10,24 @@ import { loadBlogView } from '../service/blog-view';
 import type { Timeline } from '../store/timeline';
 import { notFound } from './errors';
 import type { EmbedPolicy } from './embed-policy';
-import { INDEX, sendCached, type PageCache } from './page-cache';
+import { INDEX, renderedEntry, sendCached, type PageCache, type Rendered } from './page-cache';
 import { blogIdParam } from './params';
 
 const EDITOR_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; connect-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; form-action 'self'";
 
-export function pagesRouter(deps: { timeline: Timeline; assets: Assets; cache: PageCache; embed: EmbedPolicy }): Router {
+/**
+ * `publicOrigin`: the service's own address (LIVEBLOG_PUBLIC_URL) for canonical links, feeds and share
+ * tags — never the request's `Host` or `X-Forwarded-Proto`, which anyone can set: echoed into pages,
+ * they poisoned caches, and as cache keys every new value cost a render and an entry.
+ */
+export function pagesRouter(deps: { timeline: Timeline; assets: Assets; cache: PageCache; embed: EmbedPolicy; publicOrigin: () => string }): Router {
   const { timeline, assets, cache } = deps;
   const router = Router();
-  const context = (req: Request): PageContext => ({ assets, origin: `${req.protocol}://${req.get('host')}` });
+  const context = (): PageContext => ({ assets, origin: deps.publicOrigin() });
 
   router.get('/', async (req, res) => {
-    const { origin } = context(req);
-    const entry = await cache.get(`index:${INDEX}:${origin}`, INDEX, async () => ({ type: 'html', body: indexPage(await timeline.listBlogs(), context(req)) }));
+    const entry = await cache.get(`index:${INDEX}:`, INDEX, async () => ({ type: 'html', body: indexPage(await timeline.listBlogs(), context()) }));
     sendCached(req, res, entry);
   });
 
@@ -31,34 +35,34 @@ export function pagesRouter(deps: { timeline: Timeline; assets: Assets; cache: P
     const blogId = blogIdParam(req);
     // A malformed `before` is ignored rather than refused: this is a page people follow links to.
     const before = typeof req.query.before === 'string' && PAGE_TOKEN_PATTERN.test(req.query.before) ? req.query.before : undefined;
-    const { origin } = context(req);
-    const entry = await cache.get(`page:${blogId}:${before ?? ''}:${origin}`, blogId, async () => {
+    const render = async (): Promise<Rendered> => {
       const view = await loadBlogView(timeline, blogId, { limit: LIMITS.pageDefault, before });
       if (!view) throw notFound('blog');
-      return { type: 'html', body: readerPage(view, context(req), before) };
-    });
-    sendCached(req, res, entry);
+      return { type: 'html', body: readerPage(view, context(), before) };
+    };
+    // The latest page is what readers load, and is cached; older pages (`?before=`, for readers without
+    // scripts) can be asked for at any of countless positions, so they are rendered each time instead
+    // of filling the cache (the per-address limits bound what that costs).
+    sendCached(req, res, before ? renderedEntry(blogId, await render()) : await cache.get(`page:${blogId}:`, blogId, render));
   });
 
   router.get('/blogs/:blogId/feed.atom', async (req, res) => {
     const blogId = blogIdParam(req);
-    const { origin } = context(req);
-    const entry = await cache.get(`feed:${blogId}:${origin}`, blogId, async () => {
+    const entry = await cache.get(`feed:${blogId}:`, blogId, async () => {
       const blog = await timeline.getBlog(blogId);
       if (!blog) throw notFound('blog');
       const { updates } = await timeline.listUpdates(blogId, { limit: FEED_SIZE });
-      return { type: 'application/atom+xml; charset=utf-8', body: atomFeed(blog, updates, origin) };
+      return { type: 'application/atom+xml; charset=utf-8', body: atomFeed(blog, updates, deps.publicOrigin()) };
     });
     sendCached(req, res, entry);
   });
 
   router.get('/embed/:blogId', async (req, res) => {
     const blogId = blogIdParam(req);
-    const { origin } = context(req);
-    const entry = await cache.get(`frame:${blogId}:${origin}`, blogId, async () => {
+    const entry = await cache.get(`frame:${blogId}:`, blogId, async () => {
       const view = await loadBlogView(timeline, blogId, { limit: LIMITS.pageDefault });
       if (!view) throw notFound('blog');
-      return { type: 'html', body: embedPage(view, context(req)) };
+      return { type: 'html', body: embedPage(view, context()) };
     });
     // Other sites frame this page: which ones is the embed policy's to say.
     res.setHeader('Content-Security-Policy', deps.embed.frameCsp);
@@ -71,7 +75,7 @@ export function pagesRouter(deps: { timeline: Timeline; assets: Assets; cache: P
     res.setHeader('Content-Security-Policy', EDITOR_CSP);
     res.setHeader('X-Frame-Options', 'DENY');
     res.type('html').setHeader('Cache-Control', 'no-store');
-    res.send(editorPage(context(req)));
+    res.send(editorPage(context()));
   });
 
   return router;

@@ -2,10 +2,12 @@
 import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import { createApp, type App } from '../../server/app';
+import type { ConnectionLimits } from '../../server/http/connections';
 import { createLogger } from '../../server/logger';
 import { memoryStores, redisStores, type Stores } from '../../server/store/open';
 import { parseRedisUrl } from '../../server/store/redis/connection';
 import type { Timeline } from '../../server/store/timeline';
+import { freePort } from './process';
 import { connectRedis, deletePrefix, TEST_REDIS_URL } from './redis';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
@@ -35,6 +37,10 @@ export interface StartOptions {
   ipConnectionsPerMinute?: number;
   /** Replicas a write waits for. @default 0 */
   minReplicas?: number;
+  /** @default 'loopback' (every test client is then a trusted proxy's, and not capped) */
+  trustProxy?: string;
+  ipMaxConnections?: number;
+  connectionLimits?: Partial<ConnectionLimits>;
 }
 
 export async function startServer(options: StartOptions): Promise<TestServer> {
@@ -50,19 +56,23 @@ export async function startServer(options: StartOptions): Promise<TestServer> {
       minReplicas: options.minReplicas ?? 0,
     });
   }
+  // The port is chosen first, so that the service's public address (its canonical links) can name it.
+  const listenPort = options.port ?? (await freePort());
   const app = createApp(
     {
+      publicUrl: `http://127.0.0.1:${listenPort}`,
       adminToken: ADMIN_TOKEN,
       editorWritesPerMinute: options.editorWritesPerMinute ?? 10_000,
       embedOrigins: options.embedOrigins ?? null,
-      trustProxy: 'loopback',
+      trustProxy: options.trustProxy ?? 'loopback',
+      ...(options.ipMaxConnections ? { ipMaxConnections: options.ipMaxConnections } : {}),
       // Every test client is 127.0.0.1: only the tests of these limits meet them.
       ipRequestsPerMinute: options.ipRequestsPerMinute ?? 1_000_000,
       ipConnectionsPerMinute: options.ipConnectionsPerMinute ?? 1_000_000,
     },
-    { stores, logger },
+    { stores, logger, ...(options.connectionLimits ? { connectionLimits: options.connectionLimits } : {}) },
   );
-  await new Promise<void>((resolve) => app.server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => app.server.listen(listenPort, '127.0.0.1', resolve));
   const port = (app.server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
