@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import type { BlogEvent } from '../../shared/schemas';
 import type { Logger } from '../logger';
 import type { SharedRedis } from '../store/open';
-import type { RedisClient } from '../store/redis/connection';
+import { closeRedisClient, type RedisClient } from '../store/redis/connection';
 
 export type BusMessage =
   /** An event stored by the sending process. */
@@ -116,7 +116,7 @@ export class RedisBus implements Bus {
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+    await closeRedisClient(this.subscriber);
   }
 
   /** Subscribes for the first time; while Redis is away, again each time the connection is ready. */

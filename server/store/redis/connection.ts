@@ -18,10 +18,25 @@ export type RedisTarget =
 export const REDIS_COMMAND_TIMEOUT_MS = 1_500;
 /** How long a write waits for its replicas (below the command timeout, so that the answer is ours). */
 export const REPLICA_WAIT_MS = 1_000;
+/** A client that ended without being closed connects again after this. */
+const RECONNECT_AFTER_END_MS = 200;
+/** Clients being closed on purpose (see closeRedisClient). */
+const closing = new WeakSet<RedisClient>();
+
+/** Closes a client for good (QUIT, or a hard disconnect when that fails). */
+export async function closeRedisClient(client: RedisClient): Promise<void> {
+  closing.add(client);
+  await client.quit().catch(() => client.disconnect());
+}
+
 /** How often a Cluster client re-reads which node serves which slot. */
 const SLOTS_REFRESH_MS = 1_000;
-/** A write redirected (MOVED: it did not run) is sent again after refreshing the slots, this often at most. */
-const MOVED_RETRIES = 3;
+/**
+ * A write redirected (MOVED: it did not run) is sent again after refreshing the slots, after each of
+ * these pauses; still redirected, it answers 503 (a Cluster failover takes a few seconds, and the desk
+ * retries with its Idempotency-Key).
+ */
+const MOVED_RETRY_DELAYS_MS = [0, 150, 400];
 
 const MULTI_HOST = /^(redis-sentinel|redis-cluster):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?#]+)(?:\/([^?#]*))?$/;
 
@@ -104,6 +119,17 @@ export function createRedisClient(target: RedisTarget, logger: Logger, options: 
   defineScripts(client);
   let down = false;
   const where = describeTarget(target);
+  // ioredis can end a client for good without being asked: its Sentinel failover detector, reacting
+  // to +switch-master while the client is between reconnection attempts, leaves it `end`ed, and every
+  // command then fails with "Connection is closed" until the process restarts. A client that ends
+  // without closeRedisClient() connects again.
+  client.on('end', () => {
+    if (closing.has(client)) return;
+    logger.warn({ redis: where }, 'redis connection ended unasked; connecting again');
+    setTimeout(() => {
+      if (!closing.has(client)) client.connect().catch((error: Error) => logger.error({ err: error, redis: where }, 'redis reconnection failed; retrying'));
+    }, RECONNECT_AFTER_END_MS).unref();
+  });
   client.on('error', (error: Error) => {
     if (!down) logger.error({ err: error, redis: where }, 'redis connection failed');
     down = true;
@@ -128,7 +154,9 @@ export async function writeDurably(client: RedisClient, minReplicas: number, bui
     if (minReplicas > 0) pipeline.wait(minReplicas, REPLICA_WAIT_MS);
     const replies = (await pipeline.exec()) ?? [];
     // A Cluster slot moved to another node (a failover): nothing ran there; ask again where, and resend.
-    if (client instanceof Cluster && attempt < MOVED_RETRIES && replies.some(([error]) => error?.message.startsWith('MOVED '))) {
+    if (client instanceof Cluster && replies.some(([error]) => error?.message.startsWith('MOVED '))) {
+      if (attempt >= MOVED_RETRY_DELAYS_MS.length) throw new TimelineError('unavailable', 'the cluster is failing over: try again shortly');
+      await new Promise((resolve) => setTimeout(resolve, MOVED_RETRY_DELAYS_MS[attempt]));
       await new Promise<void>((resolve) => client.refreshSlotsCache(() => resolve()));
       continue;
     }

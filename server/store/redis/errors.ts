@@ -41,7 +41,7 @@ export function translateRedisError(error: unknown): Error {
   if (known?.[0] === 'stale') return new StaleWrite(message);
   if (known) return new TimelineError(known[0] as TimelineErrorKind, known[1]);
   // A failover in progress: the node we reached is no longer (or not yet) the primary.
-  if (/^(READONLY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|LOADING)/.test(message)) {
+  if (/^(READONLY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|LOADING|MOVED|ASK) /.test(message)) {
     return new TimelineError('unavailable', `the store is failing over: ${message}`, { cause: error });
   }
   // Redis answered, but with an error of its own (a bug of ours, not an outage): let it surface as a 500.

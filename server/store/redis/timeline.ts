@@ -20,7 +20,7 @@ import {
   type RecentEvents,
   type Timeline,
 } from '../timeline';
-import { writeDurably, type RedisClient } from './connection';
+import { closeRedisClient, writeDurably, type RedisClient } from './connection';
 import { callerCode, redisCall, StaleWrite } from './errors';
 import { redisKeys, type Keys } from './keys';
 import { queueScript, runScript, type ScriptName } from './scripts';
@@ -63,7 +63,7 @@ export class RedisTimeline implements Timeline {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.redis, this.writer].map((client) => client.quit().catch(() => client.disconnect())));
+    await Promise.all([this.redis, this.writer].map((client) => closeRedisClient(client)));
   }
 
   async listBlogs(): Promise<Blog[]> {
