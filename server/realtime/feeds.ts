@@ -24,8 +24,10 @@ import { TimelineError, type Timeline } from '../store/timeline';
 export const POLL_INTERVAL_MS = 1_000;
 /** Recent events kept per followed blog… */
 export const RECENT_EVENTS = 200;
-/** …and at most this many bytes of them (JSON), whichever comes first. */
+/** …and at most this many bytes of them (JSON), whichever comes first… */
 export const RECENT_BYTES = 1_000_000;
+/** …and all feeds together at most this many: with many blogs followed, each keeps less. */
+export const RECENT_BYTES_TOTAL = 64_000_000;
 /** A read of the log by the feed takes at most this many events and about this many bytes at a time. */
 const READ_EVENTS = 200;
 const READ_BYTES = 4_000_000;
@@ -65,11 +67,6 @@ export class Feeds {
   constructor(private readonly deps: FeedsDeps) {
     this.timer = setInterval(() => this.pollAll(), POLL_INTERVAL_MS);
     this.timer.unref();
-  }
-
-  /** Blogs followed now. */
-  get size(): number {
-    return this.feeds.size;
   }
 
   /**
@@ -204,7 +201,8 @@ export class Feeds {
       feed.recentBytes += eventBytes(event);
       feed.cursor = event.cursor;
     }
-    while (feed.recent.length > RECENT_EVENTS || (feed.recentBytes > RECENT_BYTES && feed.recent.length > 1)) {
+    const budget = Math.min(RECENT_BYTES, RECENT_BYTES_TOTAL / Math.max(1, this.feeds.size));
+    while (feed.recent.length > RECENT_EVENTS || (feed.recentBytes > budget && feed.recent.length > 1)) {
       feed.recentBytes -= eventBytes(feed.recent.shift()!);
     }
   }
