@@ -207,6 +207,25 @@ export async function reconnectStorm(options: {
   return { readers: options.readers, missedUpdates: options.missedUpdates, caughtUpMs: round(caughtUpMs), missed, duplicated, outOfOrder, redisCommands, redisCommandsByName };
 }
 
+/**
+ * The floor of a reconnect storm: N readers connect at once and subscribe, on a server that only joins
+ * the room and answers (no catch-up): what the connections themselves cost on this machine.
+ */
+export async function reconnectFloor(target: Target, readers: number): Promise<number> {
+  const clients: WireClient[] = [];
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: readers }, async () => {
+      const client = await WireClient.connect(target.url);
+      clients.push(client);
+      await client.emitWithAck<SubscribeAck>('blog:subscribe', { blogId: 'fanout' });
+    }),
+  );
+  const took = performance.now() - started;
+  for (const client of clients) client.close();
+  return round(took);
+}
+
 /** The commands Redis has served since it started, by name, from INFO commandstats. */
 async function redisCommandCounts(redis: Redis): Promise<Record<string, number>> {
   const stats = await redis.info('commandstats');
