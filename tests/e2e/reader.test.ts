@@ -6,9 +6,8 @@ import { prefixCleaner, startServer, type TestServer } from '../helpers/app';
 import { launchBrowser } from '../helpers/browser';
 import { testPrefix } from '../helpers/redis';
 import { formatCursor, ORIGIN_TAG, parseCursor } from '../../shared/cursor';
-import { updateOrderKey } from '../../shared/order';
 import type { BlogEvent } from '../../shared/schemas';
-import { redisKeys } from '../../server/store/redis/keys';
+import { loseLastWrite } from '../helpers/lose-write';
 
 /** The cursor before a blog's first event. */
 const zeroCursor = (cursor: string) => formatCursor(parseCursor(cursor)!.epoch, 0, ORIGIN_TAG);
@@ -122,19 +121,8 @@ describe('reader page', () => {
     const page = await openReader(blog.id);
     const lost = await publish(server.url, blog.id, { body: 'Acknowledged, then lost' });
     await page.waitForSelector(`#update-${lost.id}`);
-    // What a failover to a replica that lagged leaves behind: the store as it was before the last write.
-    const keys = redisKeys(prefix);
     const { events } = (await request<{ events: BlogEvent[] }>(server.url, 'GET', `/api/blogs/${blog.id}/events?after=${encodeURIComponent(zeroCursor(blog.cursor))}`, { token: null })).body;
-    const [keptEvent, lostEvent] = events;
-    const before = parseCursor(keptEvent.cursor)!;
-    await cleaner.redis
-      .multi()
-      .xdel(keys.events(blog.id), `${parseCursor(lostEvent.cursor)!.seq}-0`)
-      .xsetid(keys.events(blog.id), `${before.seq}-0`)
-      .hset(keys.blog(blog.id), 'seq', before.seq, 'tag', before.tag)
-      .hdel(keys.updates(blog.id), lost.id)
-      .zrem(keys.order(blog.id), updateOrderKey(lost.publishedAt, lost.id))
-      .exec();
+    await loseLastWrite(cleaner.redis, prefix, events[1], lost);
     const replacement = await publish(server.url, blog.id, { body: 'Published after the failover' });
     await page.waitForSelector(`#update-${replacement.id}`);
     await page.waitForSelector(`#update-${lost.id}`, { state: 'detached' });

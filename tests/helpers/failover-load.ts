@@ -10,7 +10,7 @@ import { io } from 'socket.io-client';
 import { LiveFeed, type LiveSocket } from '../../client/lib/live-feed';
 import type { Blog, BlogEvent, Update, UpdatePage } from '../../shared/schemas';
 import { ADMIN_TOKEN } from './app';
-import { startProcess, type ServerProcess } from './process';
+import { serviceEnv, startProcess, type ServerProcess } from './process';
 import { testPrefix } from './redis';
 import { waitFor } from './wait';
 
@@ -40,20 +40,7 @@ export interface Deployment {
   stop(): Promise<void>;
 }
 
-export function serviceEnv(redisUrl: string, prefix: string, minReplicas?: number): Record<string, string> {
-  return {
-    REDIS_URL: redisUrl,
-    LIVEBLOG_REDIS_PREFIX: prefix,
-    LIVEBLOG_ADMIN_TOKEN: ADMIN_TOKEN,
-    LIVEBLOG_DEMO: '0',
-    LOG_LEVEL: 'warn',
-    // Every test client is 127.0.0.1 with one token: the limits are other tests' business.
-    LIVEBLOG_EDITOR_WRITES_PER_MINUTE: '100000',
-    LIVEBLOG_IP_REQUESTS_PER_MINUTE: '1000000',
-    LIVEBLOG_IP_CONNECTIONS_PER_MINUTE: '1000000',
-    ...(minReplicas === undefined ? {} : { LIVEBLOG_MIN_REPLICAS: String(minReplicas) }),
-  };
-}
+export { serviceEnv };
 
 /** Two processes (or those given), a blog, readers on both processes, live; an editor ready to start. */
 export async function startDeployment(options: DeploymentOptions, given?: ServerProcess[]): Promise<Deployment> {

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from '../../bench/servers';
+import { ADMIN_TOKEN } from './app';
 import { waitFor } from './wait';
 
 const MAIN = path.resolve(__dirname, '../../dist/server/main.js');
@@ -50,6 +51,26 @@ export async function startProcess(env: Record<string, string>, options: { port?
     stderr: () => stderr,
     exit,
     kill: (signal = 'SIGTERM') => child.kill(signal),
+  };
+}
+
+/**
+ * The environment of a service process under test: its Redis and prefix, the test admin token, no demo,
+ * quiet logs, and limits out of the way (every test client is 127.0.0.1 with one token: the limits are
+ * their own tests' business). `extra` adds or overrides settings.
+ */
+export function serviceEnv(redisUrl: string, prefix: string, minReplicas?: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    REDIS_URL: redisUrl,
+    LIVEBLOG_REDIS_PREFIX: prefix,
+    LIVEBLOG_ADMIN_TOKEN: ADMIN_TOKEN,
+    LIVEBLOG_DEMO: '0',
+    LOG_LEVEL: 'warn',
+    LIVEBLOG_EDITOR_WRITES_PER_MINUTE: '100000',
+    LIVEBLOG_IP_REQUESTS_PER_MINUTE: '1000000',
+    LIVEBLOG_IP_CONNECTIONS_PER_MINUTE: '1000000',
+    ...(minReplicas === undefined ? {} : { LIVEBLOG_MIN_REPLICAS: String(minReplicas) }),
+    ...extra,
   };
 }
 

@@ -9,13 +9,12 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { formatCursor, parseCursor } from '../../shared/cursor';
 import type { BlogHead } from '../../shared/events';
-import { updateOrderKey } from '../../shared/order';
 import type { BlogEvent, ReaderCount } from '../../shared/schemas';
 import { RECENT_EVENTS } from '../../server/realtime/feeds';
-import { redisKeys } from '../../server/store/redis/keys';
 import { createBlog, publish, request } from '../helpers/api';
 import { ADMIN_TOKEN, prefixCleaner } from '../helpers/app';
-import { killAll, startProcess, type ServerProcess } from '../helpers/process';
+import { loseLastWrite } from '../helpers/lose-write';
+import { killAll, serviceEnv, startProcess, type ServerProcess } from '../helpers/process';
 import { connectReader, type TestReader } from '../helpers/reader';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { TEST_REDIS_URL, testPrefix } from '../helpers/redis';
@@ -27,22 +26,9 @@ const readers: TestReader[] = [];
 const servers: RedisServer[] = [];
 const cleaners: ReturnType<typeof prefixCleaner>[] = [];
 
-function env(redisUrl: string, prefix: string): Record<string, string> {
-  return {
-    REDIS_URL: redisUrl,
-    LIVEBLOG_REDIS_PREFIX: prefix,
-    LIVEBLOG_ADMIN_TOKEN: ADMIN_TOKEN,
-    LIVEBLOG_DEMO: '0',
-    LOG_LEVEL: 'warn',
-    // Every test client is 127.0.0.1 with one token: the limits are other tests' business.
-    LIVEBLOG_EDITOR_WRITES_PER_MINUTE: '100000',
-    LIVEBLOG_IP_REQUESTS_PER_MINUTE: '1000000',
-    LIVEBLOG_IP_CONNECTIONS_PER_MINUTE: '1000000',
-  };
-}
 
 async function start(redisUrl: string, prefix: string): Promise<ServerProcess> {
-  const started = await startProcess(env(redisUrl, prefix));
+  const started = await startProcess(serviceEnv(redisUrl, prefix));
   processes.push(started);
   return started;
 }
@@ -222,18 +208,8 @@ describe('a store that lost its tail', () => {
     const lost = await publish(p.url, 'rewound', { body: 'acknowledged, then lost in a failover' });
     const [lostEvent] = await r.waitForEvents(1);
     expect(lostEvent.update?.id).toBe(lost.id);
-    // What a failover to a replica that had not received the last write leaves: the log, the update and
-    // its order entry as they were before it.
-    const keys = redisKeys(prefix);
     const before = parseCursor(secondEvent.cursor)!;
-    await cleaner.redis
-      .multi()
-      .xdel(keys.events('rewound'), `${parseCursor(lostEvent.cursor)!.seq}-0`)
-      .xsetid(keys.events('rewound'), `${before.seq}-0`)
-      .hset(keys.blog('rewound'), 'seq', before.seq, 'tag', before.tag)
-      .hdel(keys.updates('rewound'), lost.id)
-      .zrem(keys.order('rewound'), updateOrderKey(lost.publishedAt, lost.id))
-      .exec();
+    await loseLastWrite(cleaner.redis, prefix, lostEvent, lost);
     const replacement = await publish(p.url, 'rewound', { body: 'the next update, at the same position' });
     const events = await request<{ events: BlogEvent[] }>(p.url, 'GET', `/api/blogs/rewound/events?after=${encodeURIComponent(secondEvent.cursor)}`, { token: null });
     const replacementEvent = events.body.events[0];

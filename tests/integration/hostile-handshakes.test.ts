@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdirSync } from 'node:fs';
 import WebSocket from 'ws';
-import { ADMIN_TOKEN, prefixCleaner } from '../helpers/app';
-import { killAll, startProcess, type ServerProcess } from '../helpers/process';
+import { prefixCleaner } from '../helpers/app';
+import { killAll, serviceEnv, startProcess, type ServerProcess } from '../helpers/process';
 import { TEST_REDIS_URL, testPrefix } from '../helpers/redis';
 import { waitFor } from '../helpers/wait';
 
@@ -19,16 +19,7 @@ let server: ServerProcess;
 const openDescriptors = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 
 beforeAll(async () => {
-  server = await startProcess({
-    REDIS_URL: TEST_REDIS_URL,
-    LIVEBLOG_REDIS_PREFIX: prefix,
-    LIVEBLOG_ADMIN_TOKEN: ADMIN_TOKEN,
-    LIVEBLOG_DEMO: '0',
-    LOG_LEVEL: 'error',
-    LIVEBLOG_EMBED_ORIGINS: EMBEDDER,
-    LIVEBLOG_IP_REQUESTS_PER_MINUTE: '1000000',
-    LIVEBLOG_IP_CONNECTIONS_PER_MINUTE: '1000000',
-  });
+  server = await startProcess(serviceEnv(TEST_REDIS_URL, prefix, undefined, { LOG_LEVEL: 'error', LIVEBLOG_EMBED_ORIGINS: EMBEDDER }));
 });
 
 afterAll(async () => {

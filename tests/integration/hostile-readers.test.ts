@@ -9,8 +9,8 @@ import WebSocket from 'ws';
 import type { BlogEvent } from '../../shared/schemas';
 import { LIMITS } from '../../shared/limits';
 import { createBlog, publish, request } from '../helpers/api';
-import { ADMIN_TOKEN, prefixCleaner } from '../helpers/app';
-import { killAll, startProcess, type ServerProcess } from '../helpers/process';
+import { prefixCleaner } from '../helpers/app';
+import { killAll, serviceEnv, startProcess, type ServerProcess } from '../helpers/process';
 import { connectReader } from '../helpers/reader';
 import { TEST_REDIS_URL, testPrefix } from '../helpers/redis';
 import { waitFor } from '../helpers/wait';
@@ -27,16 +27,7 @@ function rssMB(pid: number): number {
 }
 
 beforeAll(async () => {
-  server = await startProcess({
-    REDIS_URL: TEST_REDIS_URL,
-    LIVEBLOG_REDIS_PREFIX: prefix,
-    LIVEBLOG_ADMIN_TOKEN: ADMIN_TOKEN,
-    LIVEBLOG_DEMO: '0',
-    LOG_LEVEL: 'error',
-    LIVEBLOG_EDITOR_WRITES_PER_MINUTE: '100000',
-    LIVEBLOG_IP_REQUESTS_PER_MINUTE: '1000000',
-    LIVEBLOG_IP_CONNECTIONS_PER_MINUTE: '1000000',
-  });
+  server = await startProcess(serviceEnv(TEST_REDIS_URL, prefix, undefined, { LOG_LEVEL: 'error' }));
   const blog = await createBlog(server.url, 'big');
   start = blog.cursor;
   // 400 updates of 3,500 characters: a long, busy blog.

@@ -3,6 +3,7 @@
  * parser), the JSON-LD, the social tags, the page cache with its ETag, and CORS.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import http from 'node:http';
 import { SaxesParser } from 'saxes';
 import { HOSTILE_MARKDOWN } from '../fixtures/xss-markdown';
 import { parseFeed } from '@rowanmanning/feed-parser';
@@ -132,6 +133,33 @@ describe('the page cache', () => {
     return { reads: () => reads, restore: () => (timeline.listUpdates = original) };
   }
 
+  it('names itself from its settings, never from Host or X-Forwarded-Proto, and a flood of them costs one render', async () => {
+    const blog = await createBlog(url, 'host-flood');
+    await publish(url, blog.id, { body: 'first' });
+    const counter = countReads(server.timeline);
+    const rss = process.memoryUsage().rss;
+    try {
+      for (let i = 0; i < 400; i += 50) {
+        const pages = await Promise.all(
+          Array.from({ length: 50 }, (_, j) =>
+            rawGet(url, `/blogs/${blog.id}`, { host: `evil-${i + j}.example`, 'x-forwarded-proto': 'gopher', 'x-forwarded-host': 'evil.example' }),
+          ),
+        );
+        for (const page of pages) {
+          expect(page.status).toBe(200);
+          expect(page.body).not.toMatch(/evil|gopher/);
+          expect(page.body).toContain(`<link rel="canonical" href="${url}/blogs/${blog.id}">`);
+        }
+      }
+      const feed = await rawGet(url, `/blogs/${blog.id}/feed.atom`, { host: 'evil.example' });
+      expect(feed.body).not.toContain('evil');
+      expect(counter.reads()).toBeLessThanOrEqual(2);
+      expect(process.memoryUsage().rss - rss).toBeLessThan(50 * 1024 * 1024);
+    } finally {
+      counter.restore();
+    }
+  });
+
   it('serves a spike of page loads from one read, until an event makes it stale', async () => {
     const blog = await createBlog(url, 'cached');
     await publish(url, blog.id, { body: 'first' });
@@ -207,3 +235,16 @@ describe('other sites', () => {
     expect(desk.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
   });
 });
+
+/** A GET with headers fetch() will not send (Host). */
+function rawGet(base: string, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${base}${path}`, { headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+  });
+}

@@ -7,7 +7,7 @@
 export interface Keys {
   /** ZSET of blog ids scored by creation time. */
   blogIndex: string;
-  /** HASH: the blog's fields, plus `epoch`, `seq` (last event) and `rev` (blog edits). */
+  /** HASH: the blog's fields, plus `epoch`, `seq` and `tag` (its last event), `rev` (blog edits), `pinnedId`. */
   blog(blogId: string): string;
   /** HASH: update id → Update JSON. */
   updates(blogId: string): string;
@@ -15,9 +15,12 @@ export interface Keys {
   order(blogId: string): string;
   /** ZSET, all scores 0: the order keys of key-event updates. */
   keyEvents(blogId: string): string;
-  /** STREAM: the event log; entry id `<seq>-0`, fields `e` (event JSON), `t` (its tag), `p` (the previous tag). */
+  /**
+   * STREAM: the event log; entry id `<seq>-0`, fields `e` (the event without its update's text: see
+   * StoredEvent), `t` (its tag), `p` (the previous event's tag).
+   */
   events(blogId: string): string;
-  /** STRING with a TTL: the update an Idempotency-Key first created. */
+  /** STRING with a TTL: `{"u": updateId, "f": fingerprint}` of the update an Idempotency-Key (scoped to its sender) created. */
   idempotency(blogId: string, key: string): string;
   /** Prefix of `versions` keys, for a script that unpins another update. */
   versionsPrefix(blogId: string): string;
