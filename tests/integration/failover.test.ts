@@ -57,6 +57,18 @@ afterAll(async () => {
   killAll();
 });
 
+/**
+ * The deployment with WAIT kept every 201 and its readers match the store; the control without WAIT
+ * failed the same durability check (it lost the writes the primary alone had), while its readers, told
+ * cursor_expired, still ended with exactly what the store holds.
+ */
+function expectDurableAndControlLost(withWait: Outcome, withoutWait: Outcome): void {
+  expect({ durability: durabilityViolations(withWait), delivery: deliveryViolations(withWait) }).toEqual({ durability: [], delivery: [] });
+  expect(withoutWait.lost.length).toBeGreaterThan(0);
+  expect(durabilityViolations(withoutWait).some((v) => v.startsWith('acknowledged (201), then lost'))).toBe(true);
+  expect(deliveryViolations(withoutWait)).toEqual([]);
+}
+
 async function sentinelSet(): Promise<SentinelSet> {
   const set = await startSentinelSet();
   cleanups.push(() => set.stop());
@@ -188,12 +200,7 @@ describe('Sentinel: a primary with two replicas and three sentinels', () => {
       trace('figures gathered');
       report('Sentinel, primary killed', [withWait, withoutWait], `  (replicas cut off ${faultAt - lag.at} ms before the kill; port ${next.port} promoted ${promotedAfter} ms after it)`);
 
-      expect({ durability: durabilityViolations(withWait), delivery: deliveryViolations(withWait) }).toEqual({ durability: [], delivery: [] });
-      // The control: the same durability check fails without WAIT (the writes the primary alone had)…
-      expect(withoutWait.lost.length).toBeGreaterThan(0);
-      expect(durabilityViolations(withoutWait).some((v) => v.startsWith('acknowledged (201), then lost'))).toBe(true);
-      // …while its readers, told cursor_expired, still end with exactly what the store holds.
-      expect(deliveryViolations(withoutWait)).toEqual([]);
+      expectDurableAndControlLost(withWait, withoutWait);
     } finally {
       await cleanUp();
     }
@@ -234,10 +241,7 @@ describe('Sentinel: a primary with two replicas and three sentinels', () => {
         `  (replicas cut off ${faultAt - lag.at} ms before the pause; port ${next.port} promoted ${promotedAfter} ms after it; the old primary a replica again ${settledAfter} ms after SIGCONT)`,
       );
 
-      expect({ durability: durabilityViolations(withWait), delivery: deliveryViolations(withWait) }).toEqual({ durability: [], delivery: [] });
-      expect(withoutWait.lost.length).toBeGreaterThan(0);
-      expect(durabilityViolations(withoutWait).some((v) => v.startsWith('acknowledged (201), then lost'))).toBe(true);
-      expect(deliveryViolations(withoutWait)).toEqual([]);
+      expectDurableAndControlLost(withWait, withoutWait);
     } finally {
       await cleanUp();
     }
@@ -345,10 +349,7 @@ describe('Cluster: three masters with two replicas each', () => {
         `  (master ${master.port} killed ${faultAt - lag.at} ms after its replicas were cut off; replica ${promoted.port} master after ${promotedAfter} ms, cluster healthy after ${healthyAfter} ms; the processes' bus channel is on ${busMaster.port === master.port ? 'that master too' : 'another master'})`,
       );
 
-      expect({ durability: durabilityViolations(withWait), delivery: deliveryViolations(withWait) }).toEqual({ durability: [], delivery: [] });
-      expect(withoutWait.lost.length).toBeGreaterThan(0);
-      expect(durabilityViolations(withoutWait).some((v) => v.startsWith('acknowledged (201), then lost'))).toBe(true);
-      expect(deliveryViolations(withoutWait)).toEqual([]);
+      expectDurableAndControlLost(withWait, withoutWait);
       expect([...processes, ...control.processes].every((p) => p.child.exitCode === null && p.child.signalCode === null)).toBe(true);
 
       // The killed master comes back as a replica of the node that replaced it.
