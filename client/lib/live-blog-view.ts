@@ -8,6 +8,7 @@
  * - a hidden tab catches up when shown; a `cursor_expired` reloads the list, not the page;
  * - each batch of new updates is announced once to screen readers.
  */
+import { Backoff } from './backoff';
 import { excerpt, keyEventElementId, renderKeyEvent, updateElementId } from '../../shared/html';
 import { displayOrderKey } from '../../shared/order';
 import type { Blog, BlogEvent, Update, UpdatePage } from '../../shared/schemas';
@@ -40,6 +41,8 @@ const MAX_PAGES_FOR_PERMALINK = 50;
 export class LiveBlogView {
   readonly blogId: string;
   private readonly root: HTMLElement;
+  /** Spaces the attempts to reload the list while the server cannot answer. */
+  private readonly reloadBackoff = new Backoff();
   private readonly list: UpdateList;
   private readonly keyList: UpdateList;
   private readonly listElement: HTMLElement;
@@ -289,9 +292,11 @@ export class LiveBlogView {
       this.toggleKeyEvents();
       this.refreshNotice();
       if (view.blog.status !== 'ended') this.feed?.reset(view.cursor);
+      this.reloadBackoff.reset();
     } catch (error) {
-      console.warn('[liveblog] reloading the list failed; retrying', error);
-      setTimeout(() => void this.reloadList(), 5_000);
+      const delay = this.reloadBackoff.next();
+      console.warn(`[liveblog] reloading the list failed; retrying in ${delay} ms`, error);
+      setTimeout(() => void this.reloadList(), delay);
     }
   }
 

@@ -9,9 +9,11 @@
  * again, and the server answers `cursor_expired` if what we show no longer exists.
  */
 import type { Socket } from 'socket.io-client';
+import { ERROR_CODES } from '../../shared/codes';
 import { isAfter, sameEpoch } from '../../shared/cursor';
 import { SOCKET_EVENTS, type BlogHead, type ClientToServerEvents, type ServerToClientEvents, type SubscribeAck } from '../../shared/events';
 import type { BlogEvent } from '../../shared/schemas';
+import { Backoff } from './backoff';
 import { debug } from './debug';
 
 export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -28,8 +30,6 @@ export interface FeedHandlers {
 
 /** How long a subscribe may wait for its ack before it is sent again. */
 const ACK_TIMEOUT_MS = 10_000;
-/** Pause before asking again when the server answered that its store is unavailable. */
-const RETRY_MS = 2_000;
 /** Cursors of the events handed on last, to recognise a copy of one of them. */
 const REMEMBERED_CURSORS = 64;
 
@@ -38,6 +38,8 @@ export class LiveFeed {
   private held: BlogEvent[] = [];
   private stopped = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Spaces the attempts while the server cannot answer (no ack in time, its store unavailable). */
+  private readonly backoff = new Backoff();
   private readonly handedOn: string[] = [];
 
   constructor(
@@ -81,16 +83,19 @@ export class LiveFeed {
       .timeout(ACK_TIMEOUT_MS)
       .emit(SOCKET_EVENTS.subscribe, { blogId: this.blogId, cursor: this.cursor }, (error: Error | null, ack: SubscribeAck) => {
         if (this.stopped) return;
-        if (error) return this.sync(); // no answer in time: ask again
-        if (!ack.ok) {
-          if (ack.error.code === 'cursor_expired' || ack.error.code === 'not_found') {
-            this.syncing = false;
-            this.handlers.onExpired?.(ack.error.message);
-          } else {
-            this.retryTimer = setTimeout(this.sync, RETRY_MS);
-          }
+        if (error || (!ack.ok && ack.error.code === ERROR_CODES.storeUnavailable)) {
+          // No answer in time, or the server could not read its store: ask again, later each time.
+          this.retryTimer = setTimeout(this.sync, this.backoff.next());
           return;
         }
+        if (!ack.ok) {
+          this.syncing = false;
+          // Our history is gone, or the blog: reload. Anything else (`invalid`) would be refused again.
+          if (ack.error.code === ERROR_CODES.cursorExpired || ack.error.code === ERROR_CODES.notFound) this.handlers.onExpired?.(ack.error.message);
+          else debug('subscribe refused for good', ack.error.code, ack.error.message);
+          return;
+        }
+        this.backoff.reset();
         this.syncing = false;
         const held = this.held;
         this.held = [];
