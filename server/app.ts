@@ -8,7 +8,7 @@ import { pinoHttp } from 'pino-http';
 import { Server } from 'socket.io';
 import { type Assets, loadAssets } from './assets';
 import type { Config } from './config';
-import { createAuthenticator } from './http/auth';
+import { createAuthenticator } from './auth/principal';
 import { blogsRouter } from './http/blogs';
 import { deskRouter } from './http/desk';
 import { DEFAULT_CONNECTION_LIMITS, limitConnections, type ConnectionLimits } from './http/connections';

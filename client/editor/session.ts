@@ -1,5 +1,6 @@
 /** The signed-in editor: their token, who they are, and API calls made with it. */
 import { api, ApiError, type ApiOptions } from '../lib/api';
+import { canCreateBlog, canWriteBlog } from '../../shared/permissions';
 import type { Blog, Me } from '../../shared/schemas';
 
 export class Session {
@@ -14,11 +15,11 @@ export class Session {
   }
 
   canEdit(blogId: string): boolean {
-    return this.me.blogs.includes('*') || this.me.blogs.includes(blogId);
+    return canWriteBlog(this.me, blogId);
   }
 
   get canCreateBlogs(): boolean {
-    return this.me.blogs.includes('*');
+    return canCreateBlog(this.me);
   }
 
   /** An API call with this session's token; a 401 (token revoked) signs out. */

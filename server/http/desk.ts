@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import { PreviewSchema, type Me } from '../../shared/schemas';
 import { renderBody } from '../render/markdown';
-import { principalOf } from './auth';
+import { principalOf } from '../auth/http';
 import { parseOr400 } from './errors';
 import type { Guards } from './guards';
 import { jsonBody } from './json-body';

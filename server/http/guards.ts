@@ -1,7 +1,8 @@
 /** The middleware in front of editor routes: who is asking, and (for writes) how often. */
 import type { RequestHandler } from 'express';
 import type { RateLimiter } from '../store/rate-limiter';
-import { authenticateRequest, principalId, requireToken, type Authenticator } from './auth';
+import { authenticateRequest, requireToken } from '../auth/http';
+import { principalId, type Authenticator } from '../auth/principal';
 import { enforceLimit, type WriteLimit } from './rate-limit';
 
 export interface Guards {

@@ -2,7 +2,8 @@
 import { Router } from 'express';
 import { CreateTokenSchema, type TokenInfo } from '../../shared/schemas';
 import type { TokenStore } from '../store/tokens';
-import { requireAdmin, tokenPrincipalId } from './auth';
+import { requireAdmin } from '../auth/http';
+import { tokenPrincipalId } from '../auth/principal';
 import { notFound, parseOr400 } from './errors';
 import type { Guards } from './guards';
 import { jsonBody } from './json-body';

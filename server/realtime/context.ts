@@ -1,6 +1,6 @@
 import type { Server, Socket } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/events';
-import type { Principal } from '../http/auth';
+import type { Principal } from '../auth/principal';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { Feeds } from './feeds';

@@ -1,7 +1,8 @@
 /** Socket.IO: one handler per client event, and the one path by which stored events reach readers. */
-import { blogRoom, SOCKET_EVENTS, type SocketAuth } from '../../shared/events';
+import { blogRoom, SOCKET_EVENTS } from '../../shared/events';
 import type { BlogEvent } from '../../shared/schemas';
-import type { Authenticator } from '../http/auth';
+import type { Authenticator } from '../auth/principal';
+import { authenticateSocket } from '../auth/socket';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { Timeline } from '../store/timeline';
@@ -16,22 +17,7 @@ import { unsubscribe } from './unsubscribe';
 
 /** Registers the handlers; returns a function that stops the background checks. */
 export function registerRealtime(io: LiveServer, deps: { feeds: Feeds; logger: Logger; authenticator: Authenticator; presence: Presence; metrics: Metrics }): () => void {
-  // Editors' pages connect with their token (handshake `auth.token`), readers with none.
-  io.use((socket, next) => {
-    const { token } = (socket.handshake.auth ?? {}) as SocketAuth;
-    if (token === undefined) return next();
-    deps.authenticator
-      .authenticate(String(token))
-      .then((principal) => {
-        if (!principal) return next(new Error('unknown or revoked token'));
-        socket.data.principal = principal;
-        next();
-      })
-      .catch((error: unknown) => {
-        deps.logger.error({ err: error, socketId: socket.id }, 'socket authentication failed');
-        next(new Error('the store is unreachable: try again shortly'));
-      });
-  });
+  io.use(authenticateSocket(deps.authenticator, deps.logger));
   io.on('connection', (socket) => {
     limitEvents(socket);
     const context: HandlerContext = { io, socket, feeds: deps.feeds, logger: deps.logger, presence: deps.presence, metrics: deps.metrics };

@@ -4,7 +4,7 @@
  * most once), every process also checks, every RECHECK_MS, that the tokens behind its editors'
  * connections still exist. (Readers' connections carry no token: nothing to revoke.)
  */
-import { principalId, tokenPrincipalId } from '../http/auth';
+import { principalId, tokenPrincipalId } from '../auth/principal';
 import type { Logger } from '../logger';
 import type { TokenStore } from '../store/tokens';
 import type { Bus } from './bus';

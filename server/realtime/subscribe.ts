@@ -5,7 +5,7 @@
  */
 import { ERROR_CODES } from '../../shared/codes';
 import { blogRoom, editorsRoom, roomBlog, SOCKET_EVENTS, type SubscribeAck } from '../../shared/events';
-import { canWriteBlog } from '../http/auth';
+import { canWriteBlog } from '../../shared/permissions';
 import { LIMITS } from '../../shared/limits';
 import { SubscribeSchema } from '../../shared/schemas';
 import { TimelineError } from '../store/timeline';
