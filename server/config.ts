@@ -1,5 +1,6 @@
 /** Settings, read from the environment in one place (only main.ts passes `process.env`). */
 import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import { parseRedisUrl } from './store/redis/connection';
 
 export interface Config {
@@ -52,70 +53,97 @@ export interface Config {
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** An unset or blank variable is the same as a missing one. */
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((raw) => (typeof raw === 'string' && raw.trim() === '' ? undefined : raw), schema.optional());
+const trimmed = z.string().transform((value) => value.trim());
+const whole = (min: number, max: number) =>
+  z.coerce.number({ error: `must be a whole number from ${min} to ${max}` }).int(`must be a whole number from ${min} to ${max}`).min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+
+/** One schema for every variable; each message names its variable (see loadConfig). */
+const EnvSchema = z.object({
+  PORT: optional(whole(0, 65535)),
+  HOST: optional(trimmed),
+  REDIS_URL: optional(trimmed.transform((url, context) => checkedRedisUrl(url, context))),
+  LIVEBLOG_PUBLIC_URL: optional(trimmed.transform((raw, context) => publicUrl(raw, context))),
+  LIVEBLOG_ADMIN_TOKEN: optional(trimmed.pipe(z.string().min(16, 'must be at least 16 characters'))),
+  LOG_LEVEL: optional(trimmed.pipe(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }))),
+  LIVEBLOG_REDIS_PREFIX: z.string().optional(),
+  LIVEBLOG_HISTORY_LENGTH: optional(whole(10, 1_000_000)),
+  LIVEBLOG_DEMO: z.string().optional(),
+  LIVEBLOG_REDIS_PROBE_URL: optional(trimmed),
+  LIVEBLOG_EMBED_ORIGINS: optional(z.string().transform((raw, context) => originList(raw, context))),
+  LIVEBLOG_TRUST_PROXY: optional(trimmed),
+  LIVEBLOG_IP_REQUESTS_PER_MINUTE: optional(whole(1, 10_000_000)),
+  LIVEBLOG_IP_CONNECTIONS_PER_MINUTE: optional(whole(1, 10_000_000)),
+  LIVEBLOG_MIN_REPLICAS: optional(whole(0, 16)),
+  LIVEBLOG_IP_MAX_CONNECTIONS: optional(whole(1, 1_000_000)),
+  LIVEBLOG_EDITOR_WRITES_PER_MINUTE: optional(whole(1, 100_000)),
+});
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
-  const adminToken = env.LIVEBLOG_ADMIN_TOKEN?.trim();
-  const logLevel = env.LOG_LEVEL?.trim() || 'info';
-  if (!LOG_LEVELS.includes(logLevel)) throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
-  if (adminToken !== undefined && adminToken.length > 0 && adminToken.length < 16) {
-    throw new Error('LIVEBLOG_ADMIN_TOKEN must be at least 16 characters');
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    // One line per bad variable, each named: "LIVEBLOG_HISTORY_LENGTH must be at least 10".
+    throw new Error(parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; '));
   }
+  const vars = parsed.data;
   return {
-    port: integer(env.PORT, 'PORT', 3000, 0, 65535),
-    host: env.HOST?.trim() || undefined,
-    redisUrl: redisUrl(env.REDIS_URL),
-    ...(env.LIVEBLOG_PUBLIC_URL?.trim() ? { publicUrl: publicUrl(env.LIVEBLOG_PUBLIC_URL.trim()) } : {}),
-    adminToken: adminToken || randomBytes(32).toString('base64url'),
-    adminTokenGenerated: !adminToken,
-    logLevel,
-    redisPrefix: env.LIVEBLOG_REDIS_PREFIX ?? 'lb:',
-    historyLength: integer(env.LIVEBLOG_HISTORY_LENGTH, 'LIVEBLOG_HISTORY_LENGTH', 5000, 10, 1_000_000),
-    seedDemo: env.LIVEBLOG_DEMO !== '0',
-    redisProbeUrl: env.LIVEBLOG_REDIS_PROBE_URL?.trim() || DEFAULT_REDIS_URL,
-    embedOrigins: originList(env.LIVEBLOG_EMBED_ORIGINS),
-    trustProxy: env.LIVEBLOG_TRUST_PROXY?.trim() || 'loopback',
-    ipRequestsPerMinute: integer(env.LIVEBLOG_IP_REQUESTS_PER_MINUTE, 'LIVEBLOG_IP_REQUESTS_PER_MINUTE', 1200, 1, 10_000_000),
-    ipConnectionsPerMinute: integer(env.LIVEBLOG_IP_CONNECTIONS_PER_MINUTE, 'LIVEBLOG_IP_CONNECTIONS_PER_MINUTE', 120, 1, 10_000_000),
-    ...(env.LIVEBLOG_MIN_REPLICAS?.trim() ? { minReplicas: integer(env.LIVEBLOG_MIN_REPLICAS, 'LIVEBLOG_MIN_REPLICAS', 0, 0, 16) } : {}),
-    ...(env.LIVEBLOG_IP_MAX_CONNECTIONS?.trim() ? { ipMaxConnections: integer(env.LIVEBLOG_IP_MAX_CONNECTIONS, 'LIVEBLOG_IP_MAX_CONNECTIONS', 0, 1, 1_000_000) } : {}),
-    editorWritesPerMinute: integer(env.LIVEBLOG_EDITOR_WRITES_PER_MINUTE, 'LIVEBLOG_EDITOR_WRITES_PER_MINUTE', 120, 1, 100_000),
+    port: vars.PORT ?? 3000,
+    host: vars.HOST,
+    redisUrl: vars.REDIS_URL,
+    ...(vars.LIVEBLOG_PUBLIC_URL ? { publicUrl: vars.LIVEBLOG_PUBLIC_URL } : {}),
+    adminToken: vars.LIVEBLOG_ADMIN_TOKEN ?? randomBytes(32).toString('base64url'),
+    adminTokenGenerated: !vars.LIVEBLOG_ADMIN_TOKEN,
+    logLevel: vars.LOG_LEVEL ?? 'info',
+    redisPrefix: vars.LIVEBLOG_REDIS_PREFIX ?? 'lb:',
+    historyLength: vars.LIVEBLOG_HISTORY_LENGTH ?? 5000,
+    seedDemo: vars.LIVEBLOG_DEMO !== '0',
+    redisProbeUrl: vars.LIVEBLOG_REDIS_PROBE_URL ?? DEFAULT_REDIS_URL,
+    embedOrigins: vars.LIVEBLOG_EMBED_ORIGINS ?? null,
+    trustProxy: vars.LIVEBLOG_TRUST_PROXY ?? 'loopback',
+    ipRequestsPerMinute: vars.LIVEBLOG_IP_REQUESTS_PER_MINUTE ?? 1200,
+    ipConnectionsPerMinute: vars.LIVEBLOG_IP_CONNECTIONS_PER_MINUTE ?? 120,
+    ...(vars.LIVEBLOG_MIN_REPLICAS !== undefined ? { minReplicas: vars.LIVEBLOG_MIN_REPLICAS } : {}),
+    ...(vars.LIVEBLOG_IP_MAX_CONNECTIONS !== undefined ? { ipMaxConnections: vars.LIVEBLOG_IP_MAX_CONNECTIONS } : {}),
+    editorWritesPerMinute: vars.LIVEBLOG_EDITOR_WRITES_PER_MINUTE ?? 120,
   };
 }
 
-/** REDIS_URL, checked now so that a typo stops the start with a message naming it. */
-function redisUrl(raw: string | undefined): string | undefined {
-  const url = raw?.trim();
-  if (url && url !== 'memory') parseRedisUrl(url);
-  return url || undefined;
+/** `memory`, or a Redis URL that parses (see parseRedisUrl for the forms). */
+function checkedRedisUrl(url: string, context: z.RefinementCtx): string {
+  if (url === 'memory') return url;
+  try {
+    parseRedisUrl(url);
+    return url;
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: (error as Error).message.replace(/^REDIS_URL:? ?/, '') });
+    return z.NEVER;
+  }
 }
 
-/** LIVEBLOG_PUBLIC_URL: an http(s) origin, written as URL parsing writes it (no trailing slash, no path). */
-function publicUrl(raw: string): string {
+/** An http(s) origin, written as URL parsing writes it (no trailing slash, no path). */
+function publicUrl(raw: string, context: z.RefinementCtx): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new Error(`LIVEBLOG_PUBLIC_URL: ${raw} is not a URL like https://live.example.com`);
+    context.addIssue({ code: 'custom', message: `${raw} is not a URL like https://live.example.com` });
+    return z.NEVER;
   }
   if (!/^https?:$/.test(url.protocol) || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
-    throw new Error(`LIVEBLOG_PUBLIC_URL: ${raw} must be an http(s) origin like https://live.example.com, without a path`);
+    context.addIssue({ code: 'custom', message: `${raw} must be an http(s) origin like https://live.example.com, without a path` });
+    return z.NEVER;
   }
   return url.origin;
 }
 
-function integer(raw: string | undefined, name: string, fallback: number, min: number, max: number): number {
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}`);
-  return value;
-}
-
-/** `https://a.example, https://b.example` → the origins; unset or empty → null (any origin). */
-function originList(raw: string | undefined): string[] | null {
-  const origins = (raw ?? '').split(/[\s,]+/).filter(Boolean);
+/** `https://a.example, https://b.example` → the origins; empty → null (any origin). */
+function originList(raw: string, context: z.RefinementCtx): string[] | null {
+  const origins = raw.split(/[\s,]+/).filter(Boolean);
   for (const origin of origins) {
-    if (!/^https?:\/\/[^/]+$/.test(origin.replace(/\/$/, ''))) throw new Error(`LIVEBLOG_EMBED_ORIGINS: ${origin} is not an origin like https://news.example`);
+    if (!/^https?:\/\/[^/]+$/.test(origin.replace(/\/$/, ''))) context.addIssue({ code: 'custom', message: `${origin} is not an origin like https://news.example` });
   }
   return origins.length ? origins : null;
 }

@@ -50,7 +50,7 @@ export function parseRedisUrl(url: string): RedisTarget {
   const [, scheme, user, pass, hostList, path = ''] = match;
   const hosts = hostList.split(',').map((entry) => {
     const hostPort = /^([^:]+|\[[^\]]+\]):(\d{1,5})$/.exec(entry.trim());
-    if (!hostPort) throw new Error(`REDIS_URL: "${entry}" is not host:port`);
+    if (!hostPort) throw new Error(`REDIS_URL has "${entry}" where host:port belongs`);
     return { host: hostPort[1].replace(/^\[|\]$/g, ''), port: Number(hostPort[2]) };
   });
   const credentials = {
@@ -58,12 +58,12 @@ export function parseRedisUrl(url: string): RedisTarget {
     ...(pass ? { password: decodeURIComponent(pass) } : {}),
   };
   if (scheme === 'redis-cluster') {
-    if (path) throw new Error('REDIS_URL: a Redis Cluster has no databases; drop the path after the hosts');
+    if (path) throw new Error('REDIS_URL names a database, which a Redis Cluster does not have: drop the path after the hosts');
     return { kind: 'cluster', nodes: hosts, ...credentials };
   }
   const [name, db = '0'] = path.split('/');
-  if (!name) throw new Error('REDIS_URL: name the primary after the sentinels, as in redis-sentinel://host:26379/mymaster');
-  if (!/^\d{1,2}$/.test(db)) throw new Error(`REDIS_URL: "${db}" is not a database number`);
+  if (!name) throw new Error('REDIS_URL must name the primary after the sentinels, as in redis-sentinel://host:26379/mymaster');
+  if (!/^\d{1,2}$/.test(db)) throw new Error(`REDIS_URL has "${db}" where a database number belongs`);
   return { kind: 'sentinel', sentinels: hosts, name: decodeURIComponent(name), db: Number(db), ...credentials };
 }
 
