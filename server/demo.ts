@@ -1,6 +1,7 @@
 /**
  * The demo blog `npm start` serves on an empty store: the capture of North Korean soldiers in Kursk,
- * told in our own words from the facts of ../shared/seed/article.txt, ending with its 17.45 addendum.
+ * told in our own words from the facts of the shared folder's seed/article.txt (beside this repository),
+ * ending with its 17.45 addendum.
  * Times are Kyiv time (UTC+2) on 11 January 2025, the day the news broke.
  */
 import type { z } from 'zod';
@@ -69,7 +70,8 @@ export async function seedDemoIfEmpty(timeline: Timeline, liveBlogs: LiveBlogs, 
   if ((await timeline.listBlogs()).length > 0) return null;
   await liveBlogs.createBlog(CreateBlogSchema.parse(DEMO_BLOG));
   for (const update of DEMO_UPDATES) {
-    // Idempotency keys make a seed interrupted halfway safe to run again.
+    // Each publish has its own Idempotency-Key, so that a retried one is stored once. (A seed cut short
+    // is not resumed: the store is no longer empty, and the next start leaves it as it is.)
     await liveBlogs.publishUpdate(DEMO_BLOG.id, CreateUpdateSchema.parse(update), { key: `demo-${update.publishedAt}`, scope: 'demo' });
   }
   logger.info({ blogId: DEMO_BLOG.id, updates: DEMO_UPDATES.length }, 'seeded the demo blog');

@@ -32,7 +32,6 @@ const unicode = () =>
 export const BlogIdSchema = z
   .string()
   .regex(BLOG_ID_PATTERN, 'must be 1 to 64 lowercase letters, digits or dashes, starting with a letter or digit');
-export const UpdateIdSchema = z.string().regex(UPDATE_ID_PATTERN, 'must be an update id');
 export const CursorSchema = z.string().regex(CURSOR_PATTERN, 'must be a cursor returned by this service');
 export const PageTokenSchema = z.string().regex(PAGE_TOKEN_PATTERN, 'must be a `next` value returned by this service');
 
@@ -170,7 +169,6 @@ export type CreateBlogInput = z.infer<typeof CreateBlogSchema>;
 export type PatchBlogInput = z.infer<typeof PatchBlogSchema>;
 export type CreateUpdateInput = z.infer<typeof CreateUpdateSchema>;
 export type PatchUpdateInput = z.infer<typeof PatchUpdateSchema>;
-export type CreateTokenInput = z.infer<typeof CreateTokenSchema>;
 export type SubscribePayload = z.input<typeof SubscribeSchema>;
 export type UnsubscribePayload = z.input<typeof UnsubscribeSchema>;
 export type BlogStatus = z.infer<typeof BlogStatusSchema>;
