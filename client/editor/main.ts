@@ -3,7 +3,7 @@ import { SOCKET_EVENTS } from '../../shared/events';
 import type { Blog, BlogEvent, UpdatePage } from '../../shared/schemas';
 import { api, describeError } from '../lib/api';
 import { $, h } from '../lib/dom';
-import { LiveFeed, type LiveSocket } from '../lib/live-feed';
+import { LiveFeed, type ClientSocket } from '../lib/live-feed';
 import { connectSocket } from '../lib/socket';
 import { Access } from './access';
 import { Composer } from './composer';
@@ -18,7 +18,7 @@ class Desk {
   private readonly composer: Composer;
   private readonly entries: Entries;
   private readonly access: Access | null;
-  private readonly socket: LiveSocket;
+  private readonly socket: ClientSocket;
   private readonly select = $<HTMLSelectElement>('#blog-select');
   private blogs: Blog[] = [];
   private blog: Blog | null = null;

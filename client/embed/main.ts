@@ -8,7 +8,7 @@ import { renderBlog } from '../../shared/html';
 import type { Blog, Update } from '../../shared/schemas';
 import { api } from '../lib/api';
 import { LiveBlogView } from '../lib/live-blog-view';
-import type { LiveSocket } from '../lib/live-feed';
+import type { ClientSocket } from '../lib/live-feed';
 import { connectSocket } from '../lib/socket';
 import readerCss from '../reader/reader.css';
 import widgetCss from './widget.css';
@@ -24,7 +24,7 @@ interface BlogViewAnswer {
 const script = document.currentScript as HTMLScriptElement | null;
 const origin = script?.src ? new URL(script.src).origin : location.origin;
 const STYLE = `${readerCss}\n${widgetCss}`;
-let socket: LiveSocket | undefined;
+let socket: ClientSocket | undefined;
 
 function mount(host: HTMLElement): void {
   if (host.dataset.liveblogMounted !== undefined) return;

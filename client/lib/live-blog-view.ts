@@ -13,13 +13,13 @@ import { excerpt, keyEventElementId, renderKeyEvent, updateElementId } from '../
 import { displayOrderKey } from '../../shared/order';
 import type { Blog, BlogEvent, Update, UpdatePage } from '../../shared/schemas';
 import { api } from './api';
-import { LiveFeed, type FeedStatus, type LiveSocket } from './live-feed';
+import { LiveFeed, type FeedStatus, type ClientSocket } from './live-feed';
 import { fromHtml, localizeTimes, refreshRelativeTimes, UpdateList } from './update-list';
 
 export interface LiveBlogViewOptions {
   /** The `.lb-blog` element rendered by `renderBlog`. */
   root: HTMLElement;
-  socket: LiveSocket;
+  socket: ClientSocket;
   /** Where the API is: '' on the service's own pages, its origin inside another site. */
   apiOrigin: string;
   /** Hold new updates behind a notice while the reader is scrolled down (not in an iframe, which has no scroll of its own). */

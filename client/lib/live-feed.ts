@@ -16,7 +16,7 @@ import type { BlogEvent } from '../../shared/schemas';
 import { Backoff } from './backoff';
 import { debug } from './debug';
 
-export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export type FeedStatus = 'connecting' | 'live' | 'reconnecting';
 
 export interface FeedHandlers {
@@ -43,7 +43,7 @@ export class LiveFeed {
   private readonly handedOn: string[] = [];
 
   constructor(
-    private readonly socket: LiveSocket,
+    private readonly socket: ClientSocket,
     readonly blogId: string,
     private cursor: string,
     private readonly handlers: FeedHandlers,

@@ -68,7 +68,7 @@ export class LiveBlogs {
 
   async patchBlog(blogId: string, patch: PatchBlogInput): Promise<Blog> {
     const startedAt = process.hrtime.bigint();
-    const event = await this.write(blogId, () => this.timeline.updateBlog(blogId, (current) => {
+    const event = await this.write(blogId, () => this.timeline.changeBlog(blogId, (current) => {
       const description = patch.description === undefined ? current.description : patch.description || undefined;
       return {
         id: current.id,

@@ -58,7 +58,7 @@ export class MemoryTimeline implements Timeline {
     return toBlog(blog.record, head);
   }
 
-  async updateBlog(blogId: string, change: (current: Blog) => BlogRecord): Promise<BlogEvent> {
+  async changeBlog(blogId: string, change: (current: Blog) => BlogRecord): Promise<BlogEvent> {
     const blog = this.blog(blogId);
     blog.record = change(toBlog(blog.record, blog.head));
     return this.append(blog, { type: 'blog.updated', blog: { ...blog.record, cursor: '' } });

@@ -56,7 +56,7 @@ export interface Timeline {
   /** Throws `conflict` when the id is taken. */
   createBlog(blog: BlogRecord): Promise<Blog>;
   /** Applies `change` to the current blog and logs `blog.updated`; `change` runs again if the blog changed meanwhile. */
-  updateBlog(blogId: string, change: (current: Blog) => BlogRecord): Promise<BlogEvent>;
+  changeBlog(blogId: string, change: (current: Blog) => BlogRecord): Promise<BlogEvent>;
 
   getUpdate(blogId: string, updateId: string): Promise<Update | null>;
   /** The blog's pinned update, if it has one. */

@@ -7,7 +7,7 @@
  * reloads has no gap and no duplicate.
  */
 import { io } from 'socket.io-client';
-import { LiveFeed, type LiveSocket } from '../../client/lib/live-feed';
+import { LiveFeed, type ClientSocket } from '../../client/lib/live-feed';
 import type { Blog, BlogEvent, Update, UpdatePage } from '../../shared/schemas';
 import { ADMIN_TOKEN } from './app';
 import { serviceEnv, startProcess, type ServerProcess } from './process';
@@ -278,7 +278,7 @@ export interface Segment {
  * API (every page) and the feed reset to the cursor read with it, as the page does.
  */
 export class Reader {
-  readonly socket: LiveSocket;
+  readonly socket: ClientSocket;
   readonly feed: LiveFeed;
   updates = new Map<string, Update>();
   /** What was handed on, split at each reload. */

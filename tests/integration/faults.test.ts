@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import http from 'node:http';
 import { Redis } from 'ioredis';
 import { io } from 'socket.io-client';
-import { LiveFeed, type LiveSocket } from '../../client/lib/live-feed';
+import { LiveFeed, type ClientSocket } from '../../client/lib/live-feed';
 import type { BlogEvent, UpdatePage } from '../../shared/schemas';
 import { createBlog, publish, request } from '../helpers/api';
 import { ADMIN_TOKEN } from '../helpers/app';
@@ -17,7 +17,7 @@ import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { waitFor } from '../helpers/wait';
 
 const redises: RedisServer[] = [];
-const sockets: LiveSocket[] = [];
+const sockets: ClientSocket[] = [];
 
 afterAll(async () => {
   for (const socket of sockets) socket.disconnect();
@@ -36,8 +36,8 @@ function serve(redis: RedisServer, port?: number): Promise<ServerProcess> {
 }
 
 /** A reader as the browser has it: the LiveFeed, resubscribing with its cursor on every reconnect. */
-function follow(url: string, blogId: string, cursor: string): { socket: LiveSocket; events: BlogEvent[]; disconnects: string[] } {
-  const socket: LiveSocket = io(url, { transports: ['websocket'], reconnectionDelay: 100, reconnectionDelayMax: 500 });
+function follow(url: string, blogId: string, cursor: string): { socket: ClientSocket; events: BlogEvent[]; disconnects: string[] } {
+  const socket: ClientSocket = io(url, { transports: ['websocket'], reconnectionDelay: 100, reconnectionDelayMax: 500 });
   sockets.push(socket);
   const events: BlogEvent[] = [];
   const disconnects: string[] = [];

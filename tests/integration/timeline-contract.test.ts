@@ -213,11 +213,11 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
 
   it('changes a blog with a blog.updated event, and refuses new updates once it has ended', async () => {
     const blog = await timeline.createBlog(blogRecord('ending'));
-    const event = await timeline.updateBlog('ending', (current) => ({ ...current, status: 'ended', updatedAt: '2025-01-12T00:00:00.000Z' }));
+    const event = await timeline.changeBlog('ending', (current) => ({ ...current, status: 'ended', updatedAt: '2025-01-12T00:00:00.000Z' }));
     expect(event).toMatchObject({ type: 'blog.updated', prev: blog.cursor, blog: { id: 'ending', status: 'ended', cursor: event.cursor } });
     expect(await timeline.getBlog('ending')).toMatchObject({ status: 'ended', cursor: event.cursor });
     await expectKind(timeline.createUpdate(makeUpdate('ending')), 'blog_ended');
-    await expectKind(timeline.updateBlog('nope', (current) => current), 'blog_not_found');
+    await expectKind(timeline.changeBlog('nope', (current) => current), 'blog_not_found');
     await expectKind(timeline.createUpdate(makeUpdate('nope')), 'blog_not_found');
     await expectKind(timeline.listUpdates('nope', { limit: 1 }), 'blog_not_found');
   });

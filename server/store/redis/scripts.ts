@@ -63,7 +63,7 @@ return 'OK'
   },
 
   /** Changes a blog and logs `blog.updated`. Returns { epoch, seq, prevTag }; LB_STALE when it changed since read. */
-  lbUpdateBlog: {
+  lbChangeBlog: {
     keys: 2,
     lua: `${APPEND_EVENT}
 local blogKey, eventsKey = KEYS[1], KEYS[2]

@@ -91,7 +91,7 @@ export class RedisTimeline implements Timeline {
     return toBlog(record, { epoch, seq: 0, tag: '0' });
   }
 
-  async updateBlog(blogId: string, change: (current: Blog) => BlogRecord): Promise<BlogEvent> {
+  async changeBlog(blogId: string, change: (current: Blog) => BlogRecord): Promise<BlogEvent> {
     return this.retryStale(async () => {
       const fields = await this.redis.hgetall(this.keys.blog(blogId));
       const current = blogFromHash(fields);
@@ -99,7 +99,7 @@ export class RedisTimeline implements Timeline {
       const next = callerCode(() => change(current));
       const logged: LoggedEvent = { type: 'blog.updated', blog: { ...next, cursor: '' } };
       const tag = newTag();
-      const [epoch, seq, prevTag] = (await this.runWrite('lbUpdateBlog', [this.keys.blog(blogId), this.keys.events(blogId)], [
+      const [epoch, seq, prevTag] = (await this.runWrite('lbChangeBlog', [this.keys.blog(blogId), this.keys.events(blogId)], [
         fields.rev,
         next.title,
         next.description ?? '',
