@@ -1,3 +1,6 @@
+/** Updates in a first view (`GET /view`, the widget's `data-limit`): most. A constant of its own, so that the widget's bundle takes it without the rest. */
+export const VIEW_MAX = 50;
+
 /** Documented limits on what editors and readers may send. Shared so the editor page can say them too. */
 export const LIMITS = {
   /** Markdown body of one update, in characters. */
@@ -23,6 +26,7 @@ export const LIMITS = {
   idempotencyKey: 200,
   /** Largest JSON request body, in bytes (answers 413 beyond it). */
   requestBytes: 64 * 1024,
+  viewMax: VIEW_MAX,
   /** Updates per page of `GET /updates`: default and most. */
   pageDefault: 20,
   pageMax: 100,

@@ -119,6 +119,17 @@ export const CreateTokenSchema = z.object({
     .transform((blogs) => [...new Set(blogs)]),
 });
 
+/** What `GET /api/blogs/:blogId/view` answers, and what a page, the iframe page and the widget show first. */
+export interface BlogView {
+  blog: Blog;
+  /** The pinned update first (on the first page), then newest first. */
+  updates: Update[];
+  keyEvents: Update[];
+  /** Read with `updates`: live events follow on from it. */
+  cursor: string;
+  next?: string;
+}
+
 export const PreviewSchema = z.object({ body: updateFields.body });
 
 export const SubscribeSchema = z.object({ blogId: BlogIdSchema, cursor: CursorSchema.optional() });

@@ -5,7 +5,8 @@
  * and `data-theme` (`light`, `dark` or `auto`).
  */
 import { renderBlog } from '../../shared/html';
-import type { Blog, Update } from '../../shared/schemas';
+import { VIEW_MAX } from '../../shared/limits';
+import type { BlogView } from '../../shared/schemas';
 import { api } from '../lib/api';
 import { LiveBlogView } from '../lib/live-blog-view';
 import type { ClientSocket } from '../lib/live-feed';
@@ -13,13 +14,6 @@ import { connectSocket } from '../lib/socket';
 import readerCss from '../reader/reader.css';
 import widgetCss from './widget.css';
 
-interface BlogViewAnswer {
-  blog: Blog;
-  updates: Update[];
-  keyEvents: Update[];
-  cursor: string;
-  next?: string;
-}
 
 const script = document.currentScript as HTMLScriptElement | null;
 const origin = script?.src ? new URL(script.src).origin : location.origin;
@@ -30,12 +24,12 @@ function mount(host: HTMLElement): void {
   if (host.dataset.liveblogMounted !== undefined) return;
   host.dataset.liveblogMounted = '';
   const blogId = host.dataset.liveblog ?? '';
-  const limit = Math.min(50, Math.max(1, Number(host.dataset.limit) || 10));
+  const limit = Math.min(VIEW_MAX, Math.max(1, Number(host.dataset.limit) || 10));
   const theme = ['light', 'dark'].includes(host.dataset.theme ?? '') ? host.dataset.theme! : 'auto';
   const shadow = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
   shadow.innerHTML = `<style>${STYLE}</style><div class="lb-widget" data-theme="${theme}"><p class="lb-loading">Loading the live blog…</p></div>`;
   const widget = shadow.querySelector<HTMLElement>('.lb-widget')!;
-  api<BlogViewAnswer>('GET', `${origin}/api/blogs/${encodeURIComponent(blogId)}/view?limit=${limit}`)
+  api<BlogView>('GET', `${origin}/api/blogs/${encodeURIComponent(blogId)}/view?limit=${limit}`)
     .then((view) => {
       widget.innerHTML = renderBlog(view.blog, view.updates, view.keyEvents, { cursor: view.cursor, next: view.next, headingLevel: 2 });
       socket ??= connectSocket(origin);

@@ -11,7 +11,8 @@
 import { Backoff } from './backoff';
 import { excerpt, keyEventElementId, renderKeyEvent, updateElementId } from '../../shared/html';
 import { displayOrderKey } from '../../shared/order';
-import type { Blog, BlogEvent, Update, UpdatePage } from '../../shared/schemas';
+import { VIEW_MAX } from '../../shared/limits';
+import type { Blog, BlogEvent, BlogView, Update, UpdatePage } from '../../shared/schemas';
 import { api } from './api';
 import { LiveFeed, type FeedStatus, type ClientSocket } from './live-feed';
 import { fromHtml, localizeTimes, refreshRelativeTimes, UpdateList } from './update-list';
@@ -276,9 +277,9 @@ export class LiveBlogView {
   /** After `cursor_expired`: the list is read afresh and live events follow on from it. */
   private async reloadList(): Promise<void> {
     try {
-      const view = await api<{ updates: Update[]; keyEvents: Update[]; cursor: string; next?: string; blog: Blog }>(
+      const view = await api<BlogView>(
         'GET',
-        `${this.options.apiOrigin}/api/blogs/${this.blogId}/view?limit=${Math.min(50, Math.max(PAGE_SIZE, this.list.size))}`,
+        `${this.options.apiOrigin}/api/blogs/${this.blogId}/view?limit=${Math.min(VIEW_MAX, Math.max(PAGE_SIZE, this.list.size))}`,
       );
       this.held.clear();
       this.list.clear();

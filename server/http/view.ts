@@ -8,7 +8,7 @@ import { notFound, parseOr400 } from './errors';
 import { sendCached, type PageCache } from './page-cache';
 import { blogIdParam } from './params';
 
-const ViewQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(50).default(LIMITS.pageDefault) });
+const ViewQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(LIMITS.viewMax).default(LIMITS.pageDefault) });
 
 export function viewRouter(deps: { timeline: Timeline; cache: PageCache }): Router {
   const router = Router({ mergeParams: true });

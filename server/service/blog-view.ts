@@ -1,19 +1,12 @@
 /** What a reader's page, the iframe page and the widget show first: one read of the store for all three. */
-import type { Blog, Update } from '../../shared/schemas';
+import type { BlogView } from '../../shared/schemas';
 import type { Timeline } from '../store/timeline';
 
 /** Key events listed at the top of a blog. */
 export const KEY_EVENTS_SHOWN = 20;
 
-export interface BlogView {
-  blog: Blog;
-  /** The pinned update first (on the first page), then newest first. */
-  updates: Update[];
-  keyEvents: Update[];
-  /** Read with `updates`: live events follow on from it. */
-  cursor: string;
-  next?: string;
-}
+
+export type { BlogView };
 
 export async function loadBlogView(timeline: Timeline, blogId: string, page: { limit: number; before?: string }): Promise<BlogView | null> {
   const blog = await timeline.getBlog(blogId);
