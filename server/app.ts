@@ -12,6 +12,7 @@ import { createAuthenticator } from './auth/principal';
 import { blogsRouter } from './http/blogs';
 import { deskRouter } from './http/desk';
 import { DEFAULT_CONNECTION_LIMITS, limitConnections, type ConnectionLimits } from './http/connections';
+import { BASE_CSP } from './http/csp';
 import { createEmbedPolicy } from './http/embed-policy';
 import { errorHandler, unknownRoute } from './http/errors';
 import { createGuards } from './http/guards';
@@ -124,18 +125,8 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
   app.use(
     helmet({
       contentSecurityPolicy: {
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'"],
-          imgSrc: ["'self'", 'https:', 'data:'],
-          connectSrc: ["'self'"],
-          frameAncestors: ["'self'"],
-          objectSrc: ["'none'"],
-          baseUri: ["'none'"],
-          // Plain-HTTP deployments (a laptop, a test host) must keep working; HTTPS sites send HSTS.
-          upgradeInsecureRequests: null,
-        },
+        useDefaults: false,
+        directives: BASE_CSP,
       },
       // Other sites embed the widget and read the public routes, so resources may be loaded cross-origin.
       crossOriginResourcePolicy: { policy: 'cross-origin' },

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
+import { cspHeader } from './csp';
 
 export interface EmbedPolicy {
   /** Null: any origin. */
@@ -31,7 +32,7 @@ export function createEmbedPolicy(origins: string[] | null): EmbedPolicy {
   return {
     origins,
     allows,
-    frameCsp: `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors ${frameAncestors}`,
+    frameCsp: cspHeader({ 'frame-ancestors': [frameAncestors] }),
     cors: (req, res, next) => {
       const origin = req.headers.origin;
       if (!allowed) res.setHeader('Access-Control-Allow-Origin', '*');

@@ -8,13 +8,13 @@ import { atomFeed, FEED_SIZE } from '../render/feed';
 import { embedPage, indexPage, readerPage, type PageContext } from '../render/pages';
 import { loadBlogView } from '../service/blog-view';
 import type { Timeline } from '../store/timeline';
+import { cspHeader } from './csp';
 import { notFound } from './errors';
 import type { EmbedPolicy } from './embed-policy';
 import { INDEX, renderedEntry, sendCached, type PageCache, type Rendered } from './page-cache';
 import { blogIdParam } from './params';
 
-const EDITOR_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; connect-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; form-action 'self'";
+const EDITOR_CSP = cspHeader({ 'frame-ancestors': ["'none'"] });
 
 /**
  * `publicOrigin`: the service's own address (LIVEBLOG_PUBLIC_URL) for canonical links, feeds and share
