@@ -9,6 +9,7 @@
  * - each batch of new updates is announced once to screen readers.
  */
 import { Backoff } from './backoff';
+import { applyEvent } from './events';
 import { excerpt, keyEventElementId, renderKeyEvent, updateElementId } from '../../shared/html';
 import { displayOrderKey } from '../../shared/order';
 import { VIEW_MAX } from '../../shared/limits';
@@ -117,14 +118,15 @@ export class LiveBlogView {
     const shown: Update[] = [];
     const change = () => {
       for (const event of events) {
-        if (event.type === 'blog.updated' && event.blog) this.applyBlog(event.blog);
-        else if (event.type === 'update.deleted' && event.updateId) {
-          this.held.delete(event.updateId);
-          this.list.remove(event.updateId);
-          this.keyList.remove(event.updateId);
-        } else if (event.update) {
-          this.applyUpdate(event.type === 'update.created', event.update, shown);
-        }
+        applyEvent(event, {
+          blog: (blog) => this.applyBlog(blog),
+          upsert: (update, created) => this.applyUpdate(created, update, shown),
+          remove: (updateId) => {
+            this.held.delete(updateId);
+            this.list.remove(updateId);
+            this.keyList.remove(updateId);
+          },
+        });
       }
     };
     if (this.atTop()) change();

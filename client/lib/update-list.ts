@@ -4,6 +4,7 @@
  */
 import { formatTime, relativeTime, renderUpdate, updateElementId } from '../../shared/html';
 import type { BlogEvent, Update } from '../../shared/schemas';
+import { applyEvent } from './events';
 
 export interface UpdateListOptions {
   /** The element for one update; it must carry `data-order` (its order key). @default the reader's article */
@@ -26,9 +27,9 @@ export class UpdateList {
 
   /** Applies one event; returns the element of a created or edited update. */
   apply(event: BlogEvent): HTMLElement | null {
-    if ((event.type === 'update.created' || event.type === 'update.edited') && event.update) return this.upsert(event.update);
-    if (event.type === 'update.deleted' && event.updateId) this.remove(event.updateId);
-    return null;
+    let shown: HTMLElement | null = null;
+    applyEvent(event, { upsert: (update) => (shown = this.upsert(update)), remove: (updateId) => this.remove(updateId) });
+    return shown;
   }
 
   upsert(update: Update): HTMLElement {
