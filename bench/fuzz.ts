@@ -6,7 +6,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { CreateBlogSchema, CreateTokenSchema, CreateUpdateSchema, PatchBlogSchema, PatchUpdateSchema, PreviewSchema } from '../shared/schemas';
+import {
+  CreateBlogSchema,
+  CreateTokenSchema,
+  CreateUpdateSchema,
+  PatchBlogSchema,
+  PatchUpdateSchema,
+  PreviewSchema,
+} from '../shared/schemas';
 import { deletePrefix } from './redis';
 import { startLiveblog } from './servers';
 
@@ -14,7 +21,14 @@ const FIELDS: Record<string, () => unknown> = {
   body: () => pick([text(1, 200), text(19_990, 20_010), '', ' ', markdownish()]),
   title: () => pick([text(1, 50), text(199, 202), '\n', 'x\u0000y']),
   author: () => pick([text(1, 30), text(99, 102)]),
-  publishedAt: () => pick([new Date(Date.now() - Math.random() * 1e11).toISOString(), '2025-02-30T10:00:00Z', '9999-12-31T23:59:59Z', 'now', String(Math.random())]),
+  publishedAt: () =>
+    pick([
+      new Date(Date.now() - Math.random() * 1e11).toISOString(),
+      '2025-02-30T10:00:00Z',
+      '9999-12-31T23:59:59Z',
+      'now',
+      String(Math.random()),
+    ]),
   pinned: () => pick([true, false]),
   keyEvent: () => pick([true, false]),
   id: () => pick([slug(), slug().toUpperCase(), 'a'.repeat(70), '../x']),
@@ -41,7 +55,12 @@ function slug(): string {
 }
 
 function markdownish(): string {
-  return pick(['**b** [l](javascript:alert(1)) <img src=x onerror=alert(1)>', '> q\n\n- a\n- b', '```\n<script>\n```', '![i](https://e.x/a.png)']);
+  return pick([
+    '**b** [l](javascript:alert(1)) <img src=x onerror=alert(1)>',
+    '> q\n\n- a\n- b',
+    '```\n<script>\n```',
+    '![i](https://e.x/a.png)',
+  ]);
 }
 
 function fieldsOf(schema: { shape: Record<string, unknown> }): string[] {
@@ -79,7 +98,8 @@ async function main(): Promise<void> {
       statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
       const text = await response.text();
       if (response.status >= 500) failures.push(`${method} ${path} → ${response.status}: ${JSON.stringify(payload).slice(0, 200)}`);
-      if (response.status >= 400 && !/^\{"error":\{"code":"[a-z_]+","message":/.test(text)) failures.push(`${method} ${path} → ${response.status} not in the error shape: ${text.slice(0, 200)}`);
+      if (response.status >= 400 && !/^\{"error":\{"code":"[a-z_]+","message":/.test(text))
+        failures.push(`${method} ${path} → ${response.status} not in the error shape: ${text.slice(0, 200)}`);
       return { status: response.status, text };
     };
     await send('POST', '/api/blogs', { id: 'fuzz', title: 'Fuzz' });
@@ -92,7 +112,11 @@ async function main(): Promise<void> {
         () => send('POST', '/api/blogs/fuzz/updates', body(fieldsOf(CreateUpdateSchema))),
         () => send('PATCH', `/api/blogs/fuzz/updates/${first.id}`, body(fieldsOf(PatchUpdateSchema))),
         () => send('POST', '/api/blogs', body(fieldsOf(CreateBlogSchema))),
-        () => send('PATCH', '/api/blogs/fuzz', { ...(body(fieldsOf(PatchBlogSchema).filter((field) => field !== 'status')) as object), status: 'live' }),
+        () =>
+          send('PATCH', '/api/blogs/fuzz', {
+            ...(body(fieldsOf(PatchBlogSchema).filter((field) => field !== 'status')) as object),
+            status: 'live',
+          }),
         () => send('POST', '/api/tokens', body(fieldsOf(CreateTokenSchema))),
         () => send('POST', '/api/preview', body(fieldsOf(PreviewSchema))),
         () => send('POST', '/api/blogs/fuzz/updates', text(1, 300), true),
@@ -100,7 +124,10 @@ async function main(): Promise<void> {
       await route();
       sent += 1;
     }
-    const alive = await fetch(`${target.url}/healthz`).then((response) => response.ok, () => false);
+    const alive = await fetch(`${target.url}/healthz`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (!alive) failures.push('the service stopped answering');
     console.log(`fuzz: ${sent} requests in ${seconds} s; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`);
     for (const failure of failures) console.log(`FAIL ${failure}`);

@@ -14,7 +14,19 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { BlogEvent } from '../shared/schemas';
 import { deletePrefix } from './redis';
-import { fanOut, memoryPerReader, pageLoads, soak, reconnectFloor, reconnectStorm, type FanOutResult, type PageLoadResult, type Publisher, type SoakResult, type StormResult } from './scenarios';
+import {
+  fanOut,
+  memoryPerReader,
+  pageLoads,
+  soak,
+  reconnectFloor,
+  reconnectStorm,
+  type FanOutResult,
+  type PageLoadResult,
+  type Publisher,
+  type SoakResult,
+  type StormResult,
+} from './scenarios';
 import { startBare, startLiveblog, type Target } from './servers';
 import { WireClient } from './wire';
 
@@ -98,7 +110,11 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     const liveblog = await start(() => startLiveblog({ redisUrl: options.redisUrl, prefix, adminToken }));
     const bare = await start(() => startBare());
     const api = (method: string, url: string, body?: unknown) =>
-      fetch(url, { method, headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }).then(async (response) => {
+      fetch(url, {
+        method,
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }).then(async (response) => {
         if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
         return response;
       });
@@ -106,8 +122,14 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     log('setting up: blogs, and the event the floor will send');
     await api('POST', `${liveblog.url}/api/blogs`, { id: 'fanout', title: 'Fan-out' });
     await api('POST', `${liveblog.url}/api/blogs`, { id: 'pages', title: 'Page loads', description: 'A blog with many updates' });
-    for (let i = 0; i < options.pageUpdates; i++) await api('POST', `${liveblog.url}/api/blogs/pages/updates`, { body: `Update ${i}. **${FILLER}**`, title: i % 5 ? undefined : `Headline ${i}` });
-    const template = await captureEvent(liveblog.url, () => api('POST', `${liveblog.url}/api/blogs/fanout/updates`, { body: `bench-1 ${FILLER}` }).then(() => undefined));
+    for (let i = 0; i < options.pageUpdates; i++)
+      await api('POST', `${liveblog.url}/api/blogs/pages/updates`, {
+        body: `Update ${i}. **${FILLER}**`,
+        title: i % 5 ? undefined : `Headline ${i}`,
+      });
+    const template = await captureEvent(liveblog.url, () =>
+      api('POST', `${liveblog.url}/api/blogs/fanout/updates`, { body: `bench-1 ${FILLER}` }).then(() => undefined),
+    );
 
     const publishTo: Record<Target['name'], (target: Target) => Publisher> = {
       liveblog: (target) => async (marker) => {
@@ -116,7 +138,10 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       // The same event, byte for byte in size, as the service would send.
       bare: (target) => async (marker) => {
         const body = `bench-${marker} ${FILLER}`;
-        await api('POST', `${target.url}/publish`, { blogId: 'fanout', event: { ...template, update: { ...template.update!, body, html: `<p>${body}</p>` } } });
+        await api('POST', `${target.url}/publish`, {
+          blogId: 'fanout',
+          event: { ...template, update: { ...template.update!, body, html: `<p>${body}</p>` } },
+        });
       },
     };
 
@@ -127,15 +152,31 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     await pageLoads(`${bare.url}/page`, 1);
     const pageRounds: { liveblog: PageLoadResult; bare: PageLoadResult }[] = [];
     for (let round = 0; round < 2; round++) {
-      pageRounds.push({ liveblog: await pageLoads(`${liveblog.url}/blogs/pages`, options.pageSeconds), bare: await pageLoads(`${bare.url}/page`, options.pageSeconds) });
+      pageRounds.push({
+        liveblog: await pageLoads(`${liveblog.url}/blogs/pages`, options.pageSeconds),
+        bare: await pageLoads(`${bare.url}/page`, options.pageSeconds),
+      });
     }
-    const bestPage = (name: 'liveblog' | 'bare') => pageRounds.map((r) => r[name]).sort((a, b) => b.requestsPerSecond - a.requestsPerSecond)[0];
-    const pages = { liveblog: bestPage('liveblog'), bare: bestPage('bare'), throughputRatio: ratio(bestPage('liveblog').requestsPerSecond, bestPage('bare').requestsPerSecond) };
+    const bestPage = (name: 'liveblog' | 'bare') =>
+      pageRounds.map((r) => r[name]).sort((a, b) => b.requestsPerSecond - a.requestsPerSecond)[0];
+    const pages = {
+      liveblog: bestPage('liveblog'),
+      bare: bestPage('bare'),
+      throughputRatio: ratio(bestPage('liveblog').requestsPerSecond, bestPage('bare').requestsPerSecond),
+    };
 
     const fanOutResults: BenchResults['fanOut'] = [];
     for (const readers of options.readerCounts) {
       log(`fan-out: ${readers} readers, ${options.updates} updates, alternately on the floor and the service`);
-      const run = (target: Target) => fanOut({ targets: [target], blogId: 'fanout', readers, updates: options.updates, intervalMs: options.intervalMs, publish: publishTo[target.name](target) });
+      const run = (target: Target) =>
+        fanOut({
+          targets: [target],
+          blogId: 'fanout',
+          readers,
+          updates: options.updates,
+          intervalMs: options.intervalMs,
+          publish: publishTo[target.name](target),
+        });
       const bareResult = await run(bare);
       const liveblogResult = await run(liveblog);
       fanOutResults.push({
@@ -160,7 +201,15 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     }
 
     const storm = (comeBackTo: Target) =>
-      reconnectStorm({ target: liveblog, comeBackTo, redis, blogId: 'fanout', readers: options.stormReaders, missedUpdates: options.stormMissed, publish: publishTo.liveblog(liveblog) });
+      reconnectStorm({
+        target: liveblog,
+        comeBackTo,
+        redis,
+        blogId: 'fanout',
+        readers: options.stormReaders,
+        missedUpdates: options.stormMissed,
+        publish: publishTo.liveblog(liveblog),
+      });
     // The floor first: thousands of connections closed just before leave their ports in TIME_WAIT.
     log(`reconnect storm floor: ${options.stormReaders} readers connect and subscribe at once on the bare server`);
     const stormFloorMs = await reconnectFloor(bare, options.stormReaders);
@@ -176,7 +225,14 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     const capacity: BenchResults['capacity'] = [];
     for (const readers of options.capacitySteps) {
       log(`capacity: ${readers} readers on one process, ${options.capacityUpdates} updates`);
-      const result = await fanOut({ targets: [liveblog], blogId: 'fanout', readers, updates: options.capacityUpdates, intervalMs: 500, publish: publishTo.liveblog(liveblog) });
+      const result = await fanOut({
+        targets: [liveblog],
+        blogId: 'fanout',
+        readers,
+        updates: options.capacityUpdates,
+        intervalMs: 500,
+        publish: publishTo.liveblog(liveblog),
+      });
       const holds = result.delivered === result.expected && result.duplicated === 0 && result.latencyMs.p99 < CAPACITY_P99_MS;
       capacity.push({ readers, p99Ms: result.latencyMs.p99, delivered: result.delivered, expected: result.expected, holds });
       if (!holds) break;
@@ -184,9 +240,18 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
 
     log(`two processes: ${options.readerCounts[0]} readers spread over both, the publisher on one`);
     const second = await start(() => startLiveblog({ redisUrl: options.redisUrl, prefix, adminToken }));
-    const twoProcesses = await fanOut({ targets: [liveblog, second], blogId: 'fanout', readers: options.readerCounts[0], updates: options.updates, intervalMs: options.intervalMs, publish: publishTo.liveblog(liveblog) });
+    const twoProcesses = await fanOut({
+      targets: [liveblog, second],
+      blogId: 'fanout',
+      readers: options.readerCounts[0],
+      updates: options.updates,
+      intervalMs: options.intervalMs,
+      publish: publishTo.liveblog(liveblog),
+    });
 
-    log(`soak: ${options.soakReaders} readers, ${options.soakPerSecond} writes a second (publish, edit, delete) for ${options.soakSeconds} s`);
+    log(
+      `soak: ${options.soakReaders} readers, ${options.soakPerSecond} writes a second (publish, edit, delete) for ${options.soakSeconds} s`,
+    );
     await second.stop();
     await api('POST', `${liveblog.url}/api/blogs`, { id: 'soak', title: 'Soak' });
     const soakResult = await soak({
@@ -199,7 +264,13 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     });
 
     return {
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, redis: (await redis.info('server')).match(/redis_version:(\S+)/)?.[1] ?? '?' },
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? 'unknown',
+        memoryGB: Math.round(os.totalmem() / 2 ** 30),
+        node: process.version,
+        redis: (await redis.info('server')).match(/redis_version:(\S+)/)?.[1] ?? '?',
+      },
       date: new Date().toISOString(),
       options,
       fanOut: fanOutResults,
@@ -229,7 +300,6 @@ async function captureEvent(url: string, publish: () => Promise<void>): Promise<
   if (!frame) throw new Error('no event came back from the service');
   return (JSON.parse(frame.slice(2)) as [string, BlogEvent])[1];
 }
-
 
 function capacityFigure(steps: BenchResults['capacity']): string {
   const held = steps.filter((step) => step.holds).at(-1);
@@ -269,7 +339,9 @@ export function formatResults(results: BenchResults): string {
       const run = storm[kind];
       const where = kind === 'warm' ? 'back on their process' : 'back on a fresh process';
       if ('failed' in run) return `| reconnect storm: ${where} | did not complete: ${run.failed} | | | |`;
-      const commands = Object.entries(run.redisCommandsByName).map(([name, calls]) => `${name} ${calls}`).join(', ');
+      const commands = Object.entries(run.redisCommandsByName)
+        .map(([name, calls]) => `${name} ${calls}`)
+        .join(', ');
       return `| reconnect storm: ${run.readers} readers, ${run.missedUpdates} missed updates each, ${where} | caught up in ${run.caughtUpMs} ms; ${run.missed} missed, ${run.duplicated} dup., ${run.outOfOrder} out of order; ${run.redisCommands} Redis commands, those of scripts included (${commands}) | connect + subscribe: ${storm.floorMs} ms | ${ratio(run.caughtUpMs, storm.floorMs)}× | ≤ 2,000 ms, 0, < 50 commands |`;
     }),
     `| capacity: readers one process holds, every delivery made, fan-out p99 < ${CAPACITY_P99_MS} ms | ${capacityFigure(results.capacity)} | | | |`,

@@ -204,7 +204,16 @@ export async function reconnectStorm(options: {
   }
   const redisCommands = Object.values(redisCommandsByName).reduce((sum, calls) => sum + calls, 0);
   for (const client of back) client.close();
-  return { readers: options.readers, missedUpdates: options.missedUpdates, caughtUpMs: round(caughtUpMs), missed, duplicated, outOfOrder, redisCommands, redisCommandsByName };
+  return {
+    readers: options.readers,
+    missedUpdates: options.missedUpdates,
+    caughtUpMs: round(caughtUpMs),
+    missed,
+    duplicated,
+    outOfOrder,
+    redisCommands,
+    redisCommandsByName,
+  };
 }
 
 /**
@@ -270,7 +279,14 @@ const CURSOR_AND_PREV = /"cursor":"([^"]+)","prev":"([^"]+)"/;
  * Readers held for `seconds` while an editor publishes, edits and deletes at `perSecond`: every reader
  * must see every event once, in order (each event's `prev` is the cursor it holds).
  */
-export async function soak(options: { target: Target; blogId: string; readers: number; seconds: number; perSecond: number; api: (method: string, path: string, body?: unknown) => Promise<Response> }): Promise<SoakResult> {
+export async function soak(options: {
+  target: Target;
+  blogId: string;
+  readers: number;
+  seconds: number;
+  perSecond: number;
+  api: (method: string, path: string, body?: unknown) => Promise<Response>;
+}): Promise<SoakResult> {
   const last: string[] = [];
   const counts = { delivered: 0, duplicated: 0, outOfOrder: 0 };
   const { cursors, clients } = await connectReaders([options.target.url], options.readers, options.blogId, (reader, frame) => {
@@ -297,7 +313,9 @@ export async function soak(options: { target: Target; blogId: string; readers: n
     const tick = Date.now();
     const roll = n % 10;
     if (roll < 7 || live.length < 3) {
-      const update = (await (await options.api('POST', `/api/blogs/${options.blogId}/updates`, { body: `Soak ${n}: ${'text '.repeat(20)}` })).json()) as { id: string };
+      const update = (await (
+        await options.api('POST', `/api/blogs/${options.blogId}/updates`, { body: `Soak ${n}: ${'text '.repeat(20)}` })
+      ).json()) as { id: string };
       live.push(update.id);
       operations.created += 1;
     } else if (roll < 9) {

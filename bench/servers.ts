@@ -36,7 +36,10 @@ async function launch(name: Target['name'], script: string, args: string[], env:
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${stderr}`);
-    const up = await fetch(`${url}/${name === 'bare' ? 'page' : 'healthz'}`).then((response) => response.ok, () => false);
+    const up = await fetch(`${url}/${name === 'bare' ? 'page' : 'healthz'}`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (up) break;
     if (Date.now() > deadline) throw new Error(`${name} did not start`);
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -23,7 +23,9 @@ const withoutWebTransport = {
   name: 'without-webtransport',
   setup(pluginBuild) {
     pluginBuild.onResolve({ filter: /\/webtransport\.js$/ }, (args) =>
-      args.importer.includes(`${path.sep}engine.io-client${path.sep}`) ? { path: path.resolve('scripts/stubs/webtransport.js') } : undefined,
+      args.importer.includes(`${path.sep}engine.io-client${path.sep}`)
+        ? { path: path.resolve('scripts/stubs/webtransport.js') }
+        : undefined,
     );
   },
 };
@@ -62,5 +64,7 @@ for (const file of ['reader.js', 'reader.css', 'editor.js', 'editor.css', 'embed
   const bytes = readFileSync(path.join(outdir, file));
   const gzipped = gzipSync(bytes, { level: 9 }).length;
   const note = file === 'embed.js' ? `  (the whole widget; budget ${WIDGET_BUDGET_BYTES / 1024} KB)` : '';
-  console.log(`${file.padEnd(12)} ${(bytes.length / 1024).toFixed(1).padStart(6)} KB  ${(gzipped / 1024).toFixed(1).padStart(5)} KB gzipped${note}`);
+  console.log(
+    `${file.padEnd(12)} ${(bytes.length / 1024).toFixed(1).padStart(6)} KB  ${(gzipped / 1024).toFixed(1).padStart(5)} KB gzipped${note}`,
+  );
 }

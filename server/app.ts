@@ -60,7 +60,14 @@ const MAX_SOCKET_MESSAGE_BYTES = 16 * 1024;
 
 export type AppConfig = Pick<
   Config,
-  'adminToken' | 'editorWritesPerMinute' | 'embedOrigins' | 'trustProxy' | 'ipRequestsPerMinute' | 'ipConnectionsPerMinute' | 'publicUrl' | 'ipMaxConnections'
+  | 'adminToken'
+  | 'editorWritesPerMinute'
+  | 'embedOrigins'
+  | 'trustProxy'
+  | 'ipRequestsPerMinute'
+  | 'ipConnectionsPerMinute'
+  | 'publicUrl'
+  | 'ipMaxConnections'
 >;
 
 export function createApp(config: AppConfig, deps: AppDeps): App {
@@ -71,11 +78,18 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
   const guards = createGuards(authenticator, rateLimiter, { perWindow: config.editorWritesPerMinute, windowMs: 60_000 });
 
   const app = express();
-  const connectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...deps.connectionLimits, ...(config.ipMaxConnections ? { perAddress: config.ipMaxConnections } : {}) };
+  const connectionLimits = {
+    ...DEFAULT_CONNECTION_LIMITS,
+    ...deps.connectionLimits,
+    ...(config.ipMaxConnections ? { perAddress: config.ipMaxConnections } : {}),
+  };
   // Node checks the request timeouts every `connectionsCheckingInterval` (30 s unless told otherwise).
   const server = http.createServer({ connectionsCheckingInterval: Math.min(1_000, connectionLimits.headersTimeoutMs) }, app);
   const embed = createEmbedPolicy(config.embedOrigins);
-  const ipLimiter = new IpLimiter(rateLimiter, logger, { requests: config.ipRequestsPerMinute, connections: config.ipConnectionsPerMinute });
+  const ipLimiter = new IpLimiter(rateLimiter, logger, {
+    requests: config.ipRequestsPerMinute,
+    connections: config.ipConnectionsPerMinute,
+  });
   const trust = proxyaddr.compile(config.trustProxy.split(',').map((entry) => entry.trim()));
   limitConnections(server, connectionLimits, (address) => trust(address, 0), logger);
   const io: LiveServer = new Server(server, {
@@ -92,7 +106,10 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
   // new blogs over the bus, and each follows its readers' blogs' logs (realtime/feeds.ts).
   const bus: Bus = deps.stores.redis ? new RedisBus(deps.stores.redis, logger) : new LocalBus();
   const presence = new Presence(io, bus);
-  const metrics = new Metrics(() => presence.localCounts(), () => io.engine.clientsCount);
+  const metrics = new Metrics(
+    () => presence.localCounts(),
+    () => io.engine.clientsCount,
+  );
   deps.stores.redis?.client.on('error', () => metrics.redisErrors.inc());
   const cache = new PageCache(undefined, (hit) => metrics.pageCache.inc({ result: hit ? 'hit' : 'miss' }));
   const delivery = startDelivery({

@@ -56,10 +56,15 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** An unset or blank variable is the same as a missing one. */
-const optional = <T extends z.ZodType>(schema: T) => z.preprocess((raw) => (typeof raw === 'string' && raw.trim() === '' ? undefined : raw), schema.optional());
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((raw) => (typeof raw === 'string' && raw.trim() === '' ? undefined : raw), schema.optional());
 const trimmed = z.string().transform((value) => value.trim());
 const whole = (min: number, max: number) =>
-  z.coerce.number({ error: `must be a whole number from ${min} to ${max}` }).int(`must be a whole number from ${min} to ${max}`).min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+  z.coerce
+    .number({ error: `must be a whole number from ${min} to ${max}` })
+    .int(`must be a whole number from ${min} to ${max}`)
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
 
 /** One schema for every variable; each message names its variable (see loadConfig). */
 const EnvSchema = z.object({
@@ -143,7 +148,8 @@ function publicUrl(raw: string, context: z.RefinementCtx): string {
 function originList(raw: string, context: z.RefinementCtx): string[] | null {
   const origins = raw.split(/[\s,]+/).filter(Boolean);
   for (const origin of origins) {
-    if (!/^https?:\/\/[^/]+$/.test(origin.replace(/\/$/, ''))) context.addIssue({ code: 'custom', message: `${origin} is not an origin like https://news.example` });
+    if (!/^https?:\/\/[^/]+$/.test(origin.replace(/\/$/, '')))
+      context.addIssue({ code: 'custom', message: `${origin} is not an origin like https://news.example` });
   }
   return origins.length ? origins : null;
 }

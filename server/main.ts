@@ -16,7 +16,9 @@ async function main(): Promise<void> {
   const app = createApp(config, { stores, logger });
 
   if (config.seedDemo) {
-    await seedDemoIfEmpty(timeline, app.liveBlogs, logger).catch((error: unknown) => logger.error({ err: error }, 'could not seed the demo blog'));
+    await seedDemoIfEmpty(timeline, app.liveBlogs, logger).catch((error: unknown) =>
+      logger.error({ err: error }, 'could not seed the demo blog'),
+    );
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -25,8 +27,10 @@ async function main(): Promise<void> {
   });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const base = config.publicUrl ?? `http://${config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : 'localhost'}:${port}`;
-  if (!config.publicUrl) logger.warn({ publicUrl: base }, 'LIVEBLOG_PUBLIC_URL is unset: canonical links, feeds and share tags name this address');
+  const base =
+    config.publicUrl ?? `http://${config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : 'localhost'}:${port}`;
+  if (!config.publicUrl)
+    logger.warn({ publicUrl: base }, 'LIVEBLOG_PUBLIC_URL is unset: canonical links, feeds and share tags name this address');
   const blogs = await timeline.listBlogs().catch(() => []);
   const readerUrl = blogs[0] ? `${base}/blogs/${blogs[0].id}` : `${base}/`;
   logger.info({ port, store: timeline.kind, readerUrl, editorUrl: `${base}/editor` }, 'liveblog is listening');

@@ -20,8 +20,7 @@ export const SOCKET_EVENTS = {
 } as const;
 
 export type SubscribeAck =
-  | { ok: true; cursor: string; events: BlogEvent[]; more?: boolean }
-  | { ok: false; error: Pick<ErrorBody, 'code' | 'message'> };
+  { ok: true; cursor: string; events: BlogEvent[]; more?: boolean } | { ok: false; error: Pick<ErrorBody, 'code' | 'message'> };
 
 export interface ClientToServerEvents {
   'blog:subscribe': (payload: SubscribePayload, ack: (answer: SubscribeAck) => void) => void;

@@ -78,7 +78,12 @@ const EXCERPT_SOURCE_FACTOR = 20;
 export function excerpt(update: Pick<Update, 'title' | 'body'>, length = 90): string {
   if (update.title) return update.title;
   const source = update.body.slice(0, length * EXCERPT_SOURCE_FACTOR);
-  const text = source.replace(MARKDOWN_IMAGE, '').replace(MARKDOWN_LINK, '$1').replace(/[*_`#>~]+/g, '').replace(/\s+/g, ' ').trim();
+  const text = source
+    .replace(MARKDOWN_IMAGE, '')
+    .replace(MARKDOWN_LINK, '$1')
+    .replace(/[*_`#>~]+/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   return text.length > length ? `${text.slice(0, length - 1).trimEnd()}…` : text;
 }
 

@@ -11,6 +11,7 @@ export const UPDATE_ID_PATTERN = /^[a-z0-9]{1,64}$/;
 /** A page token (`next` / `before`): the position of the last update shown. */
 export const PAGE_TOKEN_PATTERN = /^\d{15}:[a-z0-9]{1,64}$/;
 // Control characters have no place in one-line plain text (titles, names): they hide text or break feeds.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
 const NO_CONTROL_CHARS = /^[^\u0000-\u001f\u007f]*$/;
 // Half of a surrogate pair is not text: no encoding can store it (found by `npm run fuzz`).
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -19,6 +20,7 @@ const WELL_FORMED = 'must be valid Unicode text';
 // What XML 1.0 forbids (every field ends up in the Atom feed): C0 controls but tab, newline and
 // carriage return, and the non-characters U+FFFE and U+FFFF. Refused, not stripped: what an editor
 // sends is what readers get.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
 const XML_FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
 const NO_XML_FORBIDDEN = 'must not contain control characters';
 
@@ -36,7 +38,11 @@ export const CursorSchema = z.string().regex(CURSOR_PATTERN, 'must be a cursor r
 export const PageTokenSchema = z.string().regex(PAGE_TOKEN_PATTERN, 'must be a `next` value returned by this service');
 
 const plainText = (max: number) =>
-  unicode().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`).regex(NO_CONTROL_CHARS, 'must be one line of plain text');
+  unicode()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .regex(NO_CONTROL_CHARS, 'must be one line of plain text');
 
 const earliest = Date.parse(LIMITS.earliestPublishedAt);
 /** ISO 8601 with a zone (`Z` or `+02:00`): a time without one is ambiguous, so it is refused. Normalised to UTC. */

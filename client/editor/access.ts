@@ -56,9 +56,14 @@ export class Access {
 
   private async create(): Promise<void> {
     this.error.textContent = '';
-    const blogs = this.blogs.value.split(',').map((blog) => blog.trim()).filter(Boolean);
+    const blogs = this.blogs.value
+      .split(',')
+      .map((blog) => blog.trim())
+      .filter(Boolean);
     try {
-      const created = await this.session.call<TokenInfo & { token: string }>('POST', '/api/tokens', { body: { name: this.name.value.trim(), blogs } });
+      const created = await this.session.call<TokenInfo & { token: string }>('POST', '/api/tokens', {
+        body: { name: this.name.value.trim(), blogs },
+      });
       this.secret.value = created.token;
       this.secretBox.hidden = false;
       this.name.value = '';

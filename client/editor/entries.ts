@@ -133,7 +133,10 @@ export class Entries {
       return;
     }
     try {
-      const { versions } = await this.session.call<{ versions: Update[] }>('GET', `/api/blogs/${this.blogId}/updates/${update.id}/versions`);
+      const { versions } = await this.session.call<{ versions: Update[] }>(
+        'GET',
+        `/api/blogs/${this.blogId}/updates/${update.id}/versions`,
+      );
       container.replaceChildren(
         h('h4', {}, `${versions.length} versions`),
         h(

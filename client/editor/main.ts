@@ -47,7 +47,10 @@ class Desk {
     });
     $<HTMLFormElement>('#blog-form').addEventListener('submit', (event) => {
       event.preventDefault();
-      void this.patchBlog({ title: $<HTMLInputElement>('#blog-title').value.trim(), description: $<HTMLTextAreaElement>('#blog-description').value.trim() || null });
+      void this.patchBlog({
+        title: $<HTMLInputElement>('#blog-title').value.trim(),
+        description: $<HTMLTextAreaElement>('#blog-description').value.trim() || null,
+      });
     });
     $('#end-blog').addEventListener('click', () => void this.patchBlog({ status: 'ended' }));
     $('#reopen-blog').addEventListener('click', () => void this.patchBlog({ status: 'live' }));
@@ -62,13 +65,18 @@ class Desk {
   }
 
   private fillSelect(): void {
-    this.select.replaceChildren(...this.blogs.map((blog) => h('option', { value: blog.id }, `${blog.title}${blog.status === 'ended' ? ' (ended)' : ''}`)));
+    this.select.replaceChildren(
+      ...this.blogs.map((blog) => h('option', { value: blog.id }, `${blog.title}${blog.status === 'ended' ? ' (ended)' : ''}`)),
+    );
     if (this.blog) this.select.value = this.blog.id;
   }
 
   private async open(blogId: string): Promise<void> {
     this.feed?.stop();
-    const [blog, page] = await Promise.all([api<Blog>('GET', `/api/blogs/${blogId}`), api<UpdatePage>('GET', `/api/blogs/${blogId}/updates?limit=${DESK_PAGE}`)]);
+    const [blog, page] = await Promise.all([
+      api<Blog>('GET', `/api/blogs/${blogId}`),
+      api<UpdatePage>('GET', `/api/blogs/${blogId}/updates?limit=${DESK_PAGE}`),
+    ]);
     this.blog = blog;
     stored.setLastBlog(blogId);
     this.select.value = blogId;
@@ -109,7 +117,12 @@ class Desk {
     try {
       const blog = await this.session.call<Blog>('PATCH', `/api/blogs/${this.blog.id}`, { body: fields });
       this.apply({ blogId: blog.id, cursor: blog.cursor, prev: '', type: 'blog.updated', blog });
-      status.textContent = fields.status === 'ended' ? 'The blog has ended: readers see it is over.' : fields.status === 'live' ? 'The blog is live again.' : 'Saved.';
+      status.textContent =
+        fields.status === 'ended'
+          ? 'The blog has ended: readers see it is over.'
+          : fields.status === 'live'
+            ? 'The blog is live again.'
+            : 'Saved.';
     } catch (error) {
       status.textContent = `Not saved: ${describeError(error)}`;
     }
@@ -121,7 +134,11 @@ class Desk {
     const description = $<HTMLTextAreaElement>('#new-blog-description').value.trim();
     try {
       const blog = await this.session.call<Blog>('POST', '/api/blogs', {
-        body: { id: $<HTMLInputElement>('#new-blog-id').value.trim(), title: $<HTMLInputElement>('#new-blog-title').value.trim(), ...(description ? { description } : {}) },
+        body: {
+          id: $<HTMLInputElement>('#new-blog-id').value.trim(),
+          title: $<HTMLInputElement>('#new-blog-title').value.trim(),
+          ...(description ? { description } : {}),
+        },
       });
       $<HTMLFormElement>('#new-blog-form').reset();
       this.showNewBlogForm(false);
@@ -191,4 +208,3 @@ function boot(): void {
 }
 
 if (document.querySelector('[data-liveblog-editor]')) boot();
-

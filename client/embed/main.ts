@@ -14,7 +14,6 @@ import { connectSocket } from '../lib/socket';
 import readerCss from '../reader/reader.css';
 import widgetCss from './widget.css';
 
-
 const script = document.currentScript as HTMLScriptElement | null;
 const origin = script?.src ? new URL(script.src).origin : location.origin;
 const STYLE = `${readerCss}\n${widgetCss}`;
@@ -33,7 +32,13 @@ function mount(host: HTMLElement): void {
     .then((view) => {
       widget.innerHTML = renderBlog(view.blog, view.updates, view.keyEvents, { cursor: view.cursor, next: view.next, headingLevel: 2 });
       socket ??= connectSocket(origin);
-      new LiveBlogView({ root: widget.querySelector<HTMLElement>('.lb-blog')!, socket, apiOrigin: origin, holdWhenScrolled: true, titleCount: false });
+      new LiveBlogView({
+        root: widget.querySelector<HTMLElement>('.lb-blog')!,
+        socket,
+        apiOrigin: origin,
+        holdWhenScrolled: true,
+        titleCount: false,
+      });
     })
     .catch((error: unknown) => {
       widget.querySelector('.lb-loading')!.textContent = 'The live blog could not be loaded.';

@@ -135,7 +135,8 @@ export class LiveBlogView {
     this.refreshNotice();
     for (const update of shown) this.highlight(update.id);
     if (shown.length) this.announce(shown.length === 1 ? `New update: ${excerpt(shown[0], 120)}` : `${shown.length} new updates`);
-    else if (events.some((event) => event.type === 'update.created') && this.held.size) this.announce(`${this.held.size} new updates above`);
+    else if (events.some((event) => event.type === 'update.created') && this.held.size)
+      this.announce(`${this.held.size} new updates above`);
   }
 
   private applyUpdate(created: boolean, update: Update, shown: Update[]): void {
@@ -260,7 +261,10 @@ export class LiveBlogView {
       const button = this.root.querySelector<HTMLButtonElement>('.lb-older');
       try {
         if (button) button.disabled = true;
-        const page = await api<UpdatePage>('GET', `${this.options.apiOrigin}/api/blogs/${this.blogId}/updates?limit=${PAGE_SIZE}&before=${encodeURIComponent(this.next!)}`);
+        const page = await api<UpdatePage>(
+          'GET',
+          `${this.options.apiOrigin}/api/blogs/${this.blogId}/updates?limit=${PAGE_SIZE}&before=${encodeURIComponent(this.next!)}`,
+        );
         for (const update of page.updates) if (!this.held.has(update.id)) this.list.upsert(update);
         refreshRelativeTimes(this.listElement);
         this.next = page.next;

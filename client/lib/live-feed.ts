@@ -91,7 +91,8 @@ export class LiveFeed {
         if (!ack.ok) {
           this.syncing = false;
           // Our history is gone, or the blog: reload. Anything else (`invalid`) would be refused again.
-          if (ack.error.code === ERROR_CODES.cursorExpired || ack.error.code === ERROR_CODES.notFound) this.handlers.onExpired?.(ack.error.message);
+          if (ack.error.code === ERROR_CODES.cursorExpired || ack.error.code === ERROR_CODES.notFound)
+            this.handlers.onExpired?.(ack.error.message);
           else debug('subscribe refused for good', ack.error.code, ack.error.message);
           return;
         }

@@ -23,7 +23,10 @@ export function blogsRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; gu
   router.post('/', editorWrite, jsonBody, async (req, res) => {
     if (!canCreateBlog(principalOf(res))) throw new HttpError(403, ERROR_CODES.forbidden, 'this token may not create blogs');
     const input = parseOr400(CreateBlogSchema, req.body, 'blog');
-    res.status(201).location(`/api/blogs/${input.id}`).json(await liveBlogs.createBlog(input));
+    res
+      .status(201)
+      .location(`/api/blogs/${input.id}`)
+      .json(await liveBlogs.createBlog(input));
   });
 
   router.get('/:blogId', async (req, res) => {

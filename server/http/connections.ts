@@ -27,7 +27,12 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   keepAliveTimeoutMs: 5_000,
 };
 
-export function limitConnections(server: http.Server, limits: ConnectionLimits, trusted: (address: string) => boolean, logger: Logger): void {
+export function limitConnections(
+  server: http.Server,
+  limits: ConnectionLimits,
+  trusted: (address: string) => boolean,
+  logger: Logger,
+): void {
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;

@@ -12,7 +12,10 @@ export function deskRouter(deps: { guards: Guards }): Router {
 
   router.get('/me', deps.guards.editor, (_req, res) => {
     const principal = principalOf(res);
-    const me: Me = principal.kind === 'admin' ? { kind: 'admin', name: 'Admin', blogs: ['*'] } : { kind: 'editor', name: principal.name, blogs: principal.blogs };
+    const me: Me =
+      principal.kind === 'admin'
+        ? { kind: 'admin', name: 'Admin', blogs: ['*'] }
+        : { kind: 'editor', name: principal.name, blogs: principal.blogs };
     res.setHeader('Cache-Control', 'no-store');
     res.json(me);
   });

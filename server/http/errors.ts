@@ -55,7 +55,8 @@ export function sendError(res: Response, status: number, error: ErrorBody): void
 
 function toHttpError(error: unknown): HttpError | null {
   if (error instanceof HttpError) return error;
-  if (error instanceof InvalidInput) return new HttpError(400, ERROR_CODES.invalid, 'the request has invalid fields', { [error.field]: error.message });
+  if (error instanceof InvalidInput)
+    return new HttpError(400, ERROR_CODES.invalid, 'the request has invalid fields', { [error.field]: error.message });
   if (error instanceof TimelineError) {
     const [status, code] = TIMELINE_STATUS[error.kind];
     return new HttpError(status, code, status === 503 ? 'the store is unreachable: try again shortly' : error.message);

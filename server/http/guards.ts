@@ -18,11 +18,13 @@ export interface Guards {
 export const PREVIEWS_PER_WRITE = 5;
 
 export function createGuards(authenticator: Authenticator, limiter: RateLimiter, limit: WriteLimit): Guards {
-  const limited = (bucket: string, bucketLimit: WriteLimit): RequestHandler => async (req, res, next) => {
-    const principal = await authenticateRequest(authenticator, req, res);
-    await enforceLimit(limiter, res, `${bucket}:${principalId(principal)}`, bucketLimit);
-    next();
-  };
+  const limited =
+    (bucket: string, bucketLimit: WriteLimit): RequestHandler =>
+    async (req, res, next) => {
+      const principal = await authenticateRequest(authenticator, req, res);
+      await enforceLimit(limiter, res, `${bucket}:${principalId(principal)}`, bucketLimit);
+      next();
+    };
   return {
     editor: requireToken(authenticator),
     editorWrite: limited('writes', limit),

@@ -15,7 +15,9 @@ export function healthRouter(deps: { timeline: Timeline; registry: Registry }): 
       await deps.timeline.ping();
       res.json({ ok: true, store: deps.timeline.kind });
     } catch {
-      res.status(503).json({ ok: false, store: deps.timeline.kind, error: { code: 'store_unavailable', message: 'the store does not answer' } });
+      res
+        .status(503)
+        .json({ ok: false, store: deps.timeline.kind, error: { code: 'store_unavailable', message: 'the store does not answer' } });
     }
   });
   router.get('/metrics', async (_req, res) => {

@@ -21,13 +21,22 @@ const EDITOR_CSP = cspHeader({ 'frame-ancestors': ["'none'"] });
  * tags — never the request's `Host` or `X-Forwarded-Proto`, which anyone can set: echoed into pages,
  * they poisoned caches, and as cache keys every new value cost a render and an entry.
  */
-export function pagesRouter(deps: { timeline: Timeline; assets: Assets; cache: PageCache; embed: EmbedPolicy; publicOrigin: () => string }): Router {
+export function pagesRouter(deps: {
+  timeline: Timeline;
+  assets: Assets;
+  cache: PageCache;
+  embed: EmbedPolicy;
+  publicOrigin: () => string;
+}): Router {
   const { timeline, assets, cache } = deps;
   const router = Router();
   const context = (): PageContext => ({ assets, origin: deps.publicOrigin() });
 
   router.get('/', async (req, res) => {
-    const entry = await cache.get(`index:${INDEX}:`, INDEX, async () => ({ type: 'html', body: indexPage(await timeline.listBlogs(), context()) }));
+    const entry = await cache.get(`index:${INDEX}:`, INDEX, async () => ({
+      type: 'html',
+      body: indexPage(await timeline.listBlogs(), context()),
+    }));
     sendCached(req, res, entry);
   });
 

@@ -20,6 +20,10 @@ export async function enforceLimit(limiter: RateLimiter, res: Response, bucket: 
   res.setHeader('RateLimit-Reset', String(resetSeconds));
   if (!result.allowed) {
     res.setHeader('Retry-After', String(Math.max(1, resetSeconds)));
-    throw new HttpError(429, ERROR_CODES.rateLimited, `too many writes: at most ${limit.perWindow} a minute per token; try again in ${Math.max(1, resetSeconds)} s`);
+    throw new HttpError(
+      429,
+      ERROR_CODES.rateLimited,
+      `too many writes: at most ${limit.perWindow} a minute per token; try again in ${Math.max(1, resetSeconds)} s`,
+    );
   }
 }

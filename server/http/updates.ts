@@ -26,7 +26,11 @@ export function updatesRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; 
     assertCanWrite(res, blogId);
     const key = idempotencyKey(req);
     const input = parseOr400(CreateUpdateSchema, req.body, 'update');
-    const { update, created } = await liveBlogs.publishUpdate(blogId, input, key === undefined ? undefined : { key, scope: principalId(principalOf(res)) });
+    const { update, created } = await liveBlogs.publishUpdate(
+      blogId,
+      input,
+      key === undefined ? undefined : { key, scope: principalId(principalOf(res)) },
+    );
     if (!created) res.setHeader('Idempotent-Replayed', 'true');
     res.status(201).location(`/api/blogs/${blogId}/updates/${update.id}`).json(update);
   });

@@ -100,7 +100,8 @@ export class RedisBus implements Bus {
         this.publishFailing = false;
       },
       (error: unknown) => {
-        if (!this.publishFailing) this.logger.warn({ err: error, channel: this.channel }, 'bus: could not publish; other processes will read the logs instead');
+        if (!this.publishFailing)
+          this.logger.warn({ err: error, channel: this.channel }, 'bus: could not publish; other processes will read the logs instead');
         this.publishFailing = true;
       },
     );

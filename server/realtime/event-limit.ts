@@ -35,6 +35,7 @@ export function limitEvents(socket: LiveSocket): void {
   socket.use((packet, next) => {
     if (bucket.take()) return next();
     const ack = packet.at(-1);
-    if (typeof ack === 'function') ack({ ok: false, error: { code: ERROR_CODES.rateLimited, message: `at most ${SOCKET_EVENTS_PER_SECOND} events a second` } });
+    if (typeof ack === 'function')
+      ack({ ok: false, error: { code: ERROR_CODES.rateLimited, message: `at most ${SOCKET_EVENTS_PER_SECOND} events a second` } });
   });
 }

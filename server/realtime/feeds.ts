@@ -78,7 +78,10 @@ export class Feeds {
     if (!feed) {
       // Starting: the read in flight may have been too early for this event. (A start that fails is
       // answered to the readers who asked for it; there is nothing to offer to then.)
-      this.starting.get(event.blogId)?.then(() => this.offer(event), () => undefined);
+      this.starting.get(event.blogId)?.then(
+        () => this.offer(event),
+        () => undefined,
+      );
       return;
     }
     if (event.prev === feed.cursor) this.append(feed, [event]);
@@ -156,7 +159,10 @@ export class Feeds {
     try {
       for (;;) {
         const page = await this.deps.timeline.eventsAfter(feed.blogId, feed.cursor, READ_EVENTS, READ_BYTES);
-        this.append(feed, page.events.filter((event) => isAfterOrDiverged(event.cursor, feed.cursor)));
+        this.append(
+          feed,
+          page.events.filter((event) => isAfterOrDiverged(event.cursor, feed.cursor)),
+        );
         if (!page.more) return;
       }
     } catch (error) {
@@ -166,13 +172,17 @@ export class Feeds {
         return;
       }
       // Redis away: the next poll tries again.
-      if (!(error instanceof TimelineError && error.kind === 'unavailable')) this.deps.logger.error({ err: error, blogId: feed.blogId }, 'feed: reading the log failed');
+      if (!(error instanceof TimelineError && error.kind === 'unavailable'))
+        this.deps.logger.error({ err: error, blogId: feed.blogId }, 'feed: reading the log failed');
     }
   }
 
   /** The log no longer holds our cursor: start again from its head, and have the readers check theirs. */
   private async restart(feed: Feed): Promise<void> {
-    this.deps.logger.warn({ blogId: feed.blogId, cursor: feed.cursor }, 'feed: the blog’s log no longer holds this process’s cursor; starting again from its head');
+    this.deps.logger.warn(
+      { blogId: feed.blogId, cursor: feed.cursor },
+      'feed: the blog’s log no longer holds this process’s cursor; starting again from its head',
+    );
     const { cursor, events } = await this.deps.timeline.recentEvents(feed.blogId, RECENT_EVENTS);
     feed.cursor = cursor;
     feed.recent = [];
@@ -216,7 +226,9 @@ function takeDown(feed: Feed, event: BlogEvent): void {
     const older = feed.recent[i];
     if ((older.update?.id ?? older.updateId) !== updateId) continue;
     const { blogId, cursor, prev } = older;
-    const rewritten: BlogEvent = event.update ? { ...older, update: event.update } : { blogId, cursor, prev, type: 'update.deleted', updateId };
+    const rewritten: BlogEvent = event.update
+      ? { ...older, update: event.update }
+      : { blogId, cursor, prev, type: 'update.deleted', updateId };
     feed.recentBytes += eventBytes(rewritten) - eventBytes(older);
     feed.recent[i] = rewritten;
   }

@@ -16,7 +16,10 @@ import { subscribe } from './subscribe';
 import { unsubscribe } from './unsubscribe';
 
 /** Registers the handlers; returns a function that stops the background checks. */
-export function registerRealtime(io: LiveServer, deps: { feeds: Feeds; logger: Logger; authenticator: Authenticator; presence: Presence; metrics: Metrics }): () => void {
+export function registerRealtime(
+  io: LiveServer,
+  deps: { feeds: Feeds; logger: Logger; authenticator: Authenticator; presence: Presence; metrics: Metrics },
+): () => void {
   io.use(authenticateSocket(deps.authenticator, deps.logger));
   io.on('connection', (socket) => {
     limitEvents(socket);
@@ -25,10 +28,14 @@ export function registerRealtime(io: LiveServer, deps: { feeds: Feeds; logger: L
     const onUnsubscribe = unsubscribe(context);
     // Handlers never throw: a failed one logs and answers its ack, so no payload can crash the process.
     socket.on(SOCKET_EVENTS.subscribe, (payload, ack) => {
-      onSubscribe(payload, ack).catch((error: unknown) => deps.logger.error({ err: error, socketId: socket.id }, 'subscribe handler failed'));
+      onSubscribe(payload, ack).catch((error: unknown) =>
+        deps.logger.error({ err: error, socketId: socket.id }, 'subscribe handler failed'),
+      );
     });
     socket.on(SOCKET_EVENTS.unsubscribe, (payload) => {
-      onUnsubscribe(payload).catch((error: unknown) => deps.logger.error({ err: error, socketId: socket.id }, 'unsubscribe handler failed'));
+      onUnsubscribe(payload).catch((error: unknown) =>
+        deps.logger.error({ err: error, socketId: socket.id }, 'unsubscribe handler failed'),
+      );
     });
   });
   return watchSlowReaders(io, deps.logger);

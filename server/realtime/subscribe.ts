@@ -26,7 +26,10 @@ export const subscribe =
     const { blogId, cursor } = parsed.data;
     const room = blogRoom(blogId);
     if (!socket.rooms.has(room) && subscriptionCount(socket.rooms) >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
-      reply({ ok: false, error: { code: ERROR_CODES.invalid, message: `one connection follows at most ${MAX_SUBSCRIPTIONS_PER_SOCKET} blogs` } });
+      reply({
+        ok: false,
+        error: { code: ERROR_CODES.invalid, message: `one connection follows at most ${MAX_SUBSCRIPTIONS_PER_SOCKET} blogs` },
+      });
       return;
     }
     // One that has not taken its earlier answers gets no more: it is dropped, and resumes by cursor.

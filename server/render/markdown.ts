@@ -13,7 +13,27 @@ const LINK_SCHEME = /^(https?:\/\/|mailto:)/i;
 const IMAGE_SCHEME = /^https:\/\//i;
 
 const SANITIZE: sanitizeHtml.IOptions = {
-  allowedTags: ['p', 'br', 'hr', 'h3', 'h4', 'strong', 'em', 'b', 'i', 's', 'del', 'a', 'ul', 'ol', 'li', 'blockquote', 'code', 'pre', 'img'],
+  allowedTags: [
+    'p',
+    'br',
+    'hr',
+    'h3',
+    'h4',
+    'strong',
+    'em',
+    'b',
+    'i',
+    's',
+    'del',
+    'a',
+    'ul',
+    'ol',
+    'li',
+    'blockquote',
+    'code',
+    'pre',
+    'img',
+  ],
   allowedAttributes: { a: ['href', 'title', 'rel', 'target'], img: ['src', 'alt', 'title', 'loading'], ol: ['start'] },
   allowedSchemes: ['http', 'https', 'mailto'],
   allowedSchemesByTag: { img: ['https'] },
@@ -53,7 +73,10 @@ export class InvalidInput extends Error {
 export function renderBody(body: string): string {
   const html = renderMarkdown(body);
   if (html.length > LIMITS.renderedHtml) {
-    throw new InvalidInput('body', `renders to ${Math.ceil(html.length / 1000)} KB of HTML, more than the ${LIMITS.renderedHtml / 1000} KB allowed: shorten it, or use fewer links`);
+    throw new InvalidInput(
+      'body',
+      `renders to ${Math.ceil(html.length / 1000)} KB of HTML, more than the ${LIMITS.renderedHtml / 1000} KB allowed: shorten it, or use fewer links`,
+    );
   }
   return html;
 }

@@ -5,7 +5,6 @@ import type { Timeline } from '../store/timeline';
 /** Key events listed at the top of a blog. */
 export const KEY_EVENTS_SHOWN = 20;
 
-
 export type { BlogView };
 
 export async function loadBlogView(timeline: Timeline, blogId: string, page: { limit: number; before?: string }): Promise<BlogView | null> {

@@ -4,15 +4,7 @@
  * would not show.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type {
-  Blog,
-  BlogEvent,
-  CreateBlogInput,
-  CreateUpdateInput,
-  PatchBlogInput,
-  PatchUpdateInput,
-  Update,
-} from '../../shared/schemas';
+import type { Blog, BlogEvent, CreateBlogInput, CreateUpdateInput, PatchBlogInput, PatchUpdateInput, Update } from '../../shared/schemas';
 import { renderBody } from '../render/markdown';
 import { TimelineError, type Timeline } from '../store/timeline';
 
@@ -68,17 +60,19 @@ export class LiveBlogs {
 
   async patchBlog(blogId: string, patch: PatchBlogInput): Promise<Blog> {
     const startedAt = process.hrtime.bigint();
-    const event = await this.write(blogId, () => this.timeline.changeBlog(blogId, (current) => {
-      const description = patch.description === undefined ? current.description : patch.description || undefined;
-      return {
-        id: current.id,
-        title: patch.title ?? current.title,
-        ...(description ? { description } : {}),
-        status: patch.status ?? current.status,
-        createdAt: current.createdAt,
-        updatedAt: this.now().toISOString(),
-      };
-    }));
+    const event = await this.write(blogId, () =>
+      this.timeline.changeBlog(blogId, (current) => {
+        const description = patch.description === undefined ? current.description : patch.description || undefined;
+        return {
+          id: current.id,
+          title: patch.title ?? current.title,
+          ...(description ? { description } : {}),
+          status: patch.status ?? current.status,
+          createdAt: current.createdAt,
+          updatedAt: this.now().toISOString(),
+        };
+      }),
+    );
     this.deps.stored([event], startedAt);
     return event.blog!;
   }
@@ -116,14 +110,16 @@ export class LiveBlogs {
   async editUpdate(blogId: string, updateId: string, patch: PatchUpdateInput): Promise<Update> {
     const startedAt = process.hrtime.bigint();
     const corrects = CONTENT_FIELDS.some((field) => patch[field] !== undefined);
-    const changed = await this.write(blogId, () => this.timeline.changeUpdate(blogId, updateId, (current) => {
-      const next: Update = { ...current, ...definedOnly(patch), version: current.version + 1 };
-      if (patch.title === null) delete next.title;
-      if (patch.author === null) delete next.author;
-      if (patch.body !== undefined) next.html = renderBody(patch.body);
-      if (corrects) next.editedAt = this.now().toISOString();
-      return next;
-    }));
+    const changed = await this.write(blogId, () =>
+      this.timeline.changeUpdate(blogId, updateId, (current) => {
+        const next: Update = { ...current, ...definedOnly(patch), version: current.version + 1 };
+        if (patch.title === null) delete next.title;
+        if (patch.author === null) delete next.author;
+        if (patch.body !== undefined) next.html = renderBody(patch.body);
+        if (corrects) next.editedAt = this.now().toISOString();
+        return next;
+      }),
+    );
     this.deps.stored(changed.events, startedAt);
     return changed.events[0].update!;
   }

@@ -29,7 +29,8 @@ export function storedForm(logged: LoggedEvent): StoredEvent {
  * Events logged by the first version, which held the whole update, are read back the same way.
  */
 export function hydrate(stored: StoredEvent & { update?: Update }, current: Update | null): LoggedEvent {
-  if (stored.type !== 'update.created' && stored.type !== 'update.edited') return stored.type === 'update.deleted' ? { type: stored.type, updateId: stored.updateId } : stored;
+  if (stored.type !== 'update.created' && stored.type !== 'update.edited')
+    return stored.type === 'update.deleted' ? { type: stored.type, updateId: stored.updateId } : stored;
   const updateId = stored.updateId ?? stored.update?.id ?? '';
   return current ? { type: stored.type, update: current } : { type: 'update.deleted', updateId };
 }

@@ -6,8 +6,35 @@
 import { ORIGIN_TAG, parseCursor } from '../../shared/cursor';
 import { updateOrderKey } from '../../shared/order';
 import type { Blog, BlogEvent, EventsPage, Update, UpdatePage } from '../../shared/schemas';
-import { headCursor, hydrate, newEpoch, newTag, originTag, storedForm, toBlog, toEvent, unpinned, verifyCursor, withinBytes, type LogHead, type LoggedEvent, type StoredEvent } from './log';
-import { IDEMPOTENCY_GONE, IDEMPOTENCY_MISMATCH, IDEMPOTENCY_TTL_SECONDS, TimelineError, type Idempotency, type BlogRecord, type ChangedUpdate, type CreatedUpdate, type PageRequest, type RecentEvents, type Timeline } from './timeline';
+import {
+  headCursor,
+  hydrate,
+  newEpoch,
+  newTag,
+  originTag,
+  storedForm,
+  toBlog,
+  toEvent,
+  unpinned,
+  verifyCursor,
+  withinBytes,
+  type LogHead,
+  type LoggedEvent,
+  type StoredEvent,
+} from './log';
+import {
+  IDEMPOTENCY_GONE,
+  IDEMPOTENCY_MISMATCH,
+  IDEMPOTENCY_TTL_SECONDS,
+  TimelineError,
+  type Idempotency,
+  type BlogRecord,
+  type ChangedUpdate,
+  type CreatedUpdate,
+  type PageRequest,
+  type RecentEvents,
+  type Timeline,
+} from './timeline';
 
 interface StoredBlog {
   record: BlogRecord;
@@ -53,7 +80,15 @@ export class MemoryTimeline implements Timeline {
   async createBlog(record: BlogRecord): Promise<Blog> {
     if (this.blogs.has(record.id)) throw new TimelineError('conflict', `blog ${record.id} exists`);
     const head = { epoch: newEpoch(), seq: 0, tag: ORIGIN_TAG };
-    const blog: StoredBlog = { record: { ...record }, head, updates: new Map(), log: [], firstSeq: 1, idempotency: new Map(), versions: new Map() };
+    const blog: StoredBlog = {
+      record: { ...record },
+      head,
+      updates: new Map(),
+      log: [],
+      firstSeq: 1,
+      idempotency: new Map(),
+      versions: new Map(),
+    };
     this.blogs.set(record.id, blog);
     return toBlog(blog.record, head);
   }
@@ -86,7 +121,11 @@ export class MemoryTimeline implements Timeline {
     if (blog.updates.has(update.id)) throw new TimelineError('conflict', `update ${update.id} exists`);
     blog.updates.set(update.id, update);
     if (idempotency) {
-      blog.idempotency.set(idempotency.key, { updateId: update.id, fingerprint: idempotency.fingerprint, expiresAt: Date.now() + IDEMPOTENCY_TTL_SECONDS * 1000 });
+      blog.idempotency.set(idempotency.key, {
+        updateId: update.id,
+        fingerprint: idempotency.fingerprint,
+        expiresAt: Date.now() + IDEMPOTENCY_TTL_SECONDS * 1000,
+      });
     }
     const unpinning = update.pinned ? this.pin(blog, update.id) : [];
     return { update, events: [...unpinning, this.append(blog, { type: 'update.created', update })] };

@@ -53,7 +53,11 @@ export async function redisStores(target: RedisTarget, logger: Logger, options: 
   // Connect now, but start even if Redis is down: /readyz says so and the clients keep trying.
   await Promise.all(
     [client, writer].map((c) =>
-      c.connect().catch((error: Error) => logger.error({ err: error, redis: describeTarget(target) }, 'redis is not answering yet; retrying in the background')),
+      c
+        .connect()
+        .catch((error: Error) =>
+          logger.error({ err: error, redis: describeTarget(target) }, 'redis is not answering yet; retrying in the background'),
+        ),
     ),
   );
   const keys = redisKeys(options.prefix);

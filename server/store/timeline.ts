@@ -96,13 +96,7 @@ export interface RecentEvents {
   events: BlogEvent[];
 }
 
-export type TimelineErrorKind =
-  | 'blog_not_found'
-  | 'update_not_found'
-  | 'conflict'
-  | 'blog_ended'
-  | 'cursor_expired'
-  | 'unavailable';
+export type TimelineErrorKind = 'blog_not_found' | 'update_not_found' | 'conflict' | 'blog_ended' | 'cursor_expired' | 'unavailable';
 
 /** What a repeated Idempotency-Key is told when it cannot replay. */
 export const IDEMPOTENCY_MISMATCH = 'this Idempotency-Key was sent before with a different update: use a new key for new content';

@@ -60,7 +60,10 @@ async function openReader(blogId: string): Promise<Page> {
 
 async function chooseBlog(page: Page, blogId: string): Promise<void> {
   await page.getByLabel('Blog to edit').selectOption(blogId);
-  await page.waitForFunction((id) => (document.querySelector('#reader-link') as HTMLAnchorElement | null)?.getAttribute('href') === `/blogs/${id}`, blogId);
+  await page.waitForFunction(
+    (id) => (document.querySelector('#reader-link') as HTMLAnchorElement | null)?.getAttribute('href') === `/blogs/${id}`,
+    blogId,
+  );
 }
 
 const item = (page: Page, text: string) => page.locator('#entry-list > li', { hasText: text });
@@ -220,7 +223,9 @@ describe('the editors’ desk', () => {
     await admin.getByText('Weekend desk').waitFor();
 
     const editor = await signIn(secret);
-    const options = await editor.locator('#blog-select option').evaluateAll((elements) => elements.map((o) => (o as HTMLOptionElement).value));
+    const options = await editor
+      .locator('#blog-select option')
+      .evaluateAll((elements) => elements.map((o) => (o as HTMLOptionElement).value));
     expect(options).toEqual(['desk-scoped']);
     expect(await editor.locator('#access').isHidden()).toBe(true);
 

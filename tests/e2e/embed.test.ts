@@ -69,10 +69,20 @@ describe('the embed widget', () => {
     await widget.locator('.lb-blog[data-connection="live"]').waitFor();
 
     const styleOf = (selector: string) =>
-      widget.locator(selector).first().evaluate((element) => {
-        const style = getComputedStyle(element);
-        return { color: style.color, display: style.display, font: style.fontFamily, spacing: style.letterSpacing, size: style.fontSize, background: style.backgroundColor };
-      });
+      widget
+        .locator(selector)
+        .first()
+        .evaluate((element) => {
+          const style = getComputedStyle(element);
+          return {
+            color: style.color,
+            display: style.display,
+            font: style.fontFamily,
+            spacing: style.letterSpacing,
+            size: style.fontSize,
+            background: style.backgroundColor,
+          };
+        });
     const title = await styleOf('.lb-title');
     expect(title.color).toBe('rgb(26, 26, 26)');
     expect(title.display).toBe('block');
@@ -106,13 +116,18 @@ describe('the embed widget', () => {
   it('respects data-limit and pages back within the widget', async () => {
     const blog = await createBlog(server.url, 'widget-limit');
     for (let i = 0; i < 8; i++) await publish(server.url, blog.id, { body: `Entry ${i}` });
-    host.pages.set('/limited', `<!doctype html><div data-liveblog="${blog.id}" data-limit="3"></div><script src="${server.url}/embed.js" async></script>`);
+    host.pages.set(
+      '/limited',
+      `<!doctype html><div data-liveblog="${blog.id}" data-limit="3"></div><script src="${server.url}/embed.js" async></script>`,
+    );
     const page = await visit('/limited');
     const widget = page.locator('[data-liveblog]');
     await widget.locator('.lb-blog').waitFor();
     expect(await widget.locator('.lb-updates > article').count()).toBe(3);
     await widget.getByRole('button', { name: 'Load older updates' }).click();
-    await page.waitForFunction(() => document.querySelector('[data-liveblog]')!.shadowRoot!.querySelectorAll('.lb-updates > article').length === 8);
+    await page.waitForFunction(
+      () => document.querySelector('[data-liveblog]')!.shadowRoot!.querySelectorAll('.lb-updates > article').length === 8,
+    );
     await page.context().close();
   });
 });

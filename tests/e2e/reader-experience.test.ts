@@ -31,7 +31,13 @@ async function seed(blogId: string, count: number, fields: (i: number) => Record
   await createBlog(server.url, blogId, `Story ${blogId}`);
   const updates: Update[] = [];
   for (let i = 0; i < count; i++) {
-    updates.push(await publish(server.url, blogId, { body: `Entry ${i}. ${LONG}`, publishedAt: new Date(Date.UTC(2025, 0, 11, 6, i)).toISOString(), ...fields(i) }));
+    updates.push(
+      await publish(server.url, blogId, {
+        body: `Entry ${i}. ${LONG}`,
+        publishedAt: new Date(Date.UTC(2025, 0, 11, 6, i)).toISOString(),
+        ...fields(i),
+      }),
+    );
   }
   return updates;
 }
@@ -83,7 +89,10 @@ describe('new updates', () => {
 
     // an edit above the reader's place changes its height: the place still holds
     await request(server.url, 'PATCH', `/api/blogs/scrolled/updates/${updates[10].id}`, { body: { body: `${LONG}${LONG}${LONG}` } });
-    await page.waitForFunction((id) => (document.querySelector(`#update-${id} .lb-update__body`)?.textContent?.length ?? 0) > 1500, updates[10].id);
+    await page.waitForFunction(
+      (id) => (document.querySelector(`#update-${id} .lb-update__body`)?.textContent?.length ?? 0) > 1500,
+      updates[10].id,
+    );
     expect(await topOf(page, anchor.id)).toBe(before);
     await request(server.url, 'DELETE', `/api/blogs/scrolled/updates/${updates[11].id}`);
     await page.waitForSelector(`#update-${updates[11].id}`, { state: 'detached' });
@@ -91,7 +100,11 @@ describe('new updates', () => {
 
     await notice.click();
     await page.waitForSelector(`#update-${second.id}`);
-    await page.waitForFunction(() => document.querySelector('.lb-updates')!.getBoundingClientRect().top >= -5 && document.querySelector('.lb-updates')!.getBoundingClientRect().top < 100);
+    await page.waitForFunction(
+      () =>
+        document.querySelector('.lb-updates')!.getBoundingClientRect().top >= -5 &&
+        document.querySelector('.lb-updates')!.getBoundingClientRect().top < 100,
+    );
     expect((await shownIds(page)).slice(0, 2)).toEqual([second.id, first.id]);
     expect(await page.title()).toBe(title);
     expect(await notice.isHidden()).toBe(true);
@@ -138,7 +151,10 @@ describe('older updates and permalinks', () => {
     const updates = await seed('key-events', 25, (i) => ({ keyEvent: i === 1 || i === 20, title: `Headline ${i}` }));
     const page = await open('/blogs/key-events');
     const nav = page.getByRole('navigation', { name: 'Key events' });
-    expect(await nav.getByRole('link').allTextContents()).toEqual([expect.stringContaining('Headline 20'), expect.stringContaining('Headline 1')]);
+    expect(await nav.getByRole('link').allTextContents()).toEqual([
+      expect.stringContaining('Headline 20'),
+      expect.stringContaining('Headline 1'),
+    ]);
     await nav.getByRole('link', { name: /Headline 1$/ }).click();
     await page.waitForSelector(`#update-${updates[1].id}`);
     const fresh = await publish(server.url, 'key-events', { body: 'Decisive', title: 'Decisive moment', keyEvent: true });
@@ -172,7 +188,12 @@ describe('recovery', () => {
 
 describe('accessibility and preferences', () => {
   it('has no serious or critical axe-core violation, with updates, key events, a pinned one and the notice', async () => {
-    await seed('accessible', 22, (i) => ({ keyEvent: i % 7 === 0, pinned: i === 3, title: i % 2 ? `Headline ${i}` : undefined, author: 'Live desk' }));
+    await seed('accessible', 22, (i) => ({
+      keyEvent: i % 7 === 0,
+      pinned: i === 3,
+      title: i % 2 ? `Headline ${i}` : undefined,
+      author: 'Live desk',
+    }));
     for (const colorScheme of ['light', 'dark'] as const) {
       // bypassCSP: only so that the test can inject axe-core; the page itself runs no inline script.
       const page = await open('/blogs/accessible', { colorScheme, bypassCSP: true });
@@ -181,7 +202,11 @@ describe('accessibility and preferences', () => {
       await page.getByRole('button', { name: '1 new update' }).waitFor();
       await page.addScriptTag({ content: readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8') });
       const violations = await page.evaluate(async () => {
-        const axe = (window as unknown as { axe: { run: (context: Document) => Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe;
+        const axe = (
+          window as unknown as {
+            axe: { run: (context: Document) => Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> };
+          }
+        ).axe;
         const result = await axe.run(document);
         return result.violations.map((v) => ({ id: v.id, impact: v.impact, count: v.nodes.length }));
       });

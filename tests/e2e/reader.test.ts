@@ -81,7 +81,10 @@ describe('reader page', () => {
     expect(await shownIds(page)).toEqual([fresh.id, one.id, backDated.id, noon.id]);
 
     await request(server.url, 'PATCH', `/api/blogs/${blog.id}/updates/${one.id}`, { body: { body: 'At one, *corrected*' } });
-    await page.waitForFunction((id) => document.querySelector(`#update-${id} .lb-update__body`)?.textContent === 'At one, corrected', one.id);
+    await page.waitForFunction(
+      (id) => document.querySelector(`#update-${id} .lb-update__body`)?.textContent === 'At one, corrected',
+      one.id,
+    );
     expect(await page.isVisible(`#update-${one.id} .lb-edited`)).toBe(true);
     expect(await shownIds(page)).toEqual([fresh.id, one.id, backDated.id, noon.id]);
 
@@ -121,7 +124,14 @@ describe('reader page', () => {
     const page = await openReader(blog.id);
     const lost = await publish(server.url, blog.id, { body: 'Acknowledged, then lost' });
     await page.waitForSelector(`#update-${lost.id}`);
-    const { events } = (await request<{ events: BlogEvent[] }>(server.url, 'GET', `/api/blogs/${blog.id}/events?after=${encodeURIComponent(zeroCursor(blog.cursor))}`, { token: null })).body;
+    const { events } = (
+      await request<{ events: BlogEvent[] }>(
+        server.url,
+        'GET',
+        `/api/blogs/${blog.id}/events?after=${encodeURIComponent(zeroCursor(blog.cursor))}`,
+        { token: null },
+      )
+    ).body;
     await loseLastWrite(cleaner.redis, prefix, events[1], lost);
     const replacement = await publish(server.url, blog.id, { body: 'Published after the failover' });
     await page.waitForSelector(`#update-${replacement.id}`);

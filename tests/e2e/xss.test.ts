@@ -23,16 +23,28 @@ let host: HostSite;
  * The corpus as the API takes it: it refuses control characters outright (tests/unit/schemas.test.ts);
  * the sanitiser meets those vectors too, in tests/unit/markdown.test.ts.
  */
+// eslint-disable-next-line no-control-regex -- the control characters the API refuses
 const BODIES = HOSTILE_MARKDOWN.filter((body) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(body));
 
 /** Plain-text fields get HTML and attribute-breaking vectors. */
-const TEXT_VECTORS = ['<img src=x onerror=alert(1)>', '"><script>alert(1)</script>', "'><svg onload=alert(1)>", '</title><script>alert(1)</script>', '<a href="javascript:alert(1)">x</a>'];
+const TEXT_VECTORS = [
+  '<img src=x onerror=alert(1)>',
+  '"><script>alert(1)</script>',
+  "'><svg onload=alert(1)>",
+  '</title><script>alert(1)</script>',
+  '<a href="javascript:alert(1)">x</a>',
+];
 
 beforeAll(async () => {
   [server, browser] = await Promise.all([startServer({ prefix }), launchBrowser()]);
   await request(server.url, 'POST', '/api/blogs', { body: { id: 'xss', title: TEXT_VECTORS[0], description: TEXT_VECTORS[1] } });
   for (const [i, body] of BODIES.entries()) {
-    await publish(server.url, 'xss', { body, title: TEXT_VECTORS[i % TEXT_VECTORS.length], author: TEXT_VECTORS[(i + 1) % TEXT_VECTORS.length], keyEvent: i % 10 === 0 });
+    await publish(server.url, 'xss', {
+      body,
+      title: TEXT_VECTORS[i % TEXT_VECTORS.length],
+      author: TEXT_VECTORS[(i + 1) % TEXT_VECTORS.length],
+      keyEvent: i % 10 === 0,
+    });
   }
   host = await startHostSite();
   host.pages.set('/', `<!doctype html><div data-liveblog="xss" data-limit="50"></div><script src="${server.url}/embed.js" async></script>`);

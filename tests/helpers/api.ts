@@ -39,7 +39,12 @@ export async function createBlog(baseUrl: string, id: string, title = `Blog ${id
   return response.body;
 }
 
-export async function publish(baseUrl: string, blogId: string, fields: Record<string, unknown>, headers?: Record<string, string>): Promise<Update> {
+export async function publish(
+  baseUrl: string,
+  blogId: string,
+  fields: Record<string, unknown>,
+  headers?: Record<string, string>,
+): Promise<Update> {
   const response = await request<Update>(baseUrl, 'POST', `/api/blogs/${blogId}/updates`, { body: fields, headers });
   if (response.status !== 201) throw new Error(`publish: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body;

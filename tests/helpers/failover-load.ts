@@ -64,10 +64,20 @@ export async function startDeployment(options: DeploymentOptions, given?: Server
     }
     const urls = processes.map((p) => p.url);
     const blog = await createBlogWithRetries(urls[0], blogId);
-    for (let i = 0; i < (options.readers ?? 4); i++) readers.push(new Reader(`${options.label}/reader ${i}`, urls[i % urls.length], blogId, blog.cursor));
+    for (let i = 0; i < (options.readers ?? 4); i++)
+      readers.push(new Reader(`${options.label}/reader ${i}`, urls[i % urls.length], blogId, blog.cursor));
     await waitFor(() => readers.every((r) => r.live), `the readers of ${options.label} to be live`, 10_000);
     editor = new Editor(options.label, urls, blogId);
-    return { label: options.label, minReplicas: options.minReplicas === undefined ? 'default' : String(options.minReplicas), blogId, blog, processes, readers, editor, stop };
+    return {
+      label: options.label,
+      minReplicas: options.minReplicas === undefined ? 'default' : String(options.minReplicas),
+      blogId,
+      blog,
+      processes,
+      readers,
+      editor,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
@@ -75,17 +85,21 @@ export async function startDeployment(options: DeploymentOptions, given?: Server
 }
 
 async function createBlogWithRetries(url: string, blogId: string): Promise<Blog> {
-  return waitFor(async () => {
-    const response = await fetch(`${url}/api/blogs`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ id: blogId, title: `Failover ${blogId}` }),
-    });
-    // 409: an earlier attempt answered 503 but stored it.
-    if (response.status === 409) return (await (await fetch(`${url}/api/blogs/${blogId}`)).json()) as Blog;
-    if (response.status !== 201) throw new Error(`create blog ${blogId}: ${response.status} ${await response.text()}`);
-    return (await response.json()) as Blog;
-  }, `the blog ${blogId} to be created`, 10_000);
+  return waitFor(
+    async () => {
+      const response = await fetch(`${url}/api/blogs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ id: blogId, title: `Failover ${blogId}` }),
+      });
+      // 409: an earlier attempt answered 503 but stored it.
+      if (response.status === 409) return (await (await fetch(`${url}/api/blogs/${blogId}`)).json()) as Blog;
+      if (response.status !== 201) throw new Error(`create blog ${blogId}: ${response.status} ${await response.text()}`);
+      return (await response.json()) as Blog;
+    },
+    `the blog ${blogId} to be created`,
+    10_000,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -255,7 +269,10 @@ export class Editor {
     const runs: [string, number][] = [];
     for (const attempt of this.attempts) {
       if (attempt.key !== key) continue;
-      const what = attempt.outcome === 201 ? '201' : `${attempt.outcome}${attempt.detail ? ` ${/"code":"(\w+)"/.exec(attempt.detail)?.[1] ?? attempt.detail.slice(0, 60)}` : ''}`;
+      const what =
+        attempt.outcome === 201
+          ? '201'
+          : `${attempt.outcome}${attempt.detail ? ` ${/"code":"(\w+)"/.exec(attempt.detail)?.[1] ?? attempt.detail.slice(0, 60)}` : ''}`;
       if (runs.at(-1)?.[0] === what) runs.at(-1)![1] += 1;
       else runs.push([what, 1]);
     }
@@ -305,7 +322,13 @@ export class Reader {
     cursor: string,
   ) {
     this.segments = [{ from: cursor, events: [] }];
-    this.socket = io(url, { transports: ['websocket'], reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 500, forceNew: true });
+    this.socket = io(url, {
+      transports: ['websocket'],
+      reconnection: true,
+      reconnectionDelay: 100,
+      reconnectionDelayMax: 500,
+      forceNew: true,
+    });
     this.socket.on('disconnect', () => (this.disconnects += 1));
     this.socket.on('blog:head', () => (this.heads += 1));
     this.feed = new LiveFeed(this.socket, blogId, cursor, {
@@ -337,8 +360,13 @@ export class Reader {
     for (const event of events) {
       const last = segment.events.at(-1)?.cursor ?? segment.from;
       if (event.prev !== last) this.problems.push(`gap: handed ${event.cursor} (prev ${event.prev}) after ${last}`);
-      if (event.cursor === segment.from || segment.events.some((e) => e.cursor === event.cursor)) this.problems.push(`duplicate: handed ${event.cursor} twice`);
-      if (event.type === 'update.created' && event.update && segment.events.some((e) => e.type === 'update.created' && e.update?.id === event.update!.id)) {
+      if (event.cursor === segment.from || segment.events.some((e) => e.cursor === event.cursor))
+        this.problems.push(`duplicate: handed ${event.cursor} twice`);
+      if (
+        event.type === 'update.created' &&
+        event.update &&
+        segment.events.some((e) => e.type === 'update.created' && e.update?.id === event.update!.id)
+      ) {
         this.problems.push(`duplicate: update ${event.update.id} created twice`);
       }
       segment.events.push(event);
@@ -392,22 +420,29 @@ export interface StoreList {
 
 /** Every update of the blog, newest first, paging `GET /api/blogs/:id/updates` until there is no `next`. */
 export async function readStore(url: string, blogId: string, timeoutMs = 10_000): Promise<StoreList> {
-  return waitFor(async () => {
-    const updates: Update[] = [];
-    let cursor: string | undefined;
-    let before: string | undefined;
-    do {
-      const response = await fetch(`${url}/api/blogs/${blogId}/updates?limit=100${before ? `&before=${encodeURIComponent(before)}` : ''}`, {
-        signal: AbortSignal.timeout(3_000),
-      });
-      if (response.status !== 200) throw new Error(`GET updates: ${response.status} ${await response.text()}`);
-      const page = (await response.json()) as UpdatePage;
-      cursor ??= page.cursor;
-      updates.push(...page.updates);
-      before = page.next;
-    } while (before);
-    return { updates, cursor: cursor! };
-  }, `the updates of ${blogId} from ${url}`, timeoutMs);
+  return waitFor(
+    async () => {
+      const updates: Update[] = [];
+      let cursor: string | undefined;
+      let before: string | undefined;
+      do {
+        const response = await fetch(
+          `${url}/api/blogs/${blogId}/updates?limit=100${before ? `&before=${encodeURIComponent(before)}` : ''}`,
+          {
+            signal: AbortSignal.timeout(3_000),
+          },
+        );
+        if (response.status !== 200) throw new Error(`GET updates: ${response.status} ${await response.text()}`);
+        const page = (await response.json()) as UpdatePage;
+        cursor ??= page.cursor;
+        updates.push(...page.updates);
+        before = page.next;
+      } while (before);
+      return { updates, cursor: cursor! };
+    },
+    `the updates of ${blogId} from ${url}`,
+    timeoutMs,
+  );
 }
 
 /** How a reader's screen differs from the store: ids missing, ids extra, ids whose body differs. */
@@ -416,7 +451,9 @@ export function screenDiff(store: Update[], screen: Map<string, Update>): { miss
   return {
     missing: [...stored.keys()].filter((id) => !screen.has(id)),
     extra: [...screen.keys()].filter((id) => !stored.has(id)),
-    different: [...stored.values()].filter((u) => screen.has(u.id) && JSON.stringify(screen.get(u.id)) !== JSON.stringify(u)).map((u) => u.id),
+    different: [...stored.values()]
+      .filter((u) => screen.has(u.id) && JSON.stringify(screen.get(u.id)) !== JSON.stringify(u))
+      .map((u) => u.id),
   };
 }
 
@@ -491,15 +528,22 @@ export async function finish(deployment: Deployment, faultAt: number, quietMs = 
     );
   };
   let store = await read();
-  await waitFor(async () => {
-    store = await read();
-    return readers.every((r) => !r.settling && sameScreen(store.updates, r.updates));
-  }, `every reader of ${deployment.label} to show what the store holds`, quietMs).catch(() => undefined); // the assertions say how they differ
+  await waitFor(
+    async () => {
+      store = await read();
+      return readers.every((r) => !r.settling && sameScreen(store.updates, r.updates));
+    },
+    `every reader of ${deployment.label} to show what the store holds`,
+    quietMs,
+  ).catch(() => undefined); // the assertions say how they differ
   store = await read();
   const stored = new Map(store.updates.map((update) => [update.id, update]));
   const ackedIds = new Set(editor.acks.map((ack) => ack.id));
   const postFault = new Set(store.updates.filter((update) => Date.parse(update.createdAt) >= faultAt).map((update) => update.id));
-  const firstAck = editor.acksCreatedSince(faultAt).map((ack) => ack.ackedAt).sort((a, b) => a - b)[0];
+  const firstAck = editor
+    .acksCreatedSince(faultAt)
+    .map((ack) => ack.ackedAt)
+    .sort((a, b) => a - b)[0];
   const deliveries = readers.map((r) => Math.min(...[...r.received].filter(([id]) => postFault.has(id)).map(([, at]) => at)));
   const slowest = Math.max(...deliveries);
   return {
@@ -512,19 +556,30 @@ export async function finish(deployment: Deployment, faultAt: number, quietMs = 
     withdrawn: new Set(readers.flatMap((r) => [...r.received.keys()].filter((id) => !stored.has(id)))).size,
     firstAckAfterFault: firstAck === undefined ? undefined : firstAck - faultAt,
     firstDeliveryAfterFault: Number.isFinite(slowest) ? slowest - faultAt : undefined,
-    longestWithoutAck: longestGap(editor.acks.map((ack) => ack.ackedAt), faultAt, stoppedAt),
+    longestWithoutAck: longestGap(
+      editor.acks.map((ack) => ack.ackedAt),
+      faultAt,
+      stoppedAt,
+    ),
     longestWithoutDelivery: Math.max(...readers.map((r) => longestGap(r.changedAt, faultAt, stoppedAt))),
     failuresAfterFault: editor.failuresSince(faultAt),
     failures: editor.failuresSince(0),
     serverErrors: processes.flatMap((p) => serverErrors(p.stdout() + p.stderr())),
-    lastFailure: [...editor.attempts].reverse().filter((a) => a.outcome !== 201).map((a) => `${a.url} ${a.outcome} ${a.detail ?? ''}`.trim())[0],
+    lastFailure: [...editor.attempts]
+      .reverse()
+      .filter((a) => a.outcome !== 201)
+      .map((a) => `${a.url} ${a.outcome} ${a.detail ?? ''}`.trim())[0],
     retriesAfterFault: editor.retriesSince(faultAt),
     replayed: editor.acks.filter((ack) => ack.replayed).length,
     reloads: readers.reduce((sum, r) => sum + r.reloads, 0),
     expiries: readers.reduce((sum, r) => sum + r.expiries.length, 0),
-    screens: readers.map((r) => ({ reader: r.name, ...screenDiff(store.updates, r.updates) })).filter((d) => d.missing.length || d.extra.length || d.different.length),
+    screens: readers
+      .map((r) => ({ reader: r.name, ...screenDiff(store.updates, r.updates) }))
+      .filter((d) => d.missing.length || d.extra.length || d.different.length),
     problems: readers.flatMap((r) => r.problems.map((problem) => `${r.name}: ${problem}`)),
-    exited: processes.filter((p) => p.child.exitCode !== null || p.child.signalCode !== null).map((p) => `${p.url} exited (${p.child.exitCode ?? p.child.signalCode}): ${p.stderr().slice(-1000)}`),
+    exited: processes
+      .filter((p) => p.child.exitCode !== null || p.child.signalCode !== null)
+      .map((p) => `${p.url} exited (${p.child.exitCode ?? p.child.signalCode}): ${p.stderr().slice(-1000)}`),
     gaveUp: [...editor.gaveUp],
   };
 }
@@ -552,7 +607,10 @@ function longestGap(times: number[], from: number, to: number): number {
 
 /** One line of figures for the test's output. */
 export function describeOutcome(scenario: string, outcome: Outcome): string {
-  const failures = Object.entries(outcome.failuresAfterFault).map(([what, n]) => `${n}×${what}`).join(', ') || 'none';
+  const failures =
+    Object.entries(outcome.failuresAfterFault)
+      .map(([what, n]) => `${n}×${what}`)
+      .join(', ') || 'none';
   return (
     `${scenario} [${outcome.label}, LIVEBLOG_MIN_REPLICAS=${outcome.minReplicas}]: ` +
     `first 201 of a new update ${outcome.firstAckAfterFault ?? '—'} ms after the fault, ` +

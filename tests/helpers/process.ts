@@ -40,7 +40,11 @@ export async function startProcess(env: Record<string, string>, options: { port?
     }),
   );
   const url = `http://127.0.0.1:${port}`;
-  const answers = () => fetch(`${url}/healthz`).then((response) => response.ok, () => false);
+  const answers = () =>
+    fetch(`${url}/healthz`).then(
+      (response) => response.ok,
+      () => false,
+    );
   await waitFor(async () => child.exitCode !== null || (await answers()), 'the server to answer /healthz', 15_000);
   if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}: ${stderr}`);
   return {
@@ -59,7 +63,12 @@ export async function startProcess(env: Record<string, string>, options: { port?
  * quiet logs, and limits out of the way (every test client is 127.0.0.1 with one token: the limits are
  * their own tests' business). `extra` adds or overrides settings.
  */
-export function serviceEnv(redisUrl: string, prefix: string, minReplicas?: number, extra: Record<string, string> = {}): Record<string, string> {
+export function serviceEnv(
+  redisUrl: string,
+  prefix: string,
+  minReplicas?: number,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     REDIS_URL: redisUrl,
     LIVEBLOG_REDIS_PREFIX: prefix,

@@ -32,24 +32,40 @@ export async function startRedisServer(options: { persistent?: boolean } = {}): 
   let paused = false;
 
   const launch = async () => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--appendonly', options.persistent ? 'yes' : 'no'];
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--dir',
+      dir,
+      '--appendonly',
+      options.persistent ? 'yes' : 'no',
+    ];
     if (options.persistent) args.push('--appendfsync', 'always');
     child = spawn('redis-server', args, { stdio: 'ignore' });
     child.on('error', (error) => {
       throw new Error(`could not start redis-server (install Debian's redis-server): ${error.message}`);
     });
-    await waitFor(async () => {
-      const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on('error', () => {}); // not up yet: waitFor asks again
-      try {
-        await probe.connect();
-        return (await probe.ping()) === 'PONG';
-      } finally {
-        probe.disconnect();
-      }
-    }, `redis-server on port ${port}`, 10_000);
+    await waitFor(
+      async () => {
+        const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        probe.on('error', () => {}); // not up yet: waitFor asks again
+        try {
+          await probe.connect();
+          return (await probe.ping()) === 'PONG';
+        } finally {
+          probe.disconnect();
+        }
+      },
+      `redis-server on port ${port}`,
+      10_000,
+    );
   };
-  const exited = () => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode ? resolve() : child.once('exit', () => resolve())));
+  const exited = () =>
+    new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode ? resolve() : child.once('exit', () => resolve())));
 
   await launch();
   return {

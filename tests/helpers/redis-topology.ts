@@ -122,18 +122,29 @@ async function freePorts(count: number): Promise<number[]> {
  */
 async function waitForCaughtUp(port: number, timeoutMs: number): Promise<void> {
   const target = Number((await info(port, 'replication')).master_repl_offset);
-  await waitFor(async () => {
-    const replication = await info(port, 'replication');
-    const replicas = Object.entries(replication).filter(([key]) => /^slave\d+$/.test(key)).map(([, value]) => value);
-    return replicas.every((r) => r.includes('state=online') && Number(/offset=(\d+)/.exec(r)?.[1]) >= target);
-  }, `the replicas of the master on port ${port} to reach offset ${target}`, timeoutMs);
+  await waitFor(
+    async () => {
+      const replication = await info(port, 'replication');
+      const replicas = Object.entries(replication)
+        .filter(([key]) => /^slave\d+$/.test(key))
+        .map(([, value]) => value);
+      return replicas.every((r) => r.includes('state=online') && Number(/offset=(\d+)/.exec(r)?.[1]) >= target);
+    },
+    `the replicas of the master on port ${port} to reach offset ${target}`,
+    timeoutMs,
+  );
 }
 
 /**
  * Spawns `redis-server ...args()` in `dir` and resolves once it answers PING. The arguments are
  * computed at each (re)start. Fails at once, with its output, if it cannot start or exits early.
  */
-function redisProcess(label: string, port: number, dir: string, args: () => string[]): RedisProcess & { start(): Promise<void>; stop(): Promise<void> } {
+function redisProcess(
+  label: string,
+  port: number,
+  dir: string,
+  args: () => string[],
+): RedisProcess & { start(): Promise<void>; stop(): Promise<void> } {
   let child: ChildProcess | undefined;
   let state: ProcessState = 'killed';
   let log = '';
@@ -155,7 +166,9 @@ function redisProcess(label: string, port: number, dir: string, args: () => stri
     c.stdout!.on('data', keep);
     c.stderr!.on('data', keep);
     c.once('error', (error) => {
-      failure = new Error(`could not start redis-server for ${label} (install Debian's redis-server: apt-get install redis-server): ${error.message}`);
+      failure = new Error(
+        `could not start redis-server for ${label} (install Debian's redis-server: apt-get install redis-server): ${error.message}`,
+      );
     });
     c.once('exit', (code, signal) => {
       children.delete(c);
@@ -208,7 +221,16 @@ function redisProcess(label: string, port: number, dir: string, args: () => stri
 function dataNode(proc: RedisProcess): DataNode {
   const { port, url, dir, pause, resume, kill, restart, state, call, output } = proc;
   return {
-    port, url, dir, pause, resume, kill, restart, state, call, output,
+    port,
+    url,
+    dir,
+    pause,
+    resume,
+    kill,
+    restart,
+    state,
+    call,
+    output,
     role: async () => {
       if (state() !== 'running') return 'down';
       try {
@@ -331,11 +353,15 @@ export async function startSentinelSet(options: SentinelSetOptions = {}): Promis
     // Replicas first, in sync before any sentinel looks: a sentinel discovers replicas from the
     // primary's INFO, which it asks at once on connecting and then only every 10 s.
     await Promise.all(nodes.map(({ process: p }) => p.start()));
-    await waitFor(async () => {
-      const replication = await info(firstPrimary, 'replication');
-      if (Number(replication.connected_slaves) !== replicaCount) return false;
-      return dataPorts.slice(1).every((port) => Object.values(replication).some((v) => v.includes(`port=${port},state=online`)));
-    }, `${replicaCount} replica(s) in sync with the primary`, 15_000);
+    await waitFor(
+      async () => {
+        const replication = await info(firstPrimary, 'replication');
+        if (Number(replication.connected_slaves) !== replicaCount) return false;
+        return dataPorts.slice(1).every((port) => Object.values(replication).some((v) => v.includes(`port=${port},state=online`)));
+      },
+      `${replicaCount} replica(s) in sync with the primary`,
+      15_000,
+    );
 
     const sentinels = sentinelPorts.map((port, index) => {
       const dir = tempDir('sentinel');
@@ -388,31 +414,42 @@ export async function startSentinelSet(options: SentinelSetOptions = {}): Promis
     };
 
     const waitForPrimaryChange = async (oldPort: number, timeoutMs = 15_000) => {
-      const port = await waitFor(async () => {
-        const agreed = await agreedPrimary();
-        return agreed !== undefined && agreed !== oldPort && (await byPort(agreed).role()) === 'master' ? agreed : undefined;
-      }, `every sentinel to name a new primary instead of port ${oldPort}`, timeoutMs);
+      const port = await waitFor(
+        async () => {
+          const agreed = await agreedPrimary();
+          return agreed !== undefined && agreed !== oldPort && (await byPort(agreed).role()) === 'master' ? agreed : undefined;
+        },
+        `every sentinel to name a new primary instead of port ${oldPort}`,
+        timeoutMs,
+      );
       return byPort(port);
     };
 
     const waitForSettled = async (timeoutMs = 20_000) => {
-      await waitFor(async () => {
-        const port = await agreedPrimary();
-        if (port === undefined || (await byPort(port).role()) !== 'master') return false;
-        const replicaPorts = nodes.map(({ node }) => node).filter((n) => n.port !== port && n.state() === 'running').map((n) => n.port);
-        const replication = await info(port, 'replication');
-        if (!replicaPorts.every((p) => Object.values(replication).some((v) => v.includes(`port=${p},state=online`)))) return false;
-        for (const sentinel of running()) {
-          const known = (await sentinel.call<string[][]>('SENTINEL', 'REPLICAS', masterName)).map(pairs);
-          // Not 'master-link-status': a sentinel refreshes it from the replica's INFO only every 10 s,
-          // and a failover refreshes it every second anyway once the primary is judged down.
-          const ok = replicaPorts.every((p) => known.some((r) => Number(r.port) === p && !/s_down|disconnected/.test(r.flags)));
-          if (!ok) return false;
-          const peers = (await sentinel.call<string[][]>('SENTINEL', 'SENTINELS', masterName)).map(pairs);
-          if (peers.filter((s) => !/s_down|disconnected/.test(s.flags)).length < running().length - 1) return false;
-        }
-        return true;
-      }, 'the sentinel set to settle (one primary, replicas online, every sentinel knowing them and its peers)', timeoutMs);
+      await waitFor(
+        async () => {
+          const port = await agreedPrimary();
+          if (port === undefined || (await byPort(port).role()) !== 'master') return false;
+          const replicaPorts = nodes
+            .map(({ node }) => node)
+            .filter((n) => n.port !== port && n.state() === 'running')
+            .map((n) => n.port);
+          const replication = await info(port, 'replication');
+          if (!replicaPorts.every((p) => Object.values(replication).some((v) => v.includes(`port=${p},state=online`)))) return false;
+          for (const sentinel of running()) {
+            const known = (await sentinel.call<string[][]>('SENTINEL', 'REPLICAS', masterName)).map(pairs);
+            // Not 'master-link-status': a sentinel refreshes it from the replica's INFO only every 10 s,
+            // and a failover refreshes it every second anyway once the primary is judged down.
+            const ok = replicaPorts.every((p) => known.some((r) => Number(r.port) === p && !/s_down|disconnected/.test(r.flags)));
+            if (!ok) return false;
+            const peers = (await sentinel.call<string[][]>('SENTINEL', 'SENTINELS', masterName)).map(pairs);
+            if (peers.filter((s) => !/s_down|disconnected/.test(s.flags)).length < running().length - 1) return false;
+          }
+          return true;
+        },
+        'the sentinel set to settle (one primary, replicas online, every sentinel knowing them and its peers)',
+        timeoutMs,
+      );
     };
 
     await waitForSettled();
@@ -536,13 +573,19 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       const dir = tempDir('cluster');
       dirs.push(dir);
       const args = [
-        '--port', String(port),
-        '--dir', dir,
+        '--port',
+        String(port),
+        '--dir',
+        dir,
         ...DATA_SETTINGS.flatMap(([k, v]) => [`--${k}`, v === '""' ? '' : v]),
-        '--cluster-enabled', 'yes',
-        '--cluster-config-file', 'nodes.conf',
-        '--cluster-node-timeout', '1000',
-        '--cluster-port', String(busPort),
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        'nodes.conf',
+        '--cluster-node-timeout',
+        '1000',
+        '--cluster-port',
+        String(busPort),
         ...(options.nodeArgs ?? []),
       ];
       const p = redisProcess(`cluster node ${index}`, port, dir, () => args);
@@ -564,17 +607,26 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     await Promise.all(
       masters.map(async (master, i) => {
         await master.call('CLUSTER', 'SET-CONFIG-EPOCH', i + 1);
-        await master.call('CLUSTER', 'ADDSLOTSRANGE', Math.floor((i * SLOTS) / masterCount), Math.floor(((i + 1) * SLOTS) / masterCount) - 1);
+        await master.call(
+          'CLUSTER',
+          'ADDSLOTSRANGE',
+          Math.floor((i * SLOTS) / masterCount),
+          Math.floor(((i + 1) * SLOTS) / masterCount) - 1,
+        );
       }),
     );
     for (const node of nodes.slice(1)) await node.call('CLUSTER', 'MEET', HOST, nodes[0].port, created[0].busPort);
-    await waitFor(async () => {
-      for (const node of nodes) {
-        const known = parseClusterNodes(await node.call<string>('CLUSTER', 'NODES'));
-        if (known.length !== count || known.some((n) => n.flags.includes('handshake') || n.flags.includes('noaddr'))) return false;
-      }
-      return true;
-    }, `all ${count} cluster nodes to know each other`, 15_000);
+    await waitFor(
+      async () => {
+        for (const node of nodes) {
+          const known = parseClusterNodes(await node.call<string>('CLUSTER', 'NODES'));
+          if (known.length !== count || known.some((n) => n.flags.includes('handshake') || n.flags.includes('noaddr'))) return false;
+        }
+        return true;
+      },
+      `all ${count} cluster nodes to know each other`,
+      15_000,
+    );
 
     const replicaPlan = nodes.slice(masterCount).map((replica, j) => ({ replica, master: masters[Math.floor(j / perMaster)] }));
     for (const { replica, master } of replicaPlan) await replica.call('CLUSTER', 'REPLICATE', master.id);
@@ -592,34 +644,43 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     };
 
     const waitForHealthy = async (timeoutMs = 20_000) => {
-      await waitFor(async () => {
-        let reference: string | undefined;
-        for (const node of running()) {
-          const state = parseInfo(await node.call<string>('CLUSTER', 'INFO'));
-          if (state.cluster_state !== 'ok' || Number(state.cluster_slots_ok) !== SLOTS) return false;
-          const map = JSON.stringify(await slotMap(node.port));
-          if (reference !== undefined && map !== reference) return false;
-          reference = map;
-        }
-        return true;
-      }, 'the cluster to be healthy as every running node sees it', timeoutMs);
+      await waitFor(
+        async () => {
+          let reference: string | undefined;
+          for (const node of running()) {
+            const state = parseInfo(await node.call<string>('CLUSTER', 'INFO'));
+            if (state.cluster_state !== 'ok' || Number(state.cluster_slots_ok) !== SLOTS) return false;
+            const map = JSON.stringify(await slotMap(node.port));
+            if (reference !== undefined && map !== reference) return false;
+            reference = map;
+          }
+          return true;
+        },
+        'the cluster to be healthy as every running node sees it',
+        timeoutMs,
+      );
     };
 
     /** Every running replica is in sync with its master, and every running node sees it as that master's replica. */
     const waitForReplicasInSync = async (timeoutMs = 20_000) => {
-      await waitFor(async () => {
-        const views = await Promise.all(running().map(async (n) => parseClusterNodes(await n.call<string>('CLUSTER', 'NODES'))));
-        for (const node of running()) {
-          const [role, , masterPort, linkState] = await node.call<[string, string, number, string]>('ROLE');
-          if (role !== 'slave') continue;
-          if (linkState !== 'connected') return false;
-          const master = byPort(Number(masterPort));
-          const replication = await info(master.port, 'replication');
-          if (!Object.values(replication).some((v) => v.includes(`port=${node.port},state=online`))) return false;
-          if (!views.every((view) => view.some((l) => l.id === node.id && l.flags.includes('slave') && l.masterId === master.id))) return false;
-        }
-        return true;
-      }, 'every replica to be in sync and known to every node as such', timeoutMs);
+      await waitFor(
+        async () => {
+          const views = await Promise.all(running().map(async (n) => parseClusterNodes(await n.call<string>('CLUSTER', 'NODES'))));
+          for (const node of running()) {
+            const [role, , masterPort, linkState] = await node.call<[string, string, number, string]>('ROLE');
+            if (role !== 'slave') continue;
+            if (linkState !== 'connected') return false;
+            const master = byPort(Number(masterPort));
+            const replication = await info(master.port, 'replication');
+            if (!Object.values(replication).some((v) => v.includes(`port=${node.port},state=online`))) return false;
+            if (!views.every((view) => view.some((l) => l.id === node.id && l.flags.includes('slave') && l.masterId === master.id)))
+              return false;
+          }
+          return true;
+        },
+        'every replica to be in sync and known to every node as such',
+        timeoutMs,
+      );
     };
 
     await waitForHealthy();
@@ -649,7 +710,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       await waitFor(async () => (await replica.role()) === 'master', `the replica on port ${replica.port} to become master`, timeoutMs);
       await waitForHealthy(timeoutMs);
       if (oldMaster.state() === 'running') {
-        await waitFor(async () => (await oldMaster.role()) === 'slave', `the old master on port ${oldMaster.port} to become a replica`, timeoutMs);
+        await waitFor(
+          async () => (await oldMaster.role()) === 'slave',
+          `the old master on port ${oldMaster.port} to become a replica`,
+          timeoutMs,
+        );
       }
       await waitForReplicasInSync(timeoutMs);
     };

@@ -29,9 +29,17 @@ function expectError(response: { status: number; body: unknown }, status: number
 
 describe('blogs', () => {
   it('creates a blog, lists it, reads it with its cursor, and refuses a taken id with 409', async () => {
-    const created = await request<Blog>(url, 'POST', '/api/blogs', { body: { id: 'kursk', title: 'Kursk: live', description: 'The story' } });
+    const created = await request<Blog>(url, 'POST', '/api/blogs', {
+      body: { id: 'kursk', title: 'Kursk: live', description: 'The story' },
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ id: 'kursk', title: 'Kursk: live', description: 'The story', status: 'live', cursor: expect.any(String) });
+    expect(created.body).toMatchObject({
+      id: 'kursk',
+      title: 'Kursk: live',
+      description: 'The story',
+      status: 'live',
+      cursor: expect.any(String),
+    });
     const listed = await request<{ blogs: Blog[] }>(url, 'GET', '/api/blogs', { token: null });
     expect(listed.body.blogs.map((b) => b.id)).toContain('kursk');
     const read = await request<Blog>(url, 'GET', '/api/blogs/kursk', { token: null });
@@ -44,7 +52,11 @@ describe('blogs', () => {
     const patched = await request<Blog>(url, 'PATCH', '/api/blogs/patchable', { body: { title: 'New title', status: 'ended' } });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ title: 'New title', status: 'ended' });
-    const events = await request<{ events: BlogEvent[] }>(url, 'GET', `/api/blogs/patchable/events?after=${encodeURIComponent(zeroCursor(patched.body.cursor))}`);
+    const events = await request<{ events: BlogEvent[] }>(
+      url,
+      'GET',
+      `/api/blogs/patchable/events?after=${encodeURIComponent(zeroCursor(patched.body.cursor))}`,
+    );
     expect(events.body.events.map((e) => e.type)).toEqual(['blog.updated']);
     expectError(await request(url, 'POST', '/api/blogs/patchable/updates', { body: { body: 'too late' } }), 409, 'blog_ended');
     const reopened = await request<Blog>(url, 'PATCH', '/api/blogs/patchable', { body: { status: 'live', description: null } });
@@ -69,7 +81,11 @@ describe('updates', () => {
 
   it('publishes Markdown rendered and sanitised, with defaults, and lists newest first', async () => {
     const before = Date.now();
-    const update = await publish(url, blogId, { body: '**Breaking**: troops <script>alert(1)</script> [x](javascript:alert(1))', title: 'First', author: 'Desk' });
+    const update = await publish(url, blogId, {
+      body: '**Breaking**: troops <script>alert(1)</script> [x](javascript:alert(1))',
+      title: 'First',
+      author: 'Desk',
+    });
     expect(update).toMatchObject({ blogId, title: 'First', author: 'Desk', pinned: false, keyEvent: false, version: 1 });
     expect(update.html).toContain('<strong>Breaking</strong>');
     expect(update.html).not.toMatch(/<script|<a |href=/i); // the javascript: link is left as inert text
@@ -89,7 +105,12 @@ describe('updates', () => {
     const seen: string[] = [];
     let next: string | undefined;
     do {
-      const page = await request<UpdatePage>(url, 'GET', `/api/blogs/${paged}/updates?limit=3${next ? `&before=${encodeURIComponent(next)}` : ''}`, { token: null });
+      const page = await request<UpdatePage>(
+        url,
+        'GET',
+        `/api/blogs/${paged}/updates?limit=3${next ? `&before=${encodeURIComponent(next)}` : ''}`,
+        { token: null },
+      );
       expect(page.status).toBe(200);
       seen.push(...page.body.updates.map((u) => u.id));
       next = page.body.next;
@@ -101,9 +122,17 @@ describe('updates', () => {
 
   it('edits (version bump, re-render, editedAt) and deletes', async () => {
     const update = await publish(url, blogId, { body: 'typo hree', title: 'Title' });
-    const edited = await request<Update>(url, 'PATCH', `/api/blogs/${blogId}/updates/${update.id}`, { body: { body: 'typo *here*', title: null, keyEvent: true } });
+    const edited = await request<Update>(url, 'PATCH', `/api/blogs/${blogId}/updates/${update.id}`, {
+      body: { body: 'typo *here*', title: null, keyEvent: true },
+    });
     expect(edited.status).toBe(200);
-    expect(edited.body).toMatchObject({ id: update.id, body: 'typo *here*', html: '<p>typo <em>here</em></p>', keyEvent: true, version: 2 });
+    expect(edited.body).toMatchObject({
+      id: update.id,
+      body: 'typo *here*',
+      html: '<p>typo <em>here</em></p>',
+      keyEvent: true,
+      version: 2,
+    });
     expect(edited.body.title).toBeUndefined();
     expect(edited.body.editedAt).toEqual(expect.any(String));
     const removed = await request(url, 'DELETE', `/api/blogs/${blogId}/updates/${update.id}`);
@@ -124,7 +153,12 @@ describe('updates', () => {
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     const page = await request<UpdatePage>(url, 'GET', `/api/blogs/${blog}/updates`, { token: null });
     expect(page.body.updates).toHaveLength(1);
-    const events = await request<{ events: BlogEvent[] }>(url, 'GET', `/api/blogs/${blog}/events?after=${encodeURIComponent(zeroCursor(page.body.cursor))}`, { token: null });
+    const events = await request<{ events: BlogEvent[] }>(
+      url,
+      'GET',
+      `/api/blogs/${blog}/events?after=${encodeURIComponent(zeroCursor(page.body.cursor))}`,
+      { token: null },
+    );
     expect(events.body.events).toHaveLength(1);
   });
 
@@ -140,9 +174,17 @@ describe('updates', () => {
     expect(theirs.headers.get('idempotent-replayed')).toBeNull();
     expect(theirs.body.id).not.toBe(mine.body.id);
     // …and so is the same key on another blog.
-    expect((await request<Update>(url, 'POST', `/api/blogs/${other}/updates`, { body: { body: 'elsewhere' }, headers })).headers.get('idempotent-replayed')).toBeNull();
+    expect(
+      (await request<Update>(url, 'POST', `/api/blogs/${other}/updates`, { body: { body: 'elsewhere' }, headers })).headers.get(
+        'idempotent-replayed',
+      ),
+    ).toBeNull();
     // The same key with different content is a mistake, not a retry.
-    expectError(await request(url, 'POST', `/api/blogs/${blog}/updates`, { body: { body: 'from the admin, corrected' }, headers }), 409, 'conflict');
+    expectError(
+      await request(url, 'POST', `/api/blogs/${blog}/updates`, { body: { body: 'from the admin, corrected' }, headers }),
+      409,
+      'conflict',
+    );
     // Deleted since: the key does not pretend to replay it.
     await request(url, 'DELETE', `/api/blogs/${blog}/updates/${mine.body.id}`);
     expectError(await request(url, 'POST', `/api/blogs/${blog}/updates`, { body: { body: 'from the admin' }, headers }), 409, 'conflict');
@@ -157,7 +199,12 @@ describe('events', () => {
     const a = await publish(url, blog.id, { body: 'a' });
     const b = await publish(url, blog.id, { body: 'b' });
     await request(url, 'DELETE', `/api/blogs/${blog.id}/updates/${a.id}`);
-    const replay = await request<{ events: BlogEvent[]; cursor: string }>(url, 'GET', `/api/blogs/${blog.id}/events?after=${encodeURIComponent(blog.cursor)}`, { token: null });
+    const replay = await request<{ events: BlogEvent[]; cursor: string }>(
+      url,
+      'GET',
+      `/api/blogs/${blog.id}/events?after=${encodeURIComponent(blog.cursor)}`,
+      { token: null },
+    );
     expect(replay.status).toBe(200);
     // The creation of an update deleted since reads back as its deletion: the cursors still follow on,
     // and its text is gone.
@@ -168,7 +215,11 @@ describe('events', () => {
     ]);
     expect(replay.body.cursor).toBe(replay.body.events[2].cursor);
     for (let i = 0; i < 30; i++) await publish(url, blog.id, { body: `flood ${i}` });
-    expectError(await request(url, 'GET', `/api/blogs/${blog.id}/events?after=${encodeURIComponent(blog.cursor)}`, { token: null }), 410, 'cursor_expired');
+    expectError(
+      await request(url, 'GET', `/api/blogs/${blog.id}/events?after=${encodeURIComponent(blog.cursor)}`, { token: null }),
+      410,
+      'cursor_expired',
+    );
     expectError(await request(url, 'GET', `/api/blogs/${blog.id}/events?after=not-a-cursor`, { token: null }), 400, 'invalid');
   });
 });
@@ -178,7 +229,9 @@ describe('takedowns', () => {
     const blog = await createBlog(url, 'takedown');
     const deleted = await publish(url, blog.id, { body: 'A defamatory claim', title: 'Libel headline' });
     const corrected = await publish(url, blog.id, { body: 'The wrong casualty figure: 400', author: 'Wrong Name' });
-    await request(url, 'PATCH', `/api/blogs/${blog.id}/updates/${corrected.id}`, { body: { body: 'The right casualty figure: 40', author: null } });
+    await request(url, 'PATCH', `/api/blogs/${blog.id}/updates/${corrected.id}`, {
+      body: { body: 'The right casualty figure: 40', author: null },
+    });
     await request(url, 'DELETE', `/api/blogs/${blog.id}/updates/${deleted.id}`);
     const gone = ['defamatory', 'Libel', '400', 'Wrong Name'];
     const expectNoneOf = (what: unknown) => {
@@ -220,14 +273,45 @@ describe('bad requests store nothing', () => {
       body: { body: '', title: 'a\u0000b', publishedAt: '2025-01-11T17:45:00', pinned: 'yes' },
     });
     expectError(invalid, 400, 'invalid');
-    expect(Object.keys((invalid.body as { error: { details: object } }).error.details).sort()).toEqual(['body', 'pinned', 'publishedAt', 'title']);
-    expectError(await request(url, 'POST', `/api/blogs/${blog}/updates`, { body: { body: 'x', publishedAt: '1970-01-01T00:00:00Z' } }), 400, 'invalid');
-    expectError(await request(url, 'POST', `/api/blogs/${blog}/updates`, { body: { body: 'x', publishedAt: '2999-01-01T00:00:00Z' } }), 400, 'invalid');
+    expect(Object.keys((invalid.body as { error: { details: object } }).error.details).sort()).toEqual([
+      'body',
+      'pinned',
+      'publishedAt',
+      'title',
+    ]);
+    expectError(
+      await request(url, 'POST', `/api/blogs/${blog}/updates`, { body: { body: 'x', publishedAt: '1970-01-01T00:00:00Z' } }),
+      400,
+      'invalid',
+    );
+    expectError(
+      await request(url, 'POST', `/api/blogs/${blog}/updates`, { body: { body: 'x', publishedAt: '2999-01-01T00:00:00Z' } }),
+      400,
+      'invalid',
+    );
     expectError(await request(url, 'POST', `/api/blogs/${blog}/updates`, { body: { body: 'x'.repeat(20_001) } }), 400, 'invalid');
-    expectError(await request(url, 'POST', `/api/blogs/${blog}/updates`, { rawBody: '{"body": "x",', headers: { 'content-type': 'application/json' } }), 400, 'invalid_json');
-    expectError(await request(url, 'POST', `/api/blogs/${blog}/updates`, { rawBody: 'body=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'unsupported_media_type');
+    expectError(
+      await request(url, 'POST', `/api/blogs/${blog}/updates`, {
+        rawBody: '{"body": "x",',
+        headers: { 'content-type': 'application/json' },
+      }),
+      400,
+      'invalid_json',
+    );
+    expectError(
+      await request(url, 'POST', `/api/blogs/${blog}/updates`, {
+        rawBody: 'body=x',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      }),
+      415,
+      'unsupported_media_type',
+    );
     expectError(await request(url, 'POST', `/api/blogs/${blog}/updates`, { body: { body: 'x'.repeat(70_000) } }), 413, 'payload_too_large');
-    expectError(await request(url, 'POST', `/api/blogs/${blog}/updates`, { body: { body: 'x' }, headers: { 'Idempotency-Key': 'has space' } }), 400, 'invalid');
+    expectError(
+      await request(url, 'POST', `/api/blogs/${blog}/updates`, { body: { body: 'x' }, headers: { 'Idempotency-Key': 'has space' } }),
+      400,
+      'invalid',
+    );
     expectError(await request(url, 'PATCH', `/api/blogs/${blog}`, { body: {} }), 400, 'invalid');
     expect(await keysUnder(cleaner.redis, prefix)).toEqual(keysBefore);
     const page = await request<UpdatePage>(url, 'GET', `/api/blogs/${blog}/updates`, { token: null });

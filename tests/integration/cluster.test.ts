@@ -20,7 +20,13 @@ let b: ServerProcess;
 const readers: TestReader[] = [];
 
 beforeAll(async () => {
-  const env = { REDIS_URL: TEST_REDIS_URL, LIVEBLOG_REDIS_PREFIX: prefix, LIVEBLOG_ADMIN_TOKEN: ADMIN_TOKEN, LIVEBLOG_DEMO: '0', LOG_LEVEL: 'warn' };
+  const env = {
+    REDIS_URL: TEST_REDIS_URL,
+    LIVEBLOG_REDIS_PREFIX: prefix,
+    LIVEBLOG_ADMIN_TOKEN: ADMIN_TOKEN,
+    LIVEBLOG_DEMO: '0',
+    LOG_LEVEL: 'warn',
+  };
   [a, b] = await Promise.all([startProcess(env), startProcess(env)]);
 });
 
@@ -80,13 +86,21 @@ describe('two processes on one Redis', () => {
     await publish(a.url, blog.id, { body: 'first version' });
     expect((await request<string>(b.url, 'GET', `/blogs/${blog.id}`, { token: null })).body).toContain('first version');
     await publish(a.url, blog.id, { body: 'second version' });
-    await waitFor(async () => (await request<string>(b.url, 'GET', `/blogs/${blog.id}`, { token: null })).body.includes('second version'), 'the page on B to show the update published on A', 3_000);
+    await waitFor(
+      async () => (await request<string>(b.url, 'GET', `/blogs/${blog.id}`, { token: null })).body.includes('second version'),
+      'the page on B to show the update published on A',
+      3_000,
+    );
   });
 
   it('show a blog created on one in the other’s cached list of blogs', async () => {
     await request<string>(b.url, 'GET', '/', { token: null });
     await createBlog(a.url, 'new-on-a', 'Created on process A');
-    await waitFor(async () => (await request<string>(b.url, 'GET', '/', { token: null })).body.includes('Created on process A'), 'the index on B to list the blog created on A', 3_000);
+    await waitFor(
+      async () => (await request<string>(b.url, 'GET', '/', { token: null })).body.includes('Created on process A'),
+      'the index on B to list the blog created on A',
+      3_000,
+    );
   });
 
   it('count readers on every process for the blog’s editors', async () => {
@@ -96,7 +110,11 @@ describe('two processes on one Redis', () => {
     editor.on('blog:readers', (count) => counts.push(count));
     await editor.timeout(5_000).emitWithAck('blog:subscribe', { blogId: blog.id });
     for (const url of [a.url, b.url, b.url]) await (await reader(url)).subscribe(blog.id);
-    await waitFor(() => counts.at(-1)?.readers === 3, `a count of 3 across both processes (last: ${JSON.stringify(counts.at(-1))})`, 10_000);
+    await waitFor(
+      () => counts.at(-1)?.readers === 3,
+      `a count of 3 across both processes (last: ${JSON.stringify(counts.at(-1))})`,
+      10_000,
+    );
     editor.disconnect();
   });
 
@@ -109,7 +127,9 @@ describe('two processes on one Redis', () => {
 
   it('end a revoked token’s open connections at once, on the other process too', async () => {
     const blog = await createBlog(a.url, 'revoked-socket');
-    const created = await request<{ id: string; token: string }>(a.url, 'POST', '/api/tokens', { body: { name: 'Night shift', blogs: [blog.id] } });
+    const created = await request<{ id: string; token: string }>(a.url, 'POST', '/api/tokens', {
+      body: { name: 'Night shift', blogs: [blog.id] },
+    });
     const editor = io(b.url, { transports: ['websocket'], auth: { token: created.body.token }, forceNew: true, reconnection: false });
     const counts: ReaderCount[] = [];
     editor.on('blog:readers', (count) => counts.push(count));
@@ -122,7 +142,9 @@ describe('two processes on one Redis', () => {
     expect(Date.now() - revokedAt).toBeLessThan(2_000);
     // And it cannot come back.
     const again = io(b.url, { transports: ['websocket'], auth: { token: created.body.token }, forceNew: true, reconnection: false });
-    await expect(new Promise((resolve, reject) => (again.once('connect', () => resolve('connected')), again.once('connect_error', reject)))).rejects.toThrow(/unknown or revoked/);
+    await expect(
+      new Promise((resolve, reject) => (again.once('connect', () => resolve('connected')), again.once('connect_error', reject))),
+    ).rejects.toThrow(/unknown or revoked/);
     again.close();
   });
 

@@ -82,7 +82,9 @@ describe('connections from one address', () => {
     for (const auth of ['Authorization: Bearer test-admin-token-0123456789abcdef\r\n', '']) {
       const started = Date.now();
       const h = await openSocket();
-      h.socket.write(`POST /api/blogs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n${auth}Content-Length: 100000\r\n\r\n{"id":`);
+      h.socket.write(
+        `POST /api/blogs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n${auth}Content-Length: 100000\r\n\r\n{"id":`,
+      );
       const trickle = setInterval(() => h.socket.write(' '), 100);
       try {
         await waitFor(() => h.closed(), 'the server to close the connection', 6_000);

@@ -26,7 +26,6 @@ const readers: TestReader[] = [];
 const servers: RedisServer[] = [];
 const cleaners: ReturnType<typeof prefixCleaner>[] = [];
 
-
 async function start(redisUrl: string, prefix: string): Promise<ServerProcess> {
   const started = await startProcess(serviceEnv(redisUrl, prefix));
   processes.push(started);
@@ -127,7 +126,8 @@ describe('between processes', () => {
     const [a, b] = await Promise.all([start(redis.url, prefix), start(redis.url, prefix)]);
     expect((await fetch(`${a.url}/readyz`)).status).toBe(503);
     await redis.restart();
-    for (const p of [a, b]) await waitFor(async () => (await fetch(`${p.url}/readyz`)).status === 200, 'the process to reach Redis', 15_000);
+    for (const p of [a, b])
+      await waitFor(async () => (await fetch(`${p.url}/readyz`)).status === 200, 'the process to reach Redis', 15_000);
     await createBlog(a.url, 'late');
     const onB = await reader(b.url);
     await waitFor(async () => (await onB.subscribe('late')).ok, 'a subscription on B', 10_000);
@@ -211,16 +211,26 @@ describe('a store that lost its tail', () => {
     const before = parseCursor(secondEvent.cursor)!;
     await loseLastWrite(cleaner.redis, prefix, lostEvent, lost);
     const replacement = await publish(p.url, 'rewound', { body: 'the next update, at the same position' });
-    const events = await request<{ events: BlogEvent[] }>(p.url, 'GET', `/api/blogs/rewound/events?after=${encodeURIComponent(secondEvent.cursor)}`, { token: null });
+    const events = await request<{ events: BlogEvent[] }>(
+      p.url,
+      'GET',
+      `/api/blogs/rewound/events?after=${encodeURIComponent(secondEvent.cursor)}`,
+      { token: null },
+    );
     const replacementEvent = events.body.events[0];
     expect(replacementEvent.update?.id).toBe(replacement.id);
     // The same position, another event, another cursor.
     expect(parseCursor(replacementEvent.cursor)!.seq).toBe(parseCursor(lostEvent.cursor)!.seq);
     expect(replacementEvent.cursor).not.toBe(lostEvent.cursor);
     // Whoever holds the lost event's cursor is told to reload, never silently moved past the replacement.
-    const afterLost = await request(p.url, 'GET', `/api/blogs/rewound/events?after=${encodeURIComponent(lostEvent.cursor)}`, { token: null });
+    const afterLost = await request(p.url, 'GET', `/api/blogs/rewound/events?after=${encodeURIComponent(lostEvent.cursor)}`, {
+      token: null,
+    });
     expect(afterLost.status).toBe(410);
-    expect(await (await reader(p.url)).subscribe('rewound', lostEvent.cursor)).toMatchObject({ ok: false, error: { code: 'cursor_expired' } });
+    expect(await (await reader(p.url)).subscribe('rewound', lostEvent.cursor)).toMatchObject({
+      ok: false,
+      error: { code: 'cursor_expired' },
+    });
     // The reader that was live is told that the blog's history changed under it.
     await waitFor(() => heads.find((head) => head.cursor === replacementEvent.cursor), 'a blog:head with the new cursor', 5_000);
     expect(first.id).toBeDefined();

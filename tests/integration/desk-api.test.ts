@@ -72,7 +72,8 @@ describe('tokens', () => {
     for (const key of keys) {
       expect(key).not.toContain(token);
       const type = await cleaner.redis.type(key);
-      const dump = type === 'hash' ? JSON.stringify(await cleaner.redis.hgetall(key)) : type === 'string' ? await cleaner.redis.get(key) : '';
+      const dump =
+        type === 'hash' ? JSON.stringify(await cleaner.redis.hgetall(key)) : type === 'string' ? await cleaner.redis.get(key) : '';
       expect(dump ?? '').not.toContain(token);
     }
     expect(await cleaner.redis.hget(`${prefix}token:${id}`, 'hash')).toMatch(/^[0-9a-f]{64}$/);
@@ -86,9 +87,17 @@ describe('tokens', () => {
   });
 
   it('stop working at once on every process when revoked', async () => {
-    const other = await startProcess({ REDIS_URL: TEST_REDIS_URL, LIVEBLOG_REDIS_PREFIX: prefix, LIVEBLOG_ADMIN_TOKEN: ADMIN_TOKEN, LIVEBLOG_DEMO: '0', LOG_LEVEL: 'warn' });
+    const other = await startProcess({
+      REDIS_URL: TEST_REDIS_URL,
+      LIVEBLOG_REDIS_PREFIX: prefix,
+      LIVEBLOG_ADMIN_TOKEN: ADMIN_TOKEN,
+      LIVEBLOG_DEMO: '0',
+      LOG_LEVEL: 'warn',
+    });
     const { token, id } = await issueToken('Revocable', ['north']);
-    expect((await request(other.url, 'POST', '/api/blogs/north/updates', { token, body: { body: 'on the other process' } })).status).toBe(201);
+    expect((await request(other.url, 'POST', '/api/blogs/north/updates', { token, body: { body: 'on the other process' } })).status).toBe(
+      201,
+    );
     expect((await request(url, 'DELETE', `/api/tokens/${id}`)).status).toBe(204);
     const refused = await request(other.url, 'POST', '/api/blogs/north/updates', { token, body: { body: 'after revocation' } });
     expect(refused.status).toBe(401);
@@ -99,7 +108,13 @@ describe('tokens', () => {
   });
 
   it('refuse malformed token requests', async () => {
-    for (const body of [{}, { name: '', blogs: ['north'] }, { name: 'x', blogs: [] }, { name: 'x', blogs: ['Not A Slug'] }, { name: 'x', blogs: 'north' }]) {
+    for (const body of [
+      {},
+      { name: '', blogs: ['north'] },
+      { name: 'x', blogs: [] },
+      { name: 'x', blogs: ['Not A Slug'] },
+      { name: 'x', blogs: 'north' },
+    ]) {
       const response = await request(url, 'POST', '/api/tokens', { body });
       expect(response.status).toBe(400);
     }
@@ -161,7 +176,8 @@ describe('write limits', () => {
     try {
       await createBlog(limited.url, 'busy'); // write 1
       const statuses: number[] = [];
-      for (let i = 0; i < 3; i++) statuses.push((await request(limited.url, 'POST', '/api/blogs/busy/updates', { body: { body: `a${i}` } })).status);
+      for (let i = 0; i < 3; i++)
+        statuses.push((await request(limited.url, 'POST', '/api/blogs/busy/updates', { body: { body: `a${i}` } })).status);
       statuses.push((await request(twin.url, 'POST', '/api/blogs/busy/updates', { body: { body: 'on the twin' } })).status);
       const over = await request(twin.url, 'POST', '/api/blogs/busy/updates', { body: { body: 'one too many' } });
       expect(statuses).toEqual([201, 201, 201, 201]);
@@ -174,7 +190,8 @@ describe('write limits', () => {
       expect((await request(limited.url, 'GET', '/api/blogs/busy', { token: null })).status).toBe(200);
       // Previews are counted apart, at PREVIEWS_PER_WRITE times the write limit: rendering is not free.
       const previews: number[] = [];
-      for (let i = 0; i < 5 * PREVIEWS_PER_WRITE + 1; i++) previews.push((await request(limited.url, 'POST', '/api/preview', { body: { body: `draft ${i}` } })).status);
+      for (let i = 0; i < 5 * PREVIEWS_PER_WRITE + 1; i++)
+        previews.push((await request(limited.url, 'POST', '/api/preview', { body: { body: `draft ${i}` } })).status);
       expect(previews.slice(0, -1).every((status) => status === 200)).toBe(true);
       expect(previews.at(-1)).toBe(429);
     } finally {
@@ -197,7 +214,10 @@ describe('the desk helpers', () => {
   it('refuse a body whose HTML would be too large, in preview, publish and edit, storing nothing', async () => {
     // Bare links render to about seven times their length.
     const links = 'https://a.example/x '.repeat(1_000).slice(0, LIMITS.body);
-    for (const [method, path] of [['POST', '/api/preview'], ['POST', '/api/blogs/north/updates']] as const) {
+    for (const [method, path] of [
+      ['POST', '/api/preview'],
+      ['POST', '/api/blogs/north/updates'],
+    ] as const) {
       const refused = await request(url, method, path, { body: { body: links } });
       expect(refused.status).toBe(400);
       expect(refused.body).toMatchObject({ error: { code: 'invalid', details: { body: expect.stringContaining('KB of HTML') } } });
@@ -207,7 +227,9 @@ describe('the desk helpers', () => {
     expect(edit.status).toBe(400);
     expect((await request<Update>(url, 'GET', `/api/blogs/north/updates/${update.id}`, { token: null })).body.body).toBe('short');
     // An ordinary body of the same length is fine.
-    expect((await request(url, 'POST', '/api/preview', { body: { body: 'Troops hold the line. '.repeat(1_000).slice(0, LIMITS.body) } })).status).toBe(200);
+    expect(
+      (await request(url, 'POST', '/api/preview', { body: { body: 'Troops hold the line. '.repeat(1_000).slice(0, LIMITS.body) } })).status,
+    ).toBe(200);
   });
 
   it('tell a blog’s editors how many readers watch it, kept current', async () => {

@@ -33,7 +33,14 @@ import { describeOutcome, finish, serviceEnv, startDeployment, type Deployment, 
 import { killAll, startProcess, type ServerProcess } from '../helpers/process';
 import { connectReader } from '../helpers/reader';
 import { testPrefix } from '../helpers/redis';
-import { startCluster, startSentinelSet, type ClusterNode, type DataNode, type TestCluster, type SentinelSet } from '../helpers/redis-topology';
+import {
+  startCluster,
+  startSentinelSet,
+  type ClusterNode,
+  type DataNode,
+  type TestCluster,
+  type SentinelSet,
+} from '../helpers/redis-topology';
 import { waitFor } from '../helpers/wait';
 
 /** What the issue asks: a new update is acknowledged, and delivered, within this long after the fault. */
@@ -75,7 +82,13 @@ async function sentinelSet(): Promise<SentinelSet> {
   return set;
 }
 
-async function deploy(label: string, redisUrl: string, minReplicas?: number, blogId?: string, given?: ServerProcess[]): Promise<Deployment> {
+async function deploy(
+  label: string,
+  redisUrl: string,
+  minReplicas?: number,
+  blogId?: string,
+  given?: ServerProcess[],
+): Promise<Deployment> {
   const deployment = await startDeployment({ label, redisUrl, minReplicas, blogId, readers: 4 }, given);
   cleanups.push(() => {
     deployment.editor.abort();
@@ -110,7 +123,9 @@ async function publishedSince(deployments: Deployment[], since: number, count: n
   ).catch(() => {
     // the outcome's figures and assertions say what went wrong
     for (const d of deployments) {
-      trace(`${d.label}: ${d.editor.acksCreatedSince(since).length} acknowledged since; failures ${JSON.stringify(d.editor.failuresSince(since))}; last: ${JSON.stringify(d.editor.attempts.slice(-3))}`);
+      trace(
+        `${d.label}: ${d.editor.acksCreatedSince(since).length} acknowledged since; failures ${JSON.stringify(d.editor.failuresSince(since))}; last: ${JSON.stringify(d.editor.attempts.slice(-3))}`,
+      );
       for (const p of d.processes) trace(`${d.label} ${p.url} output:\n${(p.stdout() + p.stderr()).slice(-4000)}`);
     }
   });
@@ -120,7 +135,12 @@ async function publishedSince(deployments: Deployment[], since: number, count: n
  * The replicas frozen and cut off from `primary`, which then takes writes alone; waits until the
  * deployment without WAIT got some 201s and the one with WAIT some 503s. Returns the replicas' resume.
  */
-async function lagReplicas(primary: DataNode, replicas: DataNode[], withWait: Deployment, withoutWait: Deployment): Promise<{ at: number; resume(): void }> {
+async function lagReplicas(
+  primary: DataNode,
+  replicas: DataNode[],
+  withWait: Deployment,
+  withoutWait: Deployment,
+): Promise<{ at: number; resume(): void }> {
   for (const replica of replicas) replica.pause();
   const killed = await primary.call<number>('CLIENT', 'KILL', 'TYPE', 'replica');
   expect(killed).toBe(replicas.length);
@@ -143,8 +163,14 @@ function summary(what: string, cases: string[]): string[] {
 /** What breaks "every 201 survives". */
 function durabilityViolations(o: Outcome): string[] {
   return [
-    ...summary('acknowledged (201), then lost', o.lost.map((ack) => `update ${ack.id} (${ack.key})`)),
-    ...summary('stored without a 201 naming it', o.unacknowledged.map((u) => `update ${u.id} "${u.body}"`)),
+    ...summary(
+      'acknowledged (201), then lost',
+      o.lost.map((ack) => `update ${ack.id} (${ack.key})`),
+    ),
+    ...summary(
+      'stored without a 201 naming it',
+      o.unacknowledged.map((u) => `update ${u.id} "${u.body}"`),
+    ),
     ...summary('never acknowledged', o.gaveUp),
   ];
 }
@@ -152,17 +178,24 @@ function durabilityViolations(o: Outcome): string[] {
 /** What breaks the rest: readers exact, no gap or duplicate, processes up, resumed in time, no 500. */
 function deliveryViolations(o: Outcome): string[] {
   return [
-    ...o.screens.map((s) => `${s.reader} does not show what the store holds: missing ${s.missing.length} (${s.missing.slice(0, 5).join(',')}), extra ${s.extra.length} (${s.extra.slice(0, 5).join(',')}), different ${s.different.length} (${s.different.slice(0, 5).join(',')})`),
+    ...o.screens.map(
+      (s) =>
+        `${s.reader} does not show what the store holds: missing ${s.missing.length} (${s.missing.slice(0, 5).join(',')}), extra ${s.extra.length} (${s.extra.slice(0, 5).join(',')}), different ${s.different.length} (${s.different.slice(0, 5).join(',')})`,
+    ),
     ...summary('gaps and duplicates handed to readers', o.problems),
     ...o.exited,
     ...(o.firstAckAfterFault === undefined || o.firstAckAfterFault > RESUME_WITHIN_MS
-      ? [`no new update acknowledged within ${RESUME_WITHIN_MS} ms of the fault (${o.firstAckAfterFault ?? 'none'}; answers after it: ${JSON.stringify(o.failuresAfterFault)}, the last: ${o.lastFailure})`]
+      ? [
+          `no new update acknowledged within ${RESUME_WITHIN_MS} ms of the fault (${o.firstAckAfterFault ?? 'none'}; answers after it: ${JSON.stringify(o.failuresAfterFault)}, the last: ${o.lastFailure})`,
+        ]
       : []),
     ...(o.firstDeliveryAfterFault === undefined || o.firstDeliveryAfterFault > RESUME_WITHIN_MS
       ? [`not every reader showed a new update within ${RESUME_WITHIN_MS} ms of the fault (${o.firstDeliveryAfterFault ?? 'some never'})`]
       : []),
     ...(o.longestWithoutAck > RESUME_WITHIN_MS ? [`${o.longestWithoutAck} ms without a 201 after the fault`] : []),
-    ...(o.longestWithoutDelivery > RESUME_WITHIN_MS ? [`${o.longestWithoutDelivery} ms in which a reader's screen did not change after the fault`] : []),
+    ...(o.longestWithoutDelivery > RESUME_WITHIN_MS
+      ? [`${o.longestWithoutDelivery} ms in which a reader's screen did not change after the fault`]
+      : []),
     ...(o.failures['500'] ? [`${o.failures['500']} answers 500: ${o.serverErrors.slice(0, 3).join(' | ') || 'nothing logged'}`] : []),
   ];
 }
@@ -185,7 +218,12 @@ describe('Sentinel: a primary with two replicas and three sentinels', () => {
       await steady([durable, control]);
       trace('publishing steadily');
       const primary = await set.primary();
-      const lag = await lagReplicas(primary, set.nodes.filter((n) => n !== primary), durable, control);
+      const lag = await lagReplicas(
+        primary,
+        set.nodes.filter((n) => n !== primary),
+        durable,
+        control,
+      );
       trace('replicas cut off; the primary alone took writes');
       await primary.kill();
       const faultAt = Date.now();
@@ -198,7 +236,11 @@ describe('Sentinel: a primary with two replicas and three sentinels', () => {
       trace('published after the fault');
       const [withWait, withoutWait] = await Promise.all([finish(durable, faultAt), finish(control, faultAt)]);
       trace('figures gathered');
-      report('Sentinel, primary killed', [withWait, withoutWait], `  (replicas cut off ${faultAt - lag.at} ms before the kill; port ${next.port} promoted ${promotedAfter} ms after it)`);
+      report(
+        'Sentinel, primary killed',
+        [withWait, withoutWait],
+        `  (replicas cut off ${faultAt - lag.at} ms before the kill; port ${next.port} promoted ${promotedAfter} ms after it)`,
+      );
 
       expectDurableAndControlLost(withWait, withoutWait);
     } finally {
@@ -215,7 +257,12 @@ describe('Sentinel: a primary with two replicas and three sentinels', () => {
       await steady([durable, control]);
       trace('publishing steadily');
       const primary = await set.primary();
-      const lag = await lagReplicas(primary, set.nodes.filter((n) => n !== primary), durable, control);
+      const lag = await lagReplicas(
+        primary,
+        set.nodes.filter((n) => n !== primary),
+        durable,
+        control,
+      );
       trace('replicas cut off; the primary alone took writes');
       primary.pause();
       const faultAt = Date.now();
@@ -276,7 +323,10 @@ describe('Sentinel: a primary with two replicas and three sentinels', () => {
         `  (port ${old.port} → ${next.port}: promoted ${promotedAfter} ms after SENTINEL FAILOVER, the old primary a replica in sync after ${settledAfter} ms)`,
       );
 
-      expect({ durability: durabilityViolations(withAll), delivery: deliveryViolations(withAll) }).toEqual({ durability: [], delivery: [] });
+      expect({ durability: durabilityViolations(withAll), delivery: deliveryViolations(withAll) }).toEqual({
+        durability: [],
+        delivery: [],
+      });
       // With WAIT 1 a switchover may lose acknowledged writes (see above): reported, not asserted. The
       // readers must still end exact, told cursor_expired where the store lost what they had.
       expect(deliveryViolations(withOne)).toEqual([]);
@@ -331,10 +381,14 @@ describe('Cluster: three masters with two replicas each', () => {
       const faultAt = Date.now();
       trace('master killed');
       lag.resume();
-      const promoted = await waitFor(async () => {
-        for (const replica of replicas) if ((await replica.role()) === 'master') return replica;
-        return undefined;
-      }, 'a replica to be promoted', 20_000);
+      const promoted = await waitFor(
+        async () => {
+          for (const replica of replicas) if ((await replica.role()) === 'master') return replica;
+          return undefined;
+        },
+        'a replica to be promoted',
+        20_000,
+      );
       const promotedAfter = Date.now() - faultAt;
       await cluster.waitForHealthy(20_000);
       trace('cluster healthy');
@@ -377,10 +431,18 @@ async function blogOnMaster(cluster: TestCluster, master: ClusterNode, base: str
  */
 async function everyRoute(w: ServerProcess, r: ServerProcess, blogId: string): Promise<string[]> {
   const failures: string[] = [];
-  const call = async <T = unknown>(expected: number, base: string, method: string, path: string, options: Parameters<typeof request>[3] = {}) => {
+  const call = async <T = unknown>(
+    expected: number,
+    base: string,
+    method: string,
+    path: string,
+    options: Parameters<typeof request>[3] = {},
+  ) => {
     const response = await request<T>(base, method, path, options);
     if (response.status !== expected) {
-      failures.push(`${method} ${path} on ${base}: ${response.status} (expected ${expected}) ${JSON.stringify(response.body).slice(0, 300)}`);
+      failures.push(
+        `${method} ${path} on ${base}: ${response.status} (expected ${expected}) ${JSON.stringify(response.body).slice(0, 300)}`,
+      );
     }
     return response;
   };
@@ -397,17 +459,32 @@ async function everyRoute(w: ServerProcess, r: ServerProcess, blogId: string): P
     await call(200, w.url, 'PATCH', api, { body: { title: `Routes ${blogId}, renamed`, description: 'Every route on a Cluster' } });
 
     const plain = (await call<Update>(201, w.url, 'POST', `${api}/updates`, { body: { body: 'Plain update' } })).body;
-    const keyed = await call<Update>(201, w.url, 'POST', `${api}/updates`, { body: { body: 'Keyed update' }, headers: { 'Idempotency-Key': `${blogId}-key` } });
-    const again = await call<Update>(201, r.url, 'POST', `${api}/updates`, { body: { body: 'Keyed update' }, headers: { 'Idempotency-Key': `${blogId}-key` } });
-    if (again.body.id !== keyed.body.id || again.headers.get('idempotent-replayed') !== 'true') failures.push(`the Idempotency-Key replay on ${r.url} stored another update`);
+    const keyed = await call<Update>(201, w.url, 'POST', `${api}/updates`, {
+      body: { body: 'Keyed update' },
+      headers: { 'Idempotency-Key': `${blogId}-key` },
+    });
+    const again = await call<Update>(201, r.url, 'POST', `${api}/updates`, {
+      body: { body: 'Keyed update' },
+      headers: { 'Idempotency-Key': `${blogId}-key` },
+    });
+    if (again.body.id !== keyed.body.id || again.headers.get('idempotent-replayed') !== 'true')
+      failures.push(`the Idempotency-Key replay on ${r.url} stored another update`);
     const pinned = (await call<Update>(201, w.url, 'POST', `${api}/updates`, { body: { body: 'Pinned update', pinned: true } })).body;
-    await call<Update>(201, w.url, 'POST', `${api}/updates`, { body: { body: 'A key event', title: 'Key', keyEvent: true, author: 'Desk' } });
+    await call<Update>(201, w.url, 'POST', `${api}/updates`, {
+      body: { body: 'A key event', title: 'Key', keyEvent: true, author: 'Desk' },
+    });
     await call<Update>(201, r.url, 'POST', `${api}/updates`, { body: { body: 'Pinned instead', pinned: true } });
 
     const paged: Update[] = [];
     let before: string | undefined;
     for (let pages = 0; pages < 10; pages++) {
-      const page = await call<UpdatePage>(200, r.url, 'GET', `${api}/updates?limit=2${before ? `&before=${encodeURIComponent(before)}` : ''}`, { token: null });
+      const page = await call<UpdatePage>(
+        200,
+        r.url,
+        'GET',
+        `${api}/updates?limit=2${before ? `&before=${encodeURIComponent(before)}` : ''}`,
+        { token: null },
+      );
       paged.push(...(page.body.updates ?? []));
       before = page.body.next;
       if (!before) break;
@@ -418,20 +495,36 @@ async function everyRoute(w: ServerProcess, r: ServerProcess, blogId: string): P
     await call<Update>(200, w.url, 'PATCH', `${api}/updates/${plain.id}`, { body: { body: 'Plain update, corrected' } });
     const versions = await call<{ versions: Update[] }>(200, r.url, 'GET', `${api}/updates/${plain.id}/versions`);
     if (versions.body.versions?.length !== 2) failures.push(`versions of ${plain.id}: ${JSON.stringify(versions.body).slice(0, 200)}`);
-    const events = await call<{ events: BlogEvent[] }>(200, r.url, 'GET', `${api}/events?after=${encodeURIComponent(blog.cursor)}`, { token: null });
+    const events = await call<{ events: BlogEvent[] }>(200, r.url, 'GET', `${api}/events?after=${encodeURIComponent(blog.cursor)}`, {
+      token: null,
+    });
     await call(200, r.url, 'GET', `${api}/view`, { token: null });
     await call(204, w.url, 'DELETE', `${api}/updates/${plain.id}`);
     await call(404, r.url, 'GET', `${api}/updates/${plain.id}`, { token: null });
 
-    const token = await call<{ id: string; token: string }>(201, w.url, 'POST', '/api/tokens', { body: { name: `Editor of ${blogId}`, blogs: [blogId] } });
+    const token = await call<{ id: string; token: string }>(201, w.url, 'POST', '/api/tokens', {
+      body: { name: `Editor of ${blogId}`, blogs: [blogId] },
+    });
     const tokens = await call<{ tokens: { id: string }[] }>(200, r.url, 'GET', '/api/tokens');
     if (!tokens.body.tokens?.some((t) => t.id === token.body.id)) failures.push(`GET /api/tokens on ${r.url} does not list the new token`);
     await call(200, r.url, 'GET', '/api/me', { token: token.body.token });
-    await call(200, r.url, 'POST', '/api/preview', { body: { body: '**bold** and a [link](https://example.com)' }, token: token.body.token });
+    await call(200, r.url, 'POST', '/api/preview', {
+      body: { body: '**bold** and a [link](https://example.com)' },
+      token: token.body.token,
+    });
     await call(204, w.url, 'DELETE', `/api/tokens/${token.body.id}`);
     await call(401, r.url, 'GET', '/api/me', { token: token.body.token });
 
-    for (const path of ['/', `/blogs/${blogId}`, `/blogs/${blogId}/feed.atom`, `/embed/${blogId}`, '/editor', '/healthz', '/readyz', '/metrics']) {
+    for (const path of [
+      '/',
+      `/blogs/${blogId}`,
+      `/blogs/${blogId}/feed.atom`,
+      `/embed/${blogId}`,
+      '/editor',
+      '/healthz',
+      '/readyz',
+      '/metrics',
+    ]) {
       await call(200, r.url, 'GET', path, { token: null });
     }
 
@@ -441,7 +534,8 @@ async function everyRoute(w: ServerProcess, r: ServerProcess, blogId: string): P
     if (expected !== 9) failures.push(`GET ${api}/events gave ${expected - 1} events, not 8`);
     await reader.waitForEvents(9, 5_000).catch((error: Error) => failures.push(`socket reader on ${r.url}: ${error.message}`));
     const types = reader.events.map((event) => event.type).join(',');
-    const wanted = 'blog.updated,update.created,update.created,update.created,update.created,update.edited,update.created,update.edited,update.deleted';
+    const wanted =
+      'blog.updated,update.created,update.created,update.created,update.created,update.edited,update.created,update.edited,update.deleted';
     if (types !== wanted) failures.push(`socket reader on ${r.url} got ${types}`);
   } finally {
     reader.close();

@@ -51,9 +51,17 @@ describe('Redis going away', () => {
     const redis = await ownRedis();
     const server = await serve(redis);
     const blog = await createBlog(server.url, 'outage');
-    const acknowledged = [await publish(server.url, blog.id, { body: 'before the outage 1' }), await publish(server.url, blog.id, { body: 'before the outage 2' })];
+    const acknowledged = [
+      await publish(server.url, blog.id, { body: 'before the outage 1' }),
+      await publish(server.url, blog.id, { body: 'before the outage 2' }),
+    ];
+    expect(acknowledged.map((update) => update.body)).toEqual(['before the outage 1', 'before the outage 2']);
     expect((await request(server.url, 'GET', `/blogs/${blog.id}`, { token: null })).status).toBe(200);
-    const reader = follow(server.url, blog.id, (await request<{ cursor: string }>(server.url, 'GET', `/api/blogs/${blog.id}`, { token: null })).body.cursor);
+    const reader = follow(
+      server.url,
+      blog.id,
+      (await request<{ cursor: string }>(server.url, 'GET', `/api/blogs/${blog.id}`, { token: null })).body.cursor,
+    );
     await waitFor(() => reader.socket.connected, 'the reader to connect');
 
     await redis.kill();
@@ -69,9 +77,16 @@ describe('Redis going away', () => {
     expect((await request(server.url, 'GET', '/healthz', { token: null })).status).toBe(200);
 
     await redis.restart();
-    await waitFor(async () => (await request(server.url, 'GET', '/readyz', { token: null })).status === 200, 'readiness after Redis returns', 10_000);
+    await waitFor(
+      async () => (await request(server.url, 'GET', '/readyz', { token: null })).status === 200,
+      'readiness after Redis returns',
+      10_000,
+    );
     const after = await publish(server.url, blog.id, { body: 'after the outage' });
-    await waitFor(() => reader.events.some((event) => event.update?.id === after.id), 'the reader to get the update published after the outage');
+    await waitFor(
+      () => reader.events.some((event) => event.update?.id === after.id),
+      'the reader to get the update published after the outage',
+    );
     expect(reader.disconnects).toEqual([]);
     const stored = await request<UpdatePage>(server.url, 'GET', `/api/blogs/${blog.id}/updates`, { token: null });
     expect(stored.body.updates.map((update) => update.body)).toEqual(['after the outage', 'before the outage 2', 'before the outage 1']);
@@ -113,7 +128,11 @@ describe('SIGTERM', () => {
     const redis = await ownRedis();
     const server = await serve(redis);
     const blog = await createBlog(server.url, 'draining');
-    const reader = follow(server.url, blog.id, (await request<{ cursor: string }>(server.url, 'GET', `/api/blogs/${blog.id}`, { token: null })).body.cursor);
+    const reader = follow(
+      server.url,
+      blog.id,
+      (await request<{ cursor: string }>(server.url, 'GET', `/api/blogs/${blog.id}`, { token: null })).body.cursor,
+    );
     await waitFor(() => reader.socket.connected, 'the reader to connect');
 
     // A publish whose body is still arriving when the signal comes.

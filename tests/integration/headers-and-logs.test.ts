@@ -20,7 +20,14 @@ beforeAll(async () => {
   const logger = createLogger('trace', new Writable({ write: (chunk, _encoding, done) => (logLines.push(String(chunk)), done()) }));
   const stores = await redisStores(parseRedisUrl(TEST_REDIS_URL), logger, { prefix, historyLength: 100, minReplicas: 0 });
   const app = createApp(
-    { adminToken: ADMIN_TOKEN, editorWritesPerMinute: 1000, embedOrigins: null, trustProxy: 'loopback', ipRequestsPerMinute: 100_000, ipConnectionsPerMinute: 100_000 },
+    {
+      adminToken: ADMIN_TOKEN,
+      editorWritesPerMinute: 1000,
+      embedOrigins: null,
+      trustProxy: 'loopback',
+      ipRequestsPerMinute: 100_000,
+      ipConnectionsPerMinute: 100_000,
+    },
     { stores, logger },
   );
   await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
@@ -39,16 +46,19 @@ afterAll(async () => {
 });
 
 describe('security headers', () => {
-  it.each(['/', '/blogs/headers', '/editor', '/embed/headers', '/blogs/headers/feed.atom', '/api/blogs/headers', '/no-such-page'])('%s', async (path) => {
-    const response = await request(url, 'GET', path, { token: null });
-    const csp = response.headers.get('content-security-policy') ?? '';
-    expect(csp).toMatch(/script-src 'self'(;|$)/);
-    expect(csp).not.toContain('unsafe-inline');
-    expect(csp).toContain("object-src 'none'");
-    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(response.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin');
-    if (path === '/editor') expect(csp).toContain("frame-ancestors 'none'");
-  });
+  it.each(['/', '/blogs/headers', '/editor', '/embed/headers', '/blogs/headers/feed.atom', '/api/blogs/headers', '/no-such-page'])(
+    '%s',
+    async (path) => {
+      const response = await request(url, 'GET', path, { token: null });
+      const csp = response.headers.get('content-security-policy') ?? '';
+      expect(csp).toMatch(/script-src 'self'(;|$)/);
+      expect(csp).not.toContain('unsafe-inline');
+      expect(csp).toContain("object-src 'none'");
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin');
+      if (path === '/editor') expect(csp).toContain("frame-ancestors 'none'");
+    },
+  );
 
   it('pages carry no inline script (JSON-LD data aside)', async () => {
     for (const path of ['/', '/blogs/headers', '/editor', '/embed/headers']) {

@@ -32,7 +32,10 @@ afterAll(async () => {
 /** A WebSocket handshake with this Origin: resolves with the HTTP status it was refused with, or 101. */
 function webSocketHandshake(origin: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`, { origin, handshakeTimeout: 3_000 });
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`, {
+      origin,
+      handshakeTimeout: 3_000,
+    });
     ws.on('unexpected-response', (_req, res) => {
       resolve(res.statusCode ?? 0);
       ws.terminate();
@@ -57,7 +60,10 @@ describe('handshakes with any Origin', () => {
       for (const origin of hostile) {
         const started = Date.now();
         // engine.io refuses every aborted WebSocket upgrade with 400 (and a polling request with 403).
-        expect({ origin: origin.slice(0, 20), status: await webSocketHandshake(origin) }).toEqual({ origin: origin.slice(0, 20), status: 400 });
+        expect({ origin: origin.slice(0, 20), status: await webSocketHandshake(origin) }).toEqual({
+          origin: origin.slice(0, 20),
+          status: 400,
+        });
         expect(Date.now() - started).toBeLessThan(1_000);
         const polling = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, { headers: { origin } });
         expect(polling.status).toBe(403);

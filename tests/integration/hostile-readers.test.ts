@@ -32,7 +32,8 @@ beforeAll(async () => {
   start = blog.cursor;
   // 400 updates of 3,500 characters: a long, busy blog.
   const body = 'Paratroopers report heavy fighting near the border. '.repeat(70).slice(0, 3500);
-  for (let i = 0; i < 400; i += 20) await Promise.all(Array.from({ length: 20 }, (_, j) => publish(server.url, 'big', { body: `${i + j}. ${body}` })));
+  for (let i = 0; i < 400; i += 20)
+    await Promise.all(Array.from({ length: 20 }, (_, j) => publish(server.url, 'big', { body: `${i + j}. ${body}` })));
 }, 60_000);
 
 afterAll(async () => {

@@ -25,7 +25,15 @@ async function snapshot(redis: Redis): Promise<Record<string, unknown>> {
     if (/:rate:|socket\.io$/.test(key)) continue;
     const type = await redis.type(key);
     state[key] =
-      type === 'hash' ? await redis.hgetall(key) : type === 'zset' ? await redis.zrange(key, 0, -1) : type === 'stream' ? await redis.xlen(key) : type === 'string' ? await redis.get(key) : type;
+      type === 'hash'
+        ? await redis.hgetall(key)
+        : type === 'zset'
+          ? await redis.zrange(key, 0, -1)
+          : type === 'stream'
+            ? await redis.xlen(key)
+            : type === 'string'
+              ? await redis.get(key)
+              : type;
   }
   return state;
 }

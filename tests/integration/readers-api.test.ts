@@ -23,9 +23,18 @@ const published: Update[] = [];
 beforeAll(async () => {
   server = await startServer({ prefix });
   url = server.url;
-  await request(url, 'POST', '/api/blogs', { body: { id: 'kursk', title: 'Kursk & the prisoners', description: 'Two soldiers <captured>' } });
+  await request(url, 'POST', '/api/blogs', {
+    body: { id: 'kursk', title: 'Kursk & the prisoners', description: 'Two soldiers <captured>' },
+  });
   for (let i = 0; i < 55; i++) {
-    published.push(await publish(url, 'kursk', { body: `Entry **${i}** & more`, title: i % 10 === 0 ? `Headline ${i}` : undefined, publishedAt: new Date(Date.UTC(2025, 0, 11, 8, i)).toISOString(), keyEvent: i === 50 }));
+    published.push(
+      await publish(url, 'kursk', {
+        body: `Entry **${i}** & more`,
+        title: i % 10 === 0 ? `Headline ${i}` : undefined,
+        publishedAt: new Date(Date.UTC(2025, 0, 11, 8, i)).toISOString(),
+        keyEvent: i === 50,
+      }),
+    );
   }
 });
 
@@ -60,6 +69,7 @@ describe('the Atom feed', () => {
   it('stays well-formed XML, read by a strict parser, with hostile text in every field', async () => {
     const blog = await createBlog(url, 'hostile-feed', ']]><x>&amp; "quoted" \'single\' ☃ 🙂');
     await request(url, 'PATCH', `/api/blogs/${blog.id}`, { body: { description: '<!-- -->\n<![CDATA[ x ]]>\t&#0; &bogus;' } });
+    // eslint-disable-next-line no-control-regex -- the control characters the API refuses
     const accepted = HOSTILE_MARKDOWN.filter((body) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(body)).slice(0, 40);
     for (const [i, body] of accepted.entries()) {
       await publish(url, blog.id, { body, title: `]]> <title> & ${i}`, author: '"><\u2028\u2029' });
@@ -67,7 +77,9 @@ describe('the Atom feed', () => {
     // What XML forbids never gets in.
     for (const bad of ['\u0008', '\u000b', '\ufffe', '\uffff']) {
       expect((await request(url, 'POST', `/api/blogs/${blog.id}/updates`, { body: { body: `x${bad}y` } })).status).toBe(400);
-      expect((await request(url, 'POST', `/api/blogs/${blog.id}/updates`, { body: { body: 'x', title: `x${bad}y`, author: `x${bad}` } })).status).toBe(400);
+      expect(
+        (await request(url, 'POST', `/api/blogs/${blog.id}/updates`, { body: { body: 'x', title: `x${bad}y`, author: `x${bad}` } })).status,
+      ).toBe(400);
       expect((await request(url, 'PATCH', `/api/blogs/${blog.id}`, { body: { description: `x${bad}y` } })).status).toBe(400);
     }
     const feed = await request<string>(url, 'GET', `/blogs/${blog.id}/feed.atom`, { token: null });
@@ -103,7 +115,12 @@ describe('the reader’s page for search engines and sharing', () => {
       coverageEndTime: expect.any(String),
     });
     expect(data.liveBlogUpdate).toHaveLength(2);
-    expect(data.liveBlogUpdate[0]).toMatchObject({ '@type': 'BlogPosting', headline: 'With a headline', datePublished: second.publishedAt, dateModified: second.publishedAt });
+    expect(data.liveBlogUpdate[0]).toMatchObject({
+      '@type': 'BlogPosting',
+      headline: 'With a headline',
+      datePublished: second.publishedAt,
+      dateModified: second.publishedAt,
+    });
     expect(data.liveBlogUpdate[1]).toMatchObject({ articleBody: 'Plain text entry, corrected', datePublished: first.publishedAt });
     expect(Date.parse(data.liveBlogUpdate[1].dateModified)).toBeGreaterThan(Date.parse(first.publishedAt) - 1);
     expect(html).toContain(`<link rel="canonical" href="${url}/blogs/${blog.id}">`);
@@ -117,7 +134,9 @@ describe('the reader’s page for search engines and sharing', () => {
     const html = (await request<string>(url, 'GET', `/blogs/${blog.id}`, { token: null })).body;
     const scripts = html.match(/<script[\s>]/g) ?? [];
     expect(scripts).toHaveLength(2); // the JSON-LD and the reader bundle
-    expect(JSON.parse(/<script type="application\/ld\+json">(.*?)<\/script>/s.exec(html)![1]).liveBlogUpdate[0].headline).toBe('</script><img src=x onerror=alert(1)>');
+    expect(JSON.parse(/<script type="application\/ld\+json">(.*?)<\/script>/s.exec(html)![1]).liveBlogUpdate[0].headline).toBe(
+      '</script><img src=x onerror=alert(1)>',
+    );
   });
 });
 
@@ -142,7 +161,11 @@ describe('the page cache', () => {
       for (let i = 0; i < 400; i += 50) {
         const pages = await Promise.all(
           Array.from({ length: 50 }, (_, j) =>
-            rawGet(url, `/blogs/${blog.id}`, { host: `evil-${i + j}.example`, 'x-forwarded-proto': 'gopher', 'x-forwarded-host': 'evil.example' }),
+            rawGet(url, `/blogs/${blog.id}`, {
+              host: `evil-${i + j}.example`,
+              'x-forwarded-proto': 'gopher',
+              'x-forwarded-host': 'evil.example',
+            }),
           ),
         );
         for (const page of pages) {
@@ -195,7 +218,10 @@ describe('the page cache', () => {
 
 describe('other sites', () => {
   it('may read the public routes and connect from any origin by default', async () => {
-    const response = await request(url, 'GET', '/api/blogs/kursk/view?limit=5', { token: null, headers: { origin: 'https://news.example' } });
+    const response = await request(url, 'GET', '/api/blogs/kursk/view?limit=5', {
+      token: null,
+      headers: { origin: 'https://news.example' },
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('access-control-allow-origin')).toBe('*');
     const view = response.body as unknown as { updates: Update[]; keyEvents: Update[]; cursor: string; next: string };
@@ -207,9 +233,15 @@ describe('other sites', () => {
   it('are limited to LIVEBLOG_EMBED_ORIGINS when it is set, over HTTP, Socket.IO and framing', async () => {
     const restricted = await startServer({ prefix, embedOrigins: ['https://allowed.example'] });
     try {
-      const allowed = await request(restricted.url, 'GET', '/api/blogs/kursk', { token: null, headers: { origin: 'https://allowed.example' } });
+      const allowed = await request(restricted.url, 'GET', '/api/blogs/kursk', {
+        token: null,
+        headers: { origin: 'https://allowed.example' },
+      });
       expect(allowed.headers.get('access-control-allow-origin')).toBe('https://allowed.example');
-      const refused = await request(restricted.url, 'GET', '/api/blogs/kursk', { token: null, headers: { origin: 'https://evil.example' } });
+      const refused = await request(restricted.url, 'GET', '/api/blogs/kursk', {
+        token: null,
+        headers: { origin: 'https://evil.example' },
+      });
       expect(refused.headers.get('access-control-allow-origin')).toBeNull();
       const frame = await request(restricted.url, 'GET', '/embed/kursk', { token: null });
       expect(frame.headers.get('content-security-policy')).toContain("frame-ancestors 'self' https://allowed.example");

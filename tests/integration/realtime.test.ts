@@ -126,7 +126,10 @@ describe('blog:subscribe and blog:event', () => {
     const blog = await createBlog(server.url, 'acks');
     const r = await reader();
     expect(await r.subscribe('NOT A SLUG')).toMatchObject({ ok: false, error: { code: 'invalid' } });
-    expect(await r.socket.timeout(2000).emitWithAck('blog:subscribe', 'garbage' as never)).toMatchObject({ ok: false, error: { code: 'invalid' } });
+    expect(await r.socket.timeout(2000).emitWithAck('blog:subscribe', 'garbage' as never)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid' },
+    });
     expect(await r.subscribe('no-such-blog')).toMatchObject({ ok: false, error: { code: 'not_found' } });
     expect(await r.subscribe(blog.id, 'zzzz-000000000001')).toMatchObject({ ok: false, error: { code: 'cursor_expired' } });
     for (let i = 0; i < 55; i++) await publish(server.url, blog.id, { body: `flood ${i}` });

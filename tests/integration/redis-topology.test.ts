@@ -36,9 +36,19 @@ describe('Sentinel set', () => {
     const killedAt = Date.now();
     const next = await set.waitForPrimaryChange(old.port, 15_000);
     const promotedAfter = Date.now() - killedAt;
-    await waitFor(() => redis.set('topology:after', 'written').then((ok) => ok === 'OK', () => false), 'a write through the same client', 10_000);
+    await waitFor(
+      () =>
+        redis.set('topology:after', 'written').then(
+          (ok) => ok === 'OK',
+          () => false,
+        ),
+      'a write through the same client',
+      10_000,
+    );
     const writableAfter = Date.now() - killedAt;
-    console.log(`Sentinel: primary killed; sentinels named a new one after ${promotedAfter} ms, the client wrote again after ${writableAfter} ms`);
+    console.log(
+      `Sentinel: primary killed; sentinels named a new one after ${promotedAfter} ms, the client wrote again after ${writableAfter} ms`,
+    );
 
     expect(next.port).not.toBe(old.port);
     expect(await next.role()).toBe('master');

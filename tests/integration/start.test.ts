@@ -22,7 +22,10 @@ afterAll(async () => {
 /** Starts the entry point and waits for its start-up banner. */
 async function start(env: Record<string, string>) {
   const server = await startProcess(env);
-  await waitFor(() => server.stderr().includes('Admin token:') && server.stdout().includes('liveblog is listening'), 'the start-up banner and log line');
+  await waitFor(
+    () => server.stderr().includes('Admin token:') && server.stdout().includes('liveblog is listening'),
+    'the start-up banner and log line',
+  );
   return server;
 }
 
@@ -30,7 +33,11 @@ describe('npm start', () => {
   it('on a machine with no Redis, runs on the in-process store with a warning, seeds the demo and prints URLs and a token', async () => {
     const closedPort = await freePort();
     const server = await start({ LIVEBLOG_REDIS_PROBE_URL: `redis://127.0.0.1:${closedPort}` });
-    const logLines = server.stdout().trim().split('\n').map((line) => JSON.parse(line));
+    const logLines = server
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(logLines.find((line) => line.level === 40)?.msg).toMatch(/in-process store.*nothing across a restart/);
     expect(server.stderr()).toContain(`/blogs/${DEMO_BLOG.id}`);
     expect(server.stderr()).toContain('/editor');
@@ -54,14 +61,24 @@ describe('npm start', () => {
 
   it('honours PORT, REDIS_URL and LIVEBLOG_ADMIN_TOKEN, logs requests as JSON without the token, and exits 0 on SIGTERM', async () => {
     const token = 'configured-admin-token-for-start-test';
-    const env = { REDIS_URL: TEST_REDIS_URL, LIVEBLOG_REDIS_PREFIX: prefix, LIVEBLOG_ADMIN_TOKEN: token, LIVEBLOG_DEMO: '0', LOG_LEVEL: 'info' };
+    const env = {
+      REDIS_URL: TEST_REDIS_URL,
+      LIVEBLOG_REDIS_PREFIX: prefix,
+      LIVEBLOG_ADMIN_TOKEN: token,
+      LIVEBLOG_DEMO: '0',
+      LOG_LEVEL: 'info',
+    };
     const first = await start(env);
     expect(first.stderr()).not.toContain(token);
     const created = await request<Blog>(first.url, 'POST', '/api/blogs', { token, body: { id: 'kept', title: 'Kept across restarts' } });
     expect(created.status).toBe(201);
     await request(first.url, 'POST', '/api/blogs/kept/updates', { token, body: { body: 'stored in Redis' } });
     await waitFor(() => first.stdout().includes('"url":"/api/blogs/kept/updates"'), 'the request log line');
-    const requestLog = first.stdout().split('\n').filter((line) => line.includes('/api/blogs/kept/updates')).map((line) => JSON.parse(line));
+    const requestLog = first
+      .stdout()
+      .split('\n')
+      .filter((line) => line.includes('/api/blogs/kept/updates'))
+      .map((line) => JSON.parse(line));
     expect(requestLog[0]).toMatchObject({ req: { method: 'POST', headers: { authorization: '[redacted]' } }, res: { statusCode: 201 } });
     expect(first.stdout()).not.toContain(token);
     first.kill('SIGTERM');

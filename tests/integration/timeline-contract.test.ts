@@ -55,7 +55,13 @@ function makeUpdate(blogId: string, fields: Partial<Update> = {}): Update {
   };
 }
 
-const blogRecord = (id: string) => ({ id, title: `Blog ${id}`, status: 'live' as const, createdAt: '2025-01-11T10:00:00.000Z', updatedAt: '2025-01-11T10:00:00.000Z' });
+const blogRecord = (id: string) => ({
+  id,
+  title: `Blog ${id}`,
+  status: 'live' as const,
+  createdAt: '2025-01-11T10:00:00.000Z',
+  updatedAt: '2025-01-11T10:00:00.000Z',
+});
 
 async function expectKind(promise: Promise<unknown>, kind: string): Promise<void> {
   await expect(promise).rejects.toBeInstanceOf(TimelineError);
@@ -163,7 +169,9 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
   it('honours an idempotency key: the same key and request return the update as it is now and store nothing new, even when raced', async () => {
     await timeline.createBlog(blogRecord('idem'));
     const same = { key: 'same-key', fingerprint: 'f1' };
-    const attempts = await Promise.all(Array.from({ length: 5 }, () => timeline.createUpdate(makeUpdate('idem', { body: 'the same request' }), same)));
+    const attempts = await Promise.all(
+      Array.from({ length: 5 }, () => timeline.createUpdate(makeUpdate('idem', { body: 'the same request' }), same)),
+    );
     const created = attempts.filter((a) => a.events.length);
     expect(created).toHaveLength(1);
     for (const attempt of attempts) expect(attempt.update).toEqual(created[0].update);
@@ -176,7 +184,10 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
     await timeline.changeUpdate('idem', first.id, (current) => ({ ...current, body: 'corrected', version: current.version + 1 }));
     expect((await timeline.createUpdate(makeUpdate('idem'), same)).update).toMatchObject({ id: first.id, body: 'corrected' });
     // The same key with another request is a conflict, not a silent replay.
-    await expectKind(timeline.createUpdate(makeUpdate('idem', { body: 'something else' }), { key: 'same-key', fingerprint: 'f2' }), 'conflict');
+    await expectKind(
+      timeline.createUpdate(makeUpdate('idem', { body: 'something else' }), { key: 'same-key', fingerprint: 'f2' }),
+      'conflict',
+    );
     // Once its update is deleted, the key does not pretend to replay it.
     await timeline.changeUpdate('idem', first.id, () => null);
     await expectKind(timeline.createUpdate(makeUpdate('idem'), same), 'conflict');
@@ -207,17 +218,30 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
     expect(deleted.update).toBeUndefined();
     expect((await timeline.listUpdates('edit', { limit: 10 })).updates.map((u) => u.id)).toEqual([older.id]);
     expect(await timeline.getUpdate('edit', newer.id)).toBeNull();
-    await expectKind(timeline.changeUpdate('edit', newer.id, () => null), 'update_not_found');
-    await expectKind(timeline.changeUpdate('nope', newer.id, () => null), 'blog_not_found');
+    await expectKind(
+      timeline.changeUpdate('edit', newer.id, () => null),
+      'update_not_found',
+    );
+    await expectKind(
+      timeline.changeUpdate('nope', newer.id, () => null),
+      'blog_not_found',
+    );
   });
 
   it('changes a blog with a blog.updated event, and refuses new updates once it has ended', async () => {
     const blog = await timeline.createBlog(blogRecord('ending'));
-    const event = await timeline.changeBlog('ending', (current) => ({ ...current, status: 'ended', updatedAt: '2025-01-12T00:00:00.000Z' }));
+    const event = await timeline.changeBlog('ending', (current) => ({
+      ...current,
+      status: 'ended',
+      updatedAt: '2025-01-12T00:00:00.000Z',
+    }));
     expect(event).toMatchObject({ type: 'blog.updated', prev: blog.cursor, blog: { id: 'ending', status: 'ended', cursor: event.cursor } });
     expect(await timeline.getBlog('ending')).toMatchObject({ status: 'ended', cursor: event.cursor });
     await expectKind(timeline.createUpdate(makeUpdate('ending')), 'blog_ended');
-    await expectKind(timeline.changeBlog('nope', (current) => current), 'blog_not_found');
+    await expectKind(
+      timeline.changeBlog('nope', (current) => current),
+      'blog_not_found',
+    );
     await expectKind(timeline.createUpdate(makeUpdate('nope')), 'blog_not_found');
     await expectKind(timeline.listUpdates('nope', { limit: 1 }), 'blog_not_found');
   });
@@ -271,12 +295,20 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
     expect((await timeline.listVersions('pins', first.id)).map((u) => u.pinned)).toEqual([true, false]);
     const third = makeUpdate('pins');
     await timeline.createUpdate(third);
-    const pinThird = await timeline.changeUpdate('pins', third.id, (current) => ({ ...current, pinned: true, version: current.version + 1 }));
+    const pinThird = await timeline.changeUpdate('pins', third.id, (current) => ({
+      ...current,
+      pinned: true,
+      version: current.version + 1,
+    }));
     expect(pinThird.events.map((e) => [e.type, e.update?.id, e.update?.pinned])).toEqual([
       ['update.edited', second.id, false],
       ['update.edited', third.id, true],
     ]);
-    const again = await timeline.changeUpdate('pins', third.id, (current) => ({ ...current, body: 'still pinned', version: current.version + 1 }));
+    const again = await timeline.changeUpdate('pins', third.id, (current) => ({
+      ...current,
+      body: 'still pinned',
+      version: current.version + 1,
+    }));
     expect(again.events).toHaveLength(1);
     expect((await timeline.pinnedUpdate('pins'))?.id).toBe(third.id);
     await timeline.changeUpdate('pins', third.id, () => null);
@@ -307,7 +339,11 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
     expect((await timeline.listKeyEvents('keys', { limit: 10 })).updates.map((u) => u.id)).toEqual([c.id, a.id]);
     await timeline.changeUpdate('keys', b.id, (current) => ({ ...current, keyEvent: true, version: current.version + 1 }));
     await timeline.changeUpdate('keys', c.id, (current) => ({ ...current, keyEvent: false, version: current.version + 1 }));
-    await timeline.changeUpdate('keys', a.id, (current) => ({ ...current, publishedAt: '2025-01-11T13:00:00.000Z', version: current.version + 1 }));
+    await timeline.changeUpdate('keys', a.id, (current) => ({
+      ...current,
+      publishedAt: '2025-01-11T13:00:00.000Z',
+      version: current.version + 1,
+    }));
     expect((await timeline.listKeyEvents('keys', { limit: 10 })).updates.map((u) => u.id)).toEqual([a.id, b.id]);
     await timeline.changeUpdate('keys', a.id, () => null);
     expect((await timeline.listKeyEvents('keys', { limit: 10 })).updates.map((u) => u.id)).toEqual([b.id]);

@@ -4,7 +4,15 @@ import { loadConfig } from '../../server/config';
 describe('settings', () => {
   it('have their defaults when unset or blank', () => {
     const config = loadConfig({ PORT: ' ', LOG_LEVEL: '' });
-    expect(config).toMatchObject({ port: 3000, logLevel: 'info', historyLength: 5000, redisPrefix: 'lb:', embedOrigins: null, trustProxy: 'loopback', adminTokenGenerated: true });
+    expect(config).toMatchObject({
+      port: 3000,
+      logLevel: 'info',
+      historyLength: 5000,
+      redisPrefix: 'lb:',
+      embedOrigins: null,
+      trustProxy: 'loopback',
+      adminTokenGenerated: true,
+    });
     expect(config.minReplicas).toBeUndefined();
     expect(config.publicUrl).toBeUndefined();
   });
@@ -18,7 +26,13 @@ describe('settings', () => {
       LIVEBLOG_MIN_REPLICAS: '2',
       LIVEBLOG_ADMIN_TOKEN: 'a-long-enough-admin-token',
     });
-    expect(config).toMatchObject({ port: 8080, publicUrl: 'https://live.example.com', embedOrigins: ['https://a.example', 'https://b.example'], minReplicas: 2, adminTokenGenerated: false });
+    expect(config).toMatchObject({
+      port: 8080,
+      publicUrl: 'https://live.example.com',
+      embedOrigins: ['https://a.example', 'https://b.example'],
+      minReplicas: 2,
+      adminTokenGenerated: false,
+    });
   });
 
   it.each([

@@ -60,7 +60,12 @@ describe('updateOrderKey', () => {
       updateOrderKey('2025-01-11T12:00:00.000Z', 'd'),
       updateOrderKey('1999-12-31T23:59:59.000Z', 'e'),
     ];
-    expect([...keys].sort().reverse().map((k) => k.split(':')[1])).toEqual(['b', 'c', 'd', 'a', 'e']);
+    expect(
+      [...keys]
+        .sort()
+        .reverse()
+        .map((k) => k.split(':')[1]),
+    ).toEqual(['b', 'c', 'd', 'a', 'e']);
   });
 });
 
@@ -79,8 +84,18 @@ describe('text helpers on hostile input', () => {
   it('make excerpts in linear time: pathological bodies cost about what ordinary ones of the same length do', () => {
     const length = LIMITS.body;
     const ordinary = 'Paratroopers [report](https://example.com/a) **heavy** fighting near the border. '.repeat(300).slice(0, length);
-    const hostile = ['['.repeat(length), '[a]('.repeat(length / 4), '!['.repeat(length / 2), `[${'a'.repeat(length - 2)}(`, '('.repeat(length), '](' .repeat(length / 2)];
-    const baseline = Math.max(timeOf(() => excerpt({ body: ordinary })), 0.05);
+    const hostile = [
+      '['.repeat(length),
+      '[a]('.repeat(length / 4),
+      '!['.repeat(length / 2),
+      `[${'a'.repeat(length - 2)}(`,
+      '('.repeat(length),
+      ']('.repeat(length / 2),
+    ];
+    const baseline = Math.max(
+      timeOf(() => excerpt({ body: ordinary })),
+      0.05,
+    );
     for (const body of hostile) {
       const took = timeOf(() => excerpt({ body }));
       // Generous against noise; the quadratic version took thousands of times longer.

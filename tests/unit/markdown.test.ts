@@ -3,7 +3,8 @@ import { Parser } from 'htmlparser2';
 import { renderMarkdown } from '../../server/render/markdown';
 import { HOSTILE_MARKDOWN } from '../fixtures/xss-markdown';
 
-const FORBIDDEN = /^(script|iframe|object|embed|svg|math|style|link|meta|base|form|input|button|template|body|video|audio|source|marquee|details|isindex|noscript)$/;
+const FORBIDDEN =
+  /^(script|iframe|object|embed|svg|math|style|link|meta|base|form|input|button|template|body|video|audio|source|marquee|details|isindex|noscript)$/;
 
 /**
  * What must never survive, read by a real HTML parser (as a browser would read it): forbidden elements,
@@ -17,7 +18,8 @@ function dangers(html: string): string[] {
       for (const [attribute, value] of Object.entries(attributes)) {
         if (/^on/i.test(attribute)) found.push(`${name}[${attribute}]`);
         if (attribute === 'style') found.push(`${name}[style]`);
-        if ((attribute === 'href' || attribute === 'src') && !/^(https?:\/\/|mailto:)/i.test(value)) found.push(`${name}[${attribute}=${value}]`);
+        if ((attribute === 'href' || attribute === 'src') && !/^(https?:\/\/|mailto:)/i.test(value))
+          found.push(`${name}[${attribute}=${value}]`);
       }
     },
   });

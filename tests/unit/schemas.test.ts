@@ -47,7 +47,8 @@ describe('CreateUpdateSchema', () => {
   it('names each bad field in the details', () => {
     const result = CreateUpdateSchema.safeParse({ body: 42, title: '', author: 'x'.repeat(101), pinned: 'true', keyEvent: 1 });
     expect(result.success).toBe(false);
-    if (!result.success) expect(Object.keys(issuesToDetails(result.error)).sort()).toEqual(['author', 'body', 'keyEvent', 'pinned', 'title']);
+    if (!result.success)
+      expect(Object.keys(issuesToDetails(result.error)).sort()).toEqual(['author', 'body', 'keyEvent', 'pinned', 'title']);
   });
   it('refuses text with half a surrogate pair, which no store can keep, and keeps emoji', () => {
     expect(CreateUpdateSchema.safeParse({ body: 'fine 🙂' }).success).toBe(true);

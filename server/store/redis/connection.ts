@@ -44,7 +44,8 @@ const MULTI_HOST = /^(redis-sentinel|redis-cluster):\/\/(?:([^:@/]*)(?::([^@/]*)
 export function parseRedisUrl(url: string): RedisTarget {
   const match = MULTI_HOST.exec(url);
   if (!match) {
-    if (!/^rediss?:\/\//.test(url)) throw new Error(`REDIS_URL must start with redis://, rediss://, redis-sentinel:// or redis-cluster:// (got ${redactUrl(url)})`);
+    if (!/^rediss?:\/\//.test(url))
+      throw new Error(`REDIS_URL must start with redis://, rediss://, redis-sentinel:// or redis-cluster:// (got ${redactUrl(url)})`);
     return { kind: 'single', url };
   }
   const [, scheme, user, pass, hostList, path = ''] = match;
@@ -127,7 +128,8 @@ export function createRedisClient(target: RedisTarget, logger: Logger, options: 
     if (closing.has(client)) return;
     logger.warn({ redis: where }, 'redis connection ended unasked; connecting again');
     setTimeout(() => {
-      if (!closing.has(client)) client.connect().catch((error: Error) => logger.error({ err: error, redis: where }, 'redis reconnection failed; retrying'));
+      if (!closing.has(client))
+        client.connect().catch((error: Error) => logger.error({ err: error, redis: where }, 'redis reconnection failed; retrying'));
     }, RECONNECT_AFTER_END_MS).unref();
   });
   client.on('error', (error: Error) => {
@@ -147,7 +149,11 @@ export function createRedisClient(target: RedisTarget, logger: Logger, options: 
  * Otherwise `unavailable` (503): the write may or may not survive a failover, and a retry with the same
  * Idempotency-Key stores it once either way.
  */
-export async function writeDurably(client: RedisClient, minReplicas: number, build: (pipeline: ChainableCommander) => void): Promise<unknown[]> {
+export async function writeDurably(
+  client: RedisClient,
+  minReplicas: number,
+  build: (pipeline: ChainableCommander) => void,
+): Promise<unknown[]> {
   for (let attempt = 0; ; attempt++) {
     const pipeline = client.pipeline();
     build(pipeline);
@@ -169,7 +175,10 @@ export async function writeDurably(client: RedisClient, minReplicas: number, bui
       const [waitError, acked] = replies.at(-1)!;
       if (waitError) throw waitError;
       if ((acked as number) < minReplicas) {
-        throw new TimelineError('unavailable', `the write reached ${String(acked)} of the ${minReplicas} replicas required in ${REPLICA_WAIT_MS} ms`);
+        throw new TimelineError(
+          'unavailable',
+          `the write reached ${String(acked)} of the ${minReplicas} replicas required in ${REPLICA_WAIT_MS} ms`,
+        );
       }
     }
     return results;
@@ -178,7 +187,9 @@ export async function writeDurably(client: RedisClient, minReplicas: number, bui
 
 export function describeTarget(target: RedisTarget): string {
   if (target.kind === 'single') return redactUrl(target.url);
-  const hosts = (target.kind === 'sentinel' ? target.sentinels : target.nodes).map((node) => `${String((node as { host: string }).host)}:${String((node as { port: number }).port)}`);
+  const hosts = (target.kind === 'sentinel' ? target.sentinels : target.nodes).map(
+    (node) => `${String((node as { host: string }).host)}:${String((node as { port: number }).port)}`,
+  );
   return target.kind === 'sentinel' ? `redis-sentinel://${hosts.join(',')}/${target.name}` : `redis-cluster://${hosts.join(',')}`;
 }
 

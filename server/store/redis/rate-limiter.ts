@@ -24,6 +24,8 @@ export class RedisRateLimiter implements RateLimiter {
   /** Adds `hits` to the bucket's current window: its total, and the ms until it resets. */
   private count(bucket: string, hits: number, windowMs: number): Promise<[number, number]> {
     const window = Math.floor(Date.now() / windowMs);
-    return redisCall(() => runScript(this.redis, 'lbRateHit', [this.keys.rate(bucket, window)], [windowMs, hits]) as Promise<[number, number]>);
+    return redisCall(
+      () => runScript(this.redis, 'lbRateHit', [this.keys.rate(bucket, window)], [windowMs, hits]) as Promise<[number, number]>,
+    );
   }
 }

@@ -7,7 +7,21 @@ import type { ChainableCommander } from 'ioredis';
 import { parseCursor } from '../../../shared/cursor';
 import { updateOrderKey } from '../../../shared/order';
 import type { Blog, BlogEvent, EventsPage, Update, UpdatePage } from '../../../shared/schemas';
-import { headCursor, hydrate, newEpoch, newTag, originTag, storedForm, toBlog, toEvent, unpinned, verifyCursor, type LogHead, type LoggedEvent, type StoredEvent } from '../log';
+import {
+  headCursor,
+  hydrate,
+  newEpoch,
+  newTag,
+  originTag,
+  storedForm,
+  toBlog,
+  toEvent,
+  unpinned,
+  verifyCursor,
+  type LogHead,
+  type LoggedEvent,
+  type StoredEvent,
+} from '../log';
 import {
   IDEMPOTENCY_TTL_SECONDS,
   MAX_WRITE_ATTEMPTS,
@@ -69,7 +83,10 @@ export class RedisTimeline implements Timeline {
   async listBlogs(): Promise<Blog[]> {
     return redisCall(async () => {
       const ids = await this.redis.zrange(this.keys.blogIndex, 0, -1, 'REV');
-      const hashes = await readHashes(this.redis, ids.map((id) => this.keys.blog(id)));
+      const hashes = await readHashes(
+        this.redis,
+        ids.map((id) => this.keys.blog(id)),
+      );
       return hashes.flatMap((fields) => blogFromHash(fields) ?? []);
     });
   }
@@ -85,7 +102,12 @@ export class RedisTimeline implements Timeline {
     await redisCall(() => this.write((p) => p.zadd(this.keys.blogIndex, 'NX', Date.parse(record.createdAt), record.id)));
     await redisCall(() =>
       this.write((p) =>
-        queueScript(p, 'lbCreateBlog', [this.keys.blog(record.id)], [record.id, record.title, record.description ?? '', record.createdAt, epoch]),
+        queueScript(
+          p,
+          'lbCreateBlog',
+          [this.keys.blog(record.id)],
+          [record.id, record.title, record.description ?? '', record.createdAt, epoch],
+        ),
       ),
     );
     return toBlog(record, { epoch, seq: 0, tag: '0' });
@@ -99,16 +121,20 @@ export class RedisTimeline implements Timeline {
       const next = callerCode(() => change(current));
       const logged: LoggedEvent = { type: 'blog.updated', blog: { ...next, cursor: '' } };
       const tag = newTag();
-      const [epoch, seq, prevTag] = (await this.runWrite('lbChangeBlog', [this.keys.blog(blogId), this.keys.events(blogId)], [
-        fields.rev,
-        next.title,
-        next.description ?? '',
-        next.status,
-        next.updatedAt,
-        JSON.stringify(storedForm(logged)),
-        tag,
-        this.options.historyLength,
-      ])) as [string, number, string];
+      const [epoch, seq, prevTag] = (await this.runWrite(
+        'lbChangeBlog',
+        [this.keys.blog(blogId), this.keys.events(blogId)],
+        [
+          fields.rev,
+          next.title,
+          next.description ?? '',
+          next.status,
+          next.updatedAt,
+          JSON.stringify(storedForm(logged)),
+          tag,
+          this.options.historyLength,
+        ],
+      )) as [string, number, string];
       return toEvent(blogId, epoch, seq, tag, prevTag, logged);
     });
   }
@@ -182,7 +208,14 @@ export class RedisTimeline implements Timeline {
       const tag = newTag();
       const [epoch, seq, prevTag, unpinSeq, unpinPrevTag] = (await this.runWrite(
         'lbChangeUpdate',
-        [this.keys.blog(blogId), this.keys.updates(blogId), this.keys.order(blogId), this.keys.events(blogId), this.keys.versions(blogId, updateId), this.keys.keyEvents(blogId)],
+        [
+          this.keys.blog(blogId),
+          this.keys.updates(blogId),
+          this.keys.order(blogId),
+          this.keys.events(blogId),
+          this.keys.versions(blogId, updateId),
+          this.keys.keyEvents(blogId),
+        ],
         [
           updateId,
           current.version,
@@ -238,9 +271,12 @@ export class RedisTimeline implements Timeline {
   /** A page of the updates whose order keys are in `orderSet`, newest first. */
   private async page(blogId: string, orderSet: string, page: PageRequest): Promise<UpdatePage> {
     return redisCall(async () => {
-      const reply = (await runScript(this.redis, 'lbListUpdates', [this.keys.blog(blogId), this.keys.updates(blogId), orderSet], [page.limit + 1, page.before ?? ''])) as
-        | [string, number, string, string[], (string | null)[]]
-        | null;
+      const reply = (await runScript(
+        this.redis,
+        'lbListUpdates',
+        [this.keys.blog(blogId), this.keys.updates(blogId), orderSet],
+        [page.limit + 1, page.before ?? ''],
+      )) as [string, number, string, string[], (string | null)[]] | null;
       if (!reply) throw new TimelineError('blog_not_found', `no blog ${blogId}`);
       const [epoch, seq, tag, orderKeys, items] = reply;
       const updates = items.slice(0, page.limit).flatMap((json) => (json ? [JSON.parse(json) as Update] : []));
@@ -281,10 +317,18 @@ export class RedisTimeline implements Timeline {
   }
 
   /** The log's head and its entries from `fromSeq`, each with the current JSON of its update ('' for none). */
-  private async readLog(blogId: string, fromSeq: number, count: number, maxBytes: number): Promise<{ head: LogHead; entries: StreamEntry[]; currents: string[] }> {
-    const reply = (await runScript(this.redis, 'lbReadLog', [this.keys.blog(blogId), this.keys.events(blogId), this.keys.updates(blogId)], [fromSeq, count, maxBytes])) as
-      | [string, number, string, StreamEntry[], string[]]
-      | null;
+  private async readLog(
+    blogId: string,
+    fromSeq: number,
+    count: number,
+    maxBytes: number,
+  ): Promise<{ head: LogHead; entries: StreamEntry[]; currents: string[] }> {
+    const reply = (await runScript(
+      this.redis,
+      'lbReadLog',
+      [this.keys.blog(blogId), this.keys.events(blogId), this.keys.updates(blogId)],
+      [fromSeq, count, maxBytes],
+    )) as [string, number, string, StreamEntry[], string[]] | null;
     if (!reply) throw new TimelineError('blog_not_found', `no blog ${blogId}`);
     const [epoch, seq, tag, entries, currents] = reply;
     return { head: { epoch, seq, tag }, entries, currents };

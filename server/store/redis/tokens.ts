@@ -34,7 +34,10 @@ export class RedisTokenStore implements TokenStore {
   async list(): Promise<TokenRecord[]> {
     return redisCall(async () => {
       const ids = await this.redis.smembers(this.keys.tokenIndex);
-      const hashes = await readHashes(this.redis, ids.map((id) => this.keys.token(id)));
+      const hashes = await readHashes(
+        this.redis,
+        ids.map((id) => this.keys.token(id)),
+      );
       return hashes.flatMap((fields) => tokenFromHash(fields) ?? []).sort(byCreation);
     });
   }
