@@ -122,7 +122,7 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
     invalidateAll: () => cache.invalidateAll(),
     published: (event, startedAt) => metrics.published(event.type, startedAt),
   });
-  const liveBlogs = new LiveBlogs({ timeline, stored: delivery.stored, created: delivery.created, uncertain: delivery.uncertain });
+  const liveBlogs = new LiveBlogs({ timeline, changed: delivery.changed });
   const { feeds } = delivery;
   const stopRealtime = registerRealtime(io, { feeds, logger, authenticator, presence, metrics });
   const revocation = startRevocation({ io, bus, tokens, logger });

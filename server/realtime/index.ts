@@ -5,6 +5,7 @@ import type { Authenticator } from '../auth/principal';
 import { authenticateSocket } from '../auth/socket';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import type { Change } from '../service/live-blogs';
 import type { Timeline } from '../store/timeline';
 import type { Bus } from './bus';
 import type { HandlerContext, LiveServer } from './context';
@@ -43,12 +44,8 @@ export function registerRealtime(
 
 export interface Delivery {
   feeds: Feeds;
-  /** Events a write of this process stored, in log order. */
-  stored(events: BlogEvent[], startedAt: bigint): void;
-  /** A blog this process created. */
-  created(blogId: string): void;
-  /** A write of this process whose outcome is unknown. */
-  uncertain(blogId: string): void;
+  /** The one sink of this process's changes (see Change). */
+  changed(change: Change): void;
   close(): void;
 }
 
@@ -102,26 +99,26 @@ export function startDelivery(deps: {
   const timers = new Set<ReturnType<typeof setTimeout>>();
   return {
     feeds,
-    stored: (events, startedAt) => {
-      for (const event of events) {
-        arrived(event);
-        deps.published(event, startedAt);
-        bus.publish({ type: 'event', event });
+    changed: (change) => {
+      if (change.kind === 'events') {
+        for (const event of change.events) {
+          arrived(event);
+          deps.published(event, change.startedAt);
+          bus.publish({ type: 'event', event });
+        }
+      } else if (change.kind === 'blog-created') {
+        deps.invalidate(change.blogId);
+        bus.publish({ type: 'blog', blogId: change.blogId });
+      } else {
+        // Readers learn of it from their feeds' reads; caches here and on every process are dropped.
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          deps.invalidate(change.blogId);
+          bus.publish({ type: 'blog', blogId: change.blogId });
+        }, UNCERTAIN_RECHECK_MS);
+        timer.unref();
+        timers.add(timer);
       }
-    },
-    created: (blogId) => {
-      deps.invalidate(blogId);
-      bus.publish({ type: 'blog', blogId });
-    },
-    uncertain: (blogId) => {
-      // Readers learn of it from their feeds' reads; caches here and on every process are dropped.
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        deps.invalidate(blogId);
-        bus.publish({ type: 'blog', blogId });
-      }, UNCERTAIN_RECHECK_MS);
-      timer.unref();
-      timers.add(timer);
     },
     close: () => {
       feeds.close();

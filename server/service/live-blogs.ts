@@ -8,17 +8,19 @@ import type { Blog, BlogEvent, CreateBlogInput, CreateUpdateInput, PatchBlogInpu
 import { renderBody } from '../render/markdown';
 import { TimelineError, type Timeline } from '../store/timeline';
 
+/** What a write changed, told to the one sink the rest of the service learns of changes from. */
+export type Change =
+  /** The events a write stored, in log order, once the store acknowledged them, with when the write began. */
+  | { kind: 'events'; events: BlogEvent[]; startedAt: bigint }
+  /** A new blog (which has no event yet). */
+  | { kind: 'blog-created'; blogId: string }
+  /** A write that failed without knowing whether the store kept it (a timeout, replicas that did not confirm in time). */
+  | { kind: 'uncertain'; blogId: string };
+
 export interface LiveBlogsDeps {
   timeline: Timeline;
-  /** Told of the events each write stored, in log order, once the store acknowledged them, with when the write began. */
-  stored: (events: BlogEvent[], startedAt: bigint) => void;
-  /** Told of a new blog (which has no event yet). */
-  created?: (blogId: string) => void;
-  /**
-   * Told of a write that failed without knowing whether the store kept it (a timeout, replicas that did
-   * not confirm in time): the blog may have changed.
-   */
-  uncertain?: (blogId: string) => void;
+  /** Told of every change (see Change). */
+  changed: (change: Change) => void;
   now?: () => Date;
 }
 
@@ -54,7 +56,7 @@ export class LiveBlogs {
         updatedAt: now,
       }),
     );
-    this.deps.created?.(blog.id);
+    this.deps.changed({ kind: 'blog-created', blogId: blog.id });
     return blog;
   }
 
@@ -73,7 +75,7 @@ export class LiveBlogs {
         };
       }),
     );
-    this.deps.stored([event], startedAt);
+    this.deps.changed({ kind: 'events', events: [event], startedAt });
     return event.blog!;
   }
 
@@ -99,7 +101,7 @@ export class LiveBlogs {
     };
     const scoped = idempotency && { key: `${idempotency.scope}:${idempotency.key}`, fingerprint: fingerprint(input) };
     const result = await this.write(blogId, () => this.timeline.createUpdate(update, scoped));
-    if (result.events.length) this.deps.stored(result.events, startedAt);
+    if (result.events.length) this.deps.changed({ kind: 'events', events: result.events, startedAt });
     return { update: result.update, created: result.events.length > 0 };
   }
 
@@ -120,14 +122,14 @@ export class LiveBlogs {
         return next;
       }),
     );
-    this.deps.stored(changed.events, startedAt);
+    this.deps.changed({ kind: 'events', events: changed.events, startedAt });
     return changed.events[0].update!;
   }
 
   async deleteUpdate(blogId: string, updateId: string): Promise<void> {
     const startedAt = process.hrtime.bigint();
     const changed = await this.write(blogId, () => this.timeline.changeUpdate(blogId, updateId, () => null));
-    this.deps.stored(changed.events, startedAt);
+    this.deps.changed({ kind: 'events', events: changed.events, startedAt });
   }
 
   /** Runs a write; one whose outcome is unknown is reported, so that readers and caches learn of it if it was kept. */
@@ -135,7 +137,7 @@ export class LiveBlogs {
     try {
       return await work();
     } catch (error) {
-      if (error instanceof TimelineError && error.kind === 'unavailable') this.deps.uncertain?.(blogId);
+      if (error instanceof TimelineError && error.kind === 'unavailable') this.deps.changed({ kind: 'uncertain', blogId });
       throw error;
     }
   }
