@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
+import { LRUCache } from 'lru-cache';
 
 export interface Rendered {
   body: string;
@@ -18,7 +19,6 @@ interface Entry {
   contentType: string;
   etag: string;
   blogId: string;
-  expiresAt: number;
 }
 
 export interface PageCacheOptions {
@@ -34,20 +34,28 @@ export const PUBLIC_CACHE_CONTROL = 'public, max-age=0, s-maxage=5, stale-while-
 /** The blog id index pages are filed under: any blog's change may show there. */
 export const INDEX = '*';
 
+/**
+ * The entries live in lru-cache (bounded, least recently used first out, expiring). Renders in flight
+ * are coalesced here rather than with lru-cache's fetch(): a blog that changes during a render must
+ * have that render served to whoever waits for it but not kept, and fetch() on invalidation either
+ * keeps the stale result (`ignoreFetchAbort`) or fails the waiting requests.
+ */
 export class PageCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: LRUCache<string, Entry>;
   private readonly rendering = new Map<string, Promise<Entry>>();
   private readonly generation = new Map<string, number>();
 
   constructor(
     private readonly options: PageCacheOptions = { maxEntries: 2000, ttlMs: 60_000 },
     private readonly onLookup: (hit: boolean) => void = () => {},
-  ) {}
+  ) {
+    this.entries = new LRUCache({ max: options.maxEntries, ttl: options.ttlMs });
+  }
 
   /** `key` must start with `<kind>:<blogId>:`, so that invalidation finds renders in flight. */
   async get(key: string, blogId: string, render: () => Promise<Rendered>): Promise<Entry> {
     const cached = this.entries.get(key);
-    if (cached && cached.expiresAt > Date.now()) {
+    if (cached) {
       this.onLookup(true);
       return cached;
     }
@@ -58,8 +66,8 @@ export class PageCache {
     const generation = this.generation.get(blogId) ?? 0;
     const work = render()
       .then((rendered) => {
-        const entry = renderedEntry(blogId, rendered, this.options.ttlMs);
-        if ((this.generation.get(blogId) ?? 0) === generation) this.store(key, entry);
+        const entry = renderedEntry(blogId, rendered);
+        if ((this.generation.get(blogId) ?? 0) === generation) this.entries.set(key, entry);
         return entry;
       })
       .finally(() => {
@@ -72,9 +80,8 @@ export class PageCache {
   /** Drops everything rendered from `blogId`, and the index pages. */
   invalidate(blogId: string): void {
     for (const id of [blogId, INDEX]) this.generation.set(id, (this.generation.get(id) ?? 0) + 1);
-    for (const [key, entry] of this.entries) {
-      if (entry.blogId === blogId || entry.blogId === INDEX) this.entries.delete(key);
-    }
+    const stale = [...this.entries.entries()].filter(([, entry]) => entry.blogId === blogId || entry.blogId === INDEX).map(([key]) => key);
+    for (const key of stale) this.entries.delete(key);
     for (const key of this.rendering.keys()) if (key.includes(`:${blogId}:`)) this.rendering.delete(key);
   }
 
@@ -82,23 +89,16 @@ export class PageCache {
   invalidateAll(): void {
     for (const blogId of new Set([...this.entries.values()].map((entry) => entry.blogId))) this.invalidate(blogId);
   }
-
-  private store(key: string, entry: Entry): void {
-    this.entries.delete(key);
-    this.entries.set(key, entry);
-    if (this.entries.size > this.options.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-  }
 }
 
 /** A render as the cache would keep it (encoded once, with its ETag), also for one that is not kept. */
-export function renderedEntry(blogId: string, rendered: Rendered, ttlMs = 0): Entry {
+export function renderedEntry(blogId: string, rendered: Rendered): Entry {
   const body = Buffer.from(rendered.body);
   return {
     body,
     contentType: CONTENT_TYPES[rendered.type] ?? rendered.type,
     blogId,
     etag: `"${createHash('sha1').update(body).digest('base64url')}"`,
-    expiresAt: Date.now() + ttlMs,
   };
 }
 
