@@ -72,8 +72,9 @@ export class Feeds {
   /**
    * An event that was stored: handed on when it follows this process's cursor, read from the log
    * (with whatever came before it) when it does not; ignored when no reader here follows its blog.
+   * Returns whether the blog is followed here, so that every new event of it goes through `deliver`.
    */
-  offer(event: BlogEvent): void {
+  offer(event: BlogEvent): boolean {
     const feed = this.feeds.get(event.blogId);
     if (!feed) {
       // Starting: the read in flight may have been too early for this event. (A start that fails is
@@ -82,10 +83,11 @@ export class Feeds {
         () => this.offer(event),
         () => undefined,
       );
-      return;
+      return false;
     }
     if (event.prev === feed.cursor) this.append(feed, [event]);
     else if (isAfterOrDiverged(event.cursor, feed.cursor)) this.read(feed);
+    return true;
   }
 
   /**

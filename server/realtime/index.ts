@@ -83,9 +83,9 @@ export function startDelivery(deps: {
     },
     watched: (blogId) => deps.presence.watched(blogId),
   });
+  // A followed blog's new events invalidate its pages as they are delivered (once each); the others here.
   const arrived = (event: BlogEvent) => {
-    deps.invalidate(event.blogId);
-    feeds.offer(event);
+    if (!feeds.offer(event)) deps.invalidate(event.blogId);
   };
   bus.onMessage((message, from) => {
     if (message.type === 'event') arrived(message.event);

@@ -243,8 +243,23 @@ function dataNode(proc: RedisProcess): DataNode {
   };
 }
 
-function tempDir(kind: string): string {
-  return mkdtempSync(path.join(tmpdir(), `liveblog-${kind}-`));
+/** What one topology started — processes and their folders — and how to stop and remove it all. */
+function started() {
+  const processes: (RedisProcess & { stop(): Promise<void> })[] = [];
+  const dirs: string[] = [];
+  return {
+    processes,
+    /** A fresh temporary folder, removed by stop(). */
+    dir(kind: string): string {
+      const dir = mkdtempSync(path.join(tmpdir(), `liveblog-${kind}-`));
+      dirs.push(dir);
+      return dir;
+    },
+    async stop(): Promise<void> {
+      await Promise.all(processes.map((p) => p.stop()));
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Settings of every data node: no RDB snapshots, an AOF fsynced on every write, full syncs at once. */
@@ -330,18 +345,11 @@ export async function startSentinelSet(options: SentinelSetOptions = {}): Promis
   const dataPorts = ports.slice(0, 1 + replicaCount);
   const sentinelPorts = ports.slice(1 + replicaCount);
   const firstPrimary = dataPorts[0];
-  const processes: (RedisProcess & { stop(): Promise<void> })[] = [];
-  const dirs: string[] = [];
-
-  const stop = async () => {
-    await Promise.all(processes.map((p) => p.stop()));
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  };
+  const { processes, dir: tempDir, stop } = started();
 
   try {
     const nodes = dataPorts.map((port, index) => {
       const dir = tempDir('sentinel-data');
-      dirs.push(dir);
       const conf = path.join(dir, 'redis.conf');
       const lines = [`port ${port}`, `dir ${dir}`, ...DATA_SETTINGS.map(([k, v]) => `${k} ${v}`), 'min-replicas-to-write 0'];
       if (index > 0) lines.push(`replicaof ${HOST} ${firstPrimary}`);
@@ -365,7 +373,6 @@ export async function startSentinelSet(options: SentinelSetOptions = {}): Promis
 
     const sentinels = sentinelPorts.map((port, index) => {
       const dir = tempDir('sentinel');
-      dirs.push(dir);
       const conf = path.join(dir, 'sentinel.conf'); // sentinel rewrites it: it must be writable, one per sentinel
       writeFileSync(
         conf,
@@ -559,19 +566,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   const count = masterCount * (1 + perMaster);
   // The cluster bus gets a port of its own (not port + 10000, which may be taken or past 65535).
   const ports = await freePorts(count * 2);
-  const processes: (RedisProcess & { stop(): Promise<void> })[] = [];
-  const dirs: string[] = [];
-
-  const stop = async () => {
-    await Promise.all(processes.map((p) => p.stop()));
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  };
+  const { processes, dir: tempDir, stop } = started();
 
   try {
     const created = ports.slice(0, count).map((port, index) => {
       const busPort = ports[count + index];
       const dir = tempDir('cluster');
-      dirs.push(dir);
       const args = [
         '--port',
         String(port),

@@ -204,27 +204,34 @@ function report(scenario: string, outcomes: Outcome[], extra = ''): void {
   console.log([...outcomes.map((o) => describeOutcome(scenario, o)), extra].filter(Boolean).join('\n'));
 }
 
+/**
+ * A Sentinel set with two deployments publishing steadily on it — one waiting for the default number of
+ * replicas (1 on Sentinel), the control not waiting — then its replicas cut off, so that the primary
+ * alone holds the writes that follow: the state a fault of the primary is then applied to.
+ */
+async function primaryAloneWithWrites(name: string) {
+  traceStart = Date.now();
+  const set = await sentinelSet();
+  trace('sentinel set up');
+  const [durable, control] = await Promise.all([deploy(name, set.url), deploy(`${name}-nowait`, set.url, 0)]);
+  trace('deployments up');
+  await steady([durable, control]);
+  trace('publishing steadily');
+  const primary = await set.primary();
+  const lag = await lagReplicas(
+    primary,
+    set.nodes.filter((n) => n !== primary),
+    durable,
+    control,
+  );
+  trace('replicas cut off; the primary alone took writes');
+  return { set, durable, control, primary, lag };
+}
+
 describe('Sentinel: a primary with two replicas and three sentinels', () => {
   it('the primary killed (SIGKILL) with writes it alone had: every 201 survives with WAIT, and the control without WAIT loses 201s', async () => {
     try {
-      traceStart = Date.now();
-      const set = await sentinelSet();
-      trace('sentinel set up');
-      const [durable, control] = await Promise.all([
-        deploy('kill', set.url), // LIVEBLOG_MIN_REPLICAS unset: the default on Sentinel, 1
-        deploy('kill-nowait', set.url, 0),
-      ]);
-      trace('deployments up');
-      await steady([durable, control]);
-      trace('publishing steadily');
-      const primary = await set.primary();
-      const lag = await lagReplicas(
-        primary,
-        set.nodes.filter((n) => n !== primary),
-        durable,
-        control,
-      );
-      trace('replicas cut off; the primary alone took writes');
+      const { set, durable, control, primary, lag } = await primaryAloneWithWrites('kill');
       await primary.kill();
       const faultAt = Date.now();
       trace('primary killed');
@@ -250,20 +257,7 @@ describe('Sentinel: a primary with two replicas and three sentinels', () => {
 
   it('the primary paused (SIGSTOP 12 s, then SIGCONT) with writes it alone had: every 201 survives with WAIT, and the control without WAIT loses 201s', async () => {
     try {
-      traceStart = Date.now();
-      const set = await sentinelSet();
-      const [durable, control] = await Promise.all([deploy('pause', set.url), deploy('pause-nowait', set.url, 0)]);
-      trace('deployments up');
-      await steady([durable, control]);
-      trace('publishing steadily');
-      const primary = await set.primary();
-      const lag = await lagReplicas(
-        primary,
-        set.nodes.filter((n) => n !== primary),
-        durable,
-        control,
-      );
-      trace('replicas cut off; the primary alone took writes');
+      const { set, durable, control, primary, lag } = await primaryAloneWithWrites('pause');
       primary.pause();
       const faultAt = Date.now();
       lag.resume();
