@@ -27,3 +27,11 @@ export async function keysUnder(redis: Redis, prefix: string): Promise<string[]>
   } while (cursor !== '0');
   return found.sort();
 }
+
+/**
+ * The keys that hold data: every key under the prefix but the rate-limit counters, which every request
+ * (and every new connection, in whichever window it opens) is meant to move.
+ */
+export async function dataKeysUnder(redis: Redis, prefix: string): Promise<string[]> {
+  return (await keysUnder(redis, prefix)).filter((key) => !key.startsWith(`${prefix}rate:`));
+}

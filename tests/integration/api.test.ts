@@ -4,7 +4,7 @@ import { formatCursor, ORIGIN_TAG, parseCursor } from '../../shared/cursor';
 import type { Blog, BlogEvent, Update, UpdatePage } from '../../shared/schemas';
 import { createBlog, publish, request } from '../helpers/api';
 import { prefixCleaner, startServer, type TestServer } from '../helpers/app';
-import { keysUnder, testPrefix } from '../helpers/redis';
+import { dataKeysUnder, testPrefix } from '../helpers/redis';
 import { connectReader } from '../helpers/reader';
 
 const prefix = testPrefix('api');
@@ -268,7 +268,7 @@ describe('bad requests store nothing', () => {
 
   it('answers 400 with details for invalid fields, 400 for malformed JSON, 415 for non-JSON, 413 for huge bodies', async () => {
     const blog = (await createBlog(url, 'strict')).id;
-    const keysBefore = await keysUnder(cleaner.redis, prefix);
+    const keysBefore = await dataKeysUnder(cleaner.redis, prefix);
     const invalid = await request(url, 'POST', `/api/blogs/${blog}/updates`, {
       body: { body: '', title: 'a\u0000b', publishedAt: '2025-01-11T17:45:00', pinned: 'yes' },
     });
@@ -313,7 +313,7 @@ describe('bad requests store nothing', () => {
       'invalid',
     );
     expectError(await request(url, 'PATCH', `/api/blogs/${blog}`, { body: {} }), 400, 'invalid');
-    expect(await keysUnder(cleaner.redis, prefix)).toEqual(keysBefore);
+    expect(await dataKeysUnder(cleaner.redis, prefix)).toEqual(keysBefore);
     const page = await request<UpdatePage>(url, 'GET', `/api/blogs/${blog}/updates`, { token: null });
     expect(page.body.updates).toHaveLength(0);
   });
