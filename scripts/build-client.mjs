@@ -1,20 +1,32 @@
 // Builds the browser bundles into dist/public with esbuild and prints each file's gzipped size.
-import { build, transform } from 'esbuild';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { build } from 'esbuild';
+import { transform as transformCss } from 'lightningcss';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 
 const outdir = 'dist/public';
 mkdirSync(outdir, { recursive: true });
 
+/**
+ * The browsers the stylesheets are written down to (2021 onwards): Lightning CSS lowers what they lack,
+ * above all `light-dark()`, so that the palette is written once and still follows the reader's colour
+ * scheme on a browser from before 2024.
+ */
+const CSS_TARGETS = { chrome: 100 << 16, firefox: 100 << 16, safari: 15 << 16 };
+
+function minifiedCss(file) {
+  return transformCss({ filename: file, code: readFileSync(file), minify: true, targets: CSS_TARGETS }).code.toString();
+}
+
 /** Imports of .css files become their minified text. */
 const cssAsMinifiedText = {
   name: 'css-as-minified-text',
   setup(pluginBuild) {
-    pluginBuild.onLoad({ filter: /\.css$/ }, async (args) => {
-      const { code } = await transform(readFileSync(args.path, 'utf8'), { loader: 'css', minify: true });
-      return { contents: `export default ${JSON.stringify(code.trim())};`, loader: 'js' };
-    });
+    pluginBuild.onLoad({ filter: /\.css$/ }, (args) => ({
+      contents: `export default ${JSON.stringify(minifiedCss(args.path))};`,
+      loader: 'js',
+    }));
   },
 };
 
@@ -49,13 +61,9 @@ await build({
   plugins: [cssAsMinifiedText, withoutWebTransport],
   logLevel: 'warning',
 });
-await build({
-  entryPoints: { reader: 'client/reader/reader.css', editor: 'client/editor/editor.css' },
-  outdir,
-  bundle: true,
-  minify: true,
-  logLevel: 'warning',
-});
+for (const [name, file] of Object.entries({ reader: 'client/reader/reader.css', editor: 'client/editor/editor.css' })) {
+  writeFileSync(path.join(outdir, `${name}.css`), minifiedCss(file));
+}
 
 /** Everything the one-tag widget loads, gzipped, at most: a test fails the build beyond it. */
 export const WIDGET_BUDGET_BYTES = 20 * 1024;

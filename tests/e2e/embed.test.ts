@@ -3,7 +3,7 @@
  * port) whose CSS is hostile, two widgets sharing one connection, and the iframe page's height messages.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { createBlog, publish, request } from '../helpers/api';
 import { prefixCleaner, startServer, type TestServer } from '../helpers/app';
 import { launchBrowser } from '../helpers/browser';
@@ -38,8 +38,8 @@ afterAll(async () => {
 });
 
 /** Opens a host page; `sockets` collects the WebSocket connections it opens, from the first. */
-async function visit(path: string, sockets: string[] = []): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
+async function visit(path: string, sockets: string[] = [], options: BrowserContextOptions = {}): Promise<Page> {
+  const page = await (await browser.newContext(options)).newPage();
   page.on('websocket', (socket) => sockets.push(socket.url()));
   await page.goto(`${host.url}${path}`);
   return page;
@@ -111,6 +111,33 @@ describe('the embed widget', () => {
     expect(sockets).toHaveLength(1);
     expect(sockets[0]).toContain(`${server.url.replace('http', 'ws')}/socket.io/`);
     await page.context().close();
+  });
+
+  it("follows the reader's colour scheme unless data-theme fixes one", async () => {
+    const blog = await createBlog(server.url, 'widget-themes');
+    host.pages.set(
+      '/themes',
+      `<!doctype html><div data-liveblog="${blog.id}" id="auto"></div><div data-liveblog="${blog.id}" data-theme="light" id="light"></div>
+        <div data-liveblog="${blog.id}" data-theme="dark" id="dark"></div><script src="${server.url}/embed.js" async></script>`,
+    );
+    const white = 'rgb(255, 255, 255)';
+    const black = 'rgb(18, 18, 18)';
+    for (const [colorScheme, auto] of [
+      ['light', white],
+      ['dark', black],
+    ] as const) {
+      const page = await visit('/themes', [], { colorScheme });
+      const background = async (id: string) => {
+        await page.locator(`#${id} .lb-blog[data-connection="live"]`).waitFor();
+        return page.locator(`#${id} .lb-widget`).evaluate((element) => getComputedStyle(element).backgroundColor);
+      };
+      expect({ auto: await background('auto'), light: await background('light'), dark: await background('dark') }).toEqual({
+        auto,
+        light: white,
+        dark: black,
+      });
+      await page.context().close();
+    }
   });
 
   it('respects data-limit and pages back within the widget', async () => {
