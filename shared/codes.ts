@@ -20,5 +20,6 @@ export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
 export interface ErrorBody {
   code: ErrorCode;
   message: string;
-  details?: Record<string, string>;
+  /** Each bad field and what is wrong with it; on a 412 `conflict`, the update as it is now. */
+  details?: Record<string, unknown>;
 }

@@ -30,6 +30,8 @@ export const LIMITS = {
   /** Updates per page of `GET /updates`: default and most. */
   pageDefault: 20,
   pageMax: 100,
+  /** A search phrase (`?q=`), in characters. */
+  searchPhrase: 200,
   /** Events per answer of `GET /events` and of a `blog:subscribe` ack: the reader asks again for more. */
   catchUpMax: 1_000,
   /**

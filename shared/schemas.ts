@@ -100,10 +100,19 @@ export const PatchUpdateSchema = z
   })
   .refine(atLeastOneField, 'send at least one field to change');
 
-export const ListUpdatesQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(LIMITS.pageMax).default(LIMITS.pageDefault),
-  before: PageTokenSchema.optional(),
-});
+export const ListUpdatesQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(LIMITS.pageMax).default(LIMITS.pageDefault),
+    before: PageTokenSchema.optional(),
+    /** The page around this update (a permalink), instead of the newest. */
+    around: z.string().regex(UPDATE_ID_PATTERN, 'must be an update id').optional(),
+    /** Only the updates whose text, headline or author holds this (the desk's search). */
+    q: z.string().trim().min(1, 'must not be empty').max(LIMITS.searchPhrase).optional(),
+  })
+  .refine((query) => !(query.around && (query.before || query.q)), {
+    message: '`around` goes alone, without `before` or `q`',
+    path: ['around'],
+  });
 
 export const EventsQuerySchema = z.object({
   after: CursorSchema.optional(),
@@ -223,6 +232,8 @@ export interface UpdatePage {
   cursor: string;
   /** Pass as `before` to get the next, older page. */
   next?: string;
+  /** Of a page `around` an update: how many updates are newer than its first one (0: it reaches the top). */
+  newer?: number;
 }
 
 export interface EventsPage {

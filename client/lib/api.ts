@@ -6,7 +6,7 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly details?: Record<string, string>,
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }

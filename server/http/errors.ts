@@ -5,6 +5,7 @@ import { ERROR_CODES, type ErrorBody, type ErrorCode } from '../../shared/codes'
 import { issuesToDetails } from '../../shared/schemas';
 import type { Logger } from '../logger';
 import { InvalidInput } from '../render/markdown';
+import { VersionConflict } from '../service/live-blogs';
 import { TimelineError, type TimelineErrorKind } from '../store/timeline';
 
 export class HttpError extends Error {
@@ -12,7 +13,7 @@ export class HttpError extends Error {
     readonly status: number,
     readonly code: ErrorCode,
     message: string,
-    readonly details?: Record<string, string>,
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'HttpError';
@@ -57,6 +58,15 @@ function toHttpError(error: unknown): HttpError | null {
   if (error instanceof HttpError) return error;
   if (error instanceof InvalidInput)
     return new HttpError(400, ERROR_CODES.invalid, 'the request has invalid fields', { [error.field]: error.message });
+  if (error instanceof VersionConflict)
+    return new HttpError(
+      412,
+      ERROR_CODES.conflict,
+      `the update has changed since version ${error.expected}: it is at version ${error.current.version}`,
+      {
+        ...error.current,
+      },
+    );
   if (error instanceof TimelineError) {
     const [status, code] = TIMELINE_STATUS[error.kind];
     return new HttpError(status, code, status === 503 ? 'the store is unreachable: try again shortly' : error.message);

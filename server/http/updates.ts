@@ -3,13 +3,14 @@ import { LIMITS } from '../../shared/limits';
 import { Router } from 'express';
 import { CreateUpdateSchema, EventsQuerySchema, ListUpdatesQuerySchema, PatchUpdateSchema } from '../../shared/schemas';
 import type { LiveBlogs } from '../service/live-blogs';
+import { searchUpdates } from '../store/search';
 import type { Timeline } from '../store/timeline';
 import { assertCanWrite, principalOf } from '../auth/http';
 import { principalId } from '../auth/principal';
 import type { Guards } from './guards';
 import { notFound, parseOr400 } from './errors';
 import { jsonBody } from './json-body';
-import { blogIdParam, idempotencyKey, updateIdParam } from './params';
+import { blogIdParam, idempotencyKey, ifMatchVersion, updateIdParam } from './params';
 
 export function updatesRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; guards: Guards }): Router {
   const { timeline, liveBlogs } = deps;
@@ -17,8 +18,15 @@ export function updatesRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; 
   const router = Router({ mergeParams: true });
 
   router.get('/updates', async (req, res) => {
+    const blogId = blogIdParam(req);
     const query = parseOr400(ListUpdatesQuerySchema, req.query, 'query');
-    res.json(await timeline.listUpdates(blogIdParam(req), query));
+    if (query.around) {
+      const page = await timeline.listAround(blogId, query.around, query.limit);
+      if (!page) throw notFound('update');
+      res.json(page);
+    } else {
+      res.json(query.q ? await searchUpdates(timeline, blogId, query.q, query) : await timeline.listUpdates(blogId, query));
+    }
   });
 
   router.post('/updates', editorWrite, jsonBody, async (req, res) => {
@@ -45,13 +53,13 @@ export function updatesRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; 
     const blogId = blogIdParam(req);
     assertCanWrite(res, blogId);
     const updateId = updateIdParam(req);
-    res.json(await liveBlogs.editUpdate(blogId, updateId, parseOr400(PatchUpdateSchema, req.body, 'update')));
+    res.json(await liveBlogs.editUpdate(blogId, updateId, parseOr400(PatchUpdateSchema, req.body, 'update'), ifMatchVersion(req)));
   });
 
   router.delete('/updates/:updateId', editorWrite, async (req, res) => {
     const blogId = blogIdParam(req);
     assertCanWrite(res, blogId);
-    await liveBlogs.deleteUpdate(blogId, updateIdParam(req));
+    await liveBlogs.deleteUpdate(blogId, updateIdParam(req), ifMatchVersion(req));
     res.status(204).end();
   });
 

@@ -109,11 +109,12 @@ export class LiveBlogs {
    * Applies a patch as a new version. `editedAt` (the "edited" mark readers see) moves only when what
    * they read changes: pinning or marking a key event is not a correction.
    */
-  async editUpdate(blogId: string, updateId: string, patch: PatchUpdateInput): Promise<Update> {
+  async editUpdate(blogId: string, updateId: string, patch: PatchUpdateInput, expectedVersion?: number): Promise<Update> {
     const startedAt = process.hrtime.bigint();
     const corrects = CONTENT_FIELDS.some((field) => patch[field] !== undefined);
     const changed = await this.write(blogId, () =>
       this.timeline.changeUpdate(blogId, updateId, (current) => {
+        VersionConflict.check(current, expectedVersion);
         const next: Update = { ...current, ...definedOnly(patch), version: current.version + 1 };
         if (patch.title === null) delete next.title;
         if (patch.author === null) delete next.author;
@@ -126,9 +127,14 @@ export class LiveBlogs {
     return changed.events[0].update!;
   }
 
-  async deleteUpdate(blogId: string, updateId: string): Promise<void> {
+  async deleteUpdate(blogId: string, updateId: string, expectedVersion?: number): Promise<void> {
     const startedAt = process.hrtime.bigint();
-    const changed = await this.write(blogId, () => this.timeline.changeUpdate(blogId, updateId, () => null));
+    const changed = await this.write(blogId, () =>
+      this.timeline.changeUpdate(blogId, updateId, (current) => {
+        VersionConflict.check(current, expectedVersion);
+        return null;
+      }),
+    );
     this.deps.changed({ kind: 'events', events: changed.events, startedAt });
   }
 
@@ -140,6 +146,25 @@ export class LiveBlogs {
       if (error instanceof TimelineError && error.kind === 'unavailable') this.deps.changed({ kind: 'uncertain', blogId });
       throw error;
     }
+  }
+}
+
+/**
+ * An `If-Match` that names a version the update has moved on from. The check runs inside the store's
+ * read-modify-write, which retries when the update changes between its read and its write, so a change
+ * made meanwhile is always caught: nothing is written over what the sender has not seen.
+ */
+export class VersionConflict extends Error {
+  constructor(
+    readonly expected: number,
+    readonly current: Update,
+  ) {
+    super(`update ${current.id} is at version ${current.version}, not ${expected}`);
+    this.name = 'VersionConflict';
+  }
+
+  static check(current: Update, expected: number | undefined): void {
+    if (expected !== undefined && current.version !== expected) throw new VersionConflict(expected, current);
   }
 }
 

@@ -173,24 +173,46 @@ export class MemoryTimeline implements Timeline {
     return this.page(blogId, page, () => true);
   }
 
+  async listAround(blogId: string, updateId: string, limit: number): Promise<UpdatePage | null> {
+    const ordered = this.ordered(blogId, () => true);
+    const target = ordered.findIndex(({ update }) => update.id === updateId);
+    if (target < 0) return null;
+    const start = Math.max(0, target - Math.floor((limit - 1) / 2));
+    const shown = ordered.slice(start, start + limit);
+    return {
+      updates: shown.map(({ update }) => update),
+      cursor: this.cursorOf(blogId),
+      ...(ordered.length > start + limit ? { next: shown[shown.length - 1].key } : {}),
+      newer: start,
+    };
+  }
+
   async listKeyEvents(blogId: string, page: PageRequest): Promise<UpdatePage> {
     return this.page(blogId, page, (update) => update.keyEvent);
   }
 
   private page(blogId: string, page: PageRequest, include: (update: Update) => boolean): UpdatePage {
-    const blog = this.blog(blogId);
-    // Sorting on every read is fine at the sizes this store is for (a demo, a laptop).
-    const ordered = [...blog.updates.values()]
-      .filter(include)
-      .map((update) => ({ key: updateOrderKey(update.publishedAt, update.id), update }))
-      .filter(({ key }) => !page.before || key < page.before)
-      .sort((a, b) => (a.key < b.key ? 1 : -1));
+    const ordered = this.ordered(blogId, include).filter(({ key }) => !page.before || key < page.before);
     const shown = ordered.slice(0, page.limit);
     return {
       updates: shown.map(({ update }) => update),
-      cursor: toBlog(blog.record, blog.head).cursor,
+      cursor: this.cursorOf(blogId),
       ...(ordered.length > page.limit ? { next: shown[shown.length - 1].key } : {}),
     };
+  }
+
+  /** The blog's updates that `include` takes, newest first, each with its order key. */
+  private ordered(blogId: string, include: (update: Update) => boolean): { key: string; update: Update }[] {
+    // Sorting on every read is fine at the sizes this store is for (a demo, a laptop).
+    return [...this.blog(blogId).updates.values()]
+      .filter(include)
+      .map((update) => ({ key: updateOrderKey(update.publishedAt, update.id), update }))
+      .sort((a, b) => (a.key < b.key ? 1 : -1));
+  }
+
+  private cursorOf(blogId: string): string {
+    const blog = this.blog(blogId);
+    return toBlog(blog.record, blog.head).cursor;
   }
 
   async eventsAfter(blogId: string, cursor: string | undefined, limit: number, maxBytes = Number.MAX_SAFE_INTEGER): Promise<EventsPage> {

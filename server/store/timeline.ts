@@ -78,6 +78,12 @@ export interface Timeline {
   listVersions(blogId: string, updateId: string): Promise<Update[]>;
   /** Newest first by `publishedAt`, with the blog's cursor read in the same instant. */
   listUpdates(blogId: string, page: PageRequest): Promise<UpdatePage>;
+  /**
+   * The update `updateId` among its neighbours, newest first: half of the rest of `limit` newer (fewer
+   * when there are fewer), the others older, and `newer` counting the updates above the page. Null when
+   * the blog has no such update (never had, or deleted).
+   */
+  listAround(blogId: string, updateId: string, limit: number): Promise<UpdatePage | null>;
   /** The same, of the updates marked `keyEvent` only. */
   listKeyEvents(blogId: string, page: PageRequest): Promise<UpdatePage>;
   /**

@@ -10,6 +10,7 @@ import { createLogger } from '../../server/logger';
 import { MemoryTimeline } from '../../server/store/memory-timeline';
 import { createRedisClient, parseRedisUrl } from '../../server/store/redis/connection';
 import { RedisTimeline } from '../../server/store/redis/timeline';
+import { searchUpdates } from '../../server/store/search';
 import { TimelineError, type Timeline } from '../../server/store/timeline';
 import { deletePrefix, TEST_REDIS_URL, testPrefix } from '../helpers/redis';
 
@@ -121,6 +122,65 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
     expect(new Set(seen).size).toBe(7);
     const all = await timeline.listUpdates('paged', { limit: 10 });
     expect(seen).toEqual(all.updates.map((u) => u.id));
+  });
+
+  it('reads the page around an update: half newer, the rest older, paging on from it, and null when it is gone', async () => {
+    await timeline.createBlog(blogRecord('around'));
+    const updates = Array.from({ length: 30 }, () => makeUpdate('around'));
+    for (const update of updates) await timeline.createUpdate(update);
+    const newestFirst = updates.map((u) => u.id).reverse();
+    const ids = (page: { updates: Update[] } | null) => page?.updates.map((u) => u.id);
+
+    const middle = await timeline.listAround('around', newestFirst[20], 9);
+    expect(ids(middle)).toEqual(newestFirst.slice(16, 25));
+    expect(middle?.newer).toBe(16);
+    // next pages on below it, with no overlap and no gap
+    expect(ids(await timeline.listUpdates('around', { limit: 3, before: middle?.next }))).toEqual(newestFirst.slice(25, 28));
+    // near the top: fewer newer ones, more older ones
+    const top = await timeline.listAround('around', newestFirst[1], 9);
+    expect(ids(top)).toEqual(newestFirst.slice(0, 9));
+    expect(top?.newer).toBe(0);
+    // at the very end: nothing older, no next
+    const bottom = await timeline.listAround('around', newestFirst[29], 9);
+    expect(ids(bottom)).toEqual(newestFirst.slice(25, 30));
+    expect(bottom?.next).toBeUndefined();
+    expect(parseCursor(bottom!.cursor)?.seq).toBe(30);
+    // a back-dated edit moves it, and the page follows
+    await timeline.changeUpdate('around', newestFirst[3], (current) => ({
+      ...current,
+      publishedAt: '2020-01-01T00:00:00.000Z',
+      version: 2,
+    }));
+    expect(ids(await timeline.listAround('around', newestFirst[3], 3))?.slice(0, 2)).toEqual([newestFirst[29], newestFirst[3]]);
+    await timeline.changeUpdate('around', newestFirst[5], () => null);
+    expect(await timeline.listAround('around', newestFirst[5], 9)).toBeNull();
+    expect(await timeline.listAround('around', 'unknown', 9)).toBeNull();
+    await expect(timeline.listAround('no-such-blog', newestFirst[5], 9)).rejects.toMatchObject({ kind: 'blog_not_found' });
+  });
+
+  it('searches text, headline, author and id, newest first, paging on without repeats', async () => {
+    await timeline.createBlog(blogRecord('search'));
+    const updates = Array.from({ length: 12 }, (_, i) =>
+      makeUpdate(
+        'search',
+        i % 3 === 0 ? { body: `The BRIDGE at ${i}` } : i === 4 ? { title: 'Bridge closed' } : i === 5 ? { author: 'Bridget' } : {},
+      ),
+    );
+    for (const update of updates) await timeline.createUpdate(update);
+    const expected = updates
+      .filter((_, i) => i % 3 === 0 || i === 4 || i === 5)
+      .map((u) => u.id)
+      .reverse();
+    const seen: string[] = [];
+    let before: string | undefined;
+    do {
+      const page = await searchUpdates(timeline, 'search', 'bridge', { limit: 2, before });
+      seen.push(...page.updates.map((u) => u.id));
+      before = page.next;
+    } while (before);
+    expect(seen).toEqual(expected);
+    expect((await searchUpdates(timeline, 'search', updates[7].id, { limit: 5 })).updates.map((u) => u.id)).toEqual([updates[7].id]);
+    expect((await searchUpdates(timeline, 'search', 'nowhere', { limit: 5 })).updates).toEqual([]);
   });
 
   it('gives every event after a cursor, in order, each once', async () => {

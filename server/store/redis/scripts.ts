@@ -192,6 +192,36 @@ return { blog[1], tonumber(blog[2]), blog[3] or 'x', orderKeys, items }
   },
 
   /**
+   * The updates around one (by its order key): up to `newerWanted` newer ones, itself, and up to
+   * `olderWanted` older ones plus one (to tell whether more follow), newest first, with the log's head
+   * and how many updates are newer in all. Returns { epoch, seq, tag, orderKeys, items, newerTotal },
+   * { epoch, seq, tag, false } when the order key is not (or no longer) in the blog, nil for an unknown blog.
+   */
+  lbListAround: {
+    keys: 3,
+    lua: `
+local blogKey, updatesKey, orderKey = KEYS[1], KEYS[2], KEYS[3]
+local target, newerWanted, olderWanted = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local blog = redis.call('HMGET', blogKey, 'epoch', 'seq', 'tag')
+if not blog[1] then return nil end
+if not redis.call('ZRANK', orderKey, target) then return { blog[1], tonumber(blog[2]), blog[3] or 'x', 0 } end
+local newerTotal = redis.call('ZLEXCOUNT', orderKey, '(' .. target, '+')
+-- Fewer newer ones than half the page: the rest of the page goes to older ones.
+local newerCount = math.min(newerWanted, newerTotal)
+olderWanted = olderWanted + newerWanted - newerCount
+local newer = redis.call('ZRANGE', orderKey, '(' .. target, '+', 'BYLEX', 'LIMIT', 0, newerCount)
+local older = redis.call('ZRANGE', orderKey, '(' .. target, '-', 'BYLEX', 'REV', 'LIMIT', 0, olderWanted + 1)
+local orderKeys = {}
+for i = #newer, 1, -1 do orderKeys[#orderKeys + 1] = newer[i] end
+orderKeys[#orderKeys + 1] = target
+for _, key in ipairs(older) do orderKeys[#orderKeys + 1] = key end
+local ids = {}
+for i, key in ipairs(orderKeys) do ids[i] = string.match(key, ':(.*)$') end
+return { blog[1], tonumber(blog[2]), blog[3] or 'x', orderKeys, redis.call('HMGET', updatesKey, unpack(ids)), newerTotal }
+`,
+  },
+
+  /**
    * The log's head and the entries from `fromSeq` on (inclusive, so that the caller can verify the tag
    * at the reader's own cursor), at most `count`, each with the current state of the update it is
    * about ('' for none: a blog event, a deletion, or an update deleted since): the log holds only

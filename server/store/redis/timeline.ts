@@ -264,6 +264,40 @@ export class RedisTimeline implements Timeline {
     return this.page(blogId, this.keys.order(blogId), page);
   }
 
+  async listAround(blogId: string, updateId: string, limit: number): Promise<UpdatePage | null> {
+    // The order key comes from the update's time; an edit may move it between the two reads: read again.
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const update = await this.getUpdate(blogId, updateId);
+      if (!update) {
+        if (!(await redisCall(() => this.redis.exists(this.keys.blog(blogId)))))
+          throw new TimelineError('blog_not_found', `no blog ${blogId}`);
+        return null;
+      }
+      const orderKey = updateOrderKey(update.publishedAt, update.id);
+      const newerWanted = Math.floor((limit - 1) / 2);
+      const reply = (await redisCall(() =>
+        runScript(
+          this.redis,
+          'lbListAround',
+          [this.keys.blog(blogId), this.keys.updates(blogId), this.keys.order(blogId)],
+          [orderKey, newerWanted, limit - 1 - newerWanted],
+        ),
+      )) as [string, number, string, string[] | 0, (string | null)[], number] | null;
+      if (!reply) throw new TimelineError('blog_not_found', `no blog ${blogId}`);
+      const [epoch, seq, tag, orderKeys, items, newerTotal] = reply;
+      if (orderKeys === 0) continue;
+      const target = orderKeys.indexOf(orderKey);
+      const shown = orderKeys.slice(0, limit);
+      return {
+        updates: items.slice(0, limit).flatMap((json) => (json ? [JSON.parse(json) as Update] : [])),
+        cursor: headCursor({ epoch, seq, tag }),
+        ...(orderKeys.length > limit ? { next: shown[shown.length - 1] } : {}),
+        newer: newerTotal - target,
+      };
+    }
+    throw new TimelineError('conflict', `update ${updateId} kept moving while it was read`);
+  }
+
   async listKeyEvents(blogId: string, page: PageRequest): Promise<UpdatePage> {
     return this.page(blogId, this.keys.keyEvents(blogId), page);
   }
