@@ -3,7 +3,7 @@ import { build } from 'esbuild';
 import { transform as transformCss } from 'lightningcss';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 const outdir = 'dist/public';
 mkdirSync(outdir, { recursive: true });
@@ -68,11 +68,19 @@ for (const [name, file] of Object.entries({ reader: 'client/reader/reader.css', 
 /** Everything the one-tag widget loads, gzipped, at most: a test fails the build beyond it. */
 export const WIDGET_BUDGET_BYTES = 20 * 1024;
 
+/**
+ * Each bundle is also written compressed, brotli at its best and gzip at its best, once here rather than
+ * on every request: the server sends whichever the browser takes (express-static-gzip).
+ */
 for (const file of ['reader.js', 'reader.css', 'editor.js', 'editor.css', 'embed.js']) {
   const bytes = readFileSync(path.join(outdir, file));
-  const gzipped = gzipSync(bytes, { level: 9 }).length;
-  const note = file === 'embed.js' ? `  (the whole widget; budget ${WIDGET_BUDGET_BYTES / 1024} KB)` : '';
-  console.log(
-    `${file.padEnd(12)} ${(bytes.length / 1024).toFixed(1).padStart(6)} KB  ${(gzipped / 1024).toFixed(1).padStart(5)} KB gzipped${note}`,
-  );
+  const gzipped = gzipSync(bytes, { level: 9 });
+  const brotli = brotliCompressSync(bytes, {
+    params: { [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length },
+  });
+  writeFileSync(path.join(outdir, `${file}.gz`), gzipped);
+  writeFileSync(path.join(outdir, `${file}.br`), brotli);
+  const note = file === 'embed.js' ? `  (the whole widget; budget ${WIDGET_BUDGET_BYTES / 1024} KB gzipped)` : '';
+  const kb = (n) => (n / 1024).toFixed(1).padStart(5);
+  console.log(`${file.padEnd(12)} ${kb(bytes.length)} KB  ${kb(gzipped.length)} KB gzip  ${kb(brotli.length)} KB brotli${note}`);
 }

@@ -1,4 +1,6 @@
 /** createApp: the HTTP routes and Socket.IO server on one http.Server. Reads no environment. */
+import compression from 'compression';
+import expressStaticGzip from 'express-static-gzip';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -69,6 +71,15 @@ export type AppConfig = Pick<
   | 'publicUrl'
   | 'ipMaxConnections'
 >;
+
+function staticAssets(dir: string, caching: { immutable?: boolean; maxAge: string }) {
+  return expressStaticGzip(dir, {
+    enableBrotli: true,
+    orderPreference: ['br', 'gzip'],
+    index: false,
+    serveStatic: { ...caching, index: false },
+  });
+}
 
 export function createApp(config: AppConfig, deps: AppDeps): App {
   const { logger } = deps;
@@ -150,12 +161,13 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
       referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
     }),
   );
-  app.use('/assets', express.static(assets.dir, { immutable: true, maxAge: '365d', index: false }));
+  // The bundles are sent as the build compressed them (brotli or gzip, whichever the browser takes).
+  app.use('/assets', staticAssets(assets.dir, { immutable: true, maxAge: '365d' }));
   // The one-tag widget's URL never changes, so it is cached briefly; what it loads is versioned.
-  app.get('/embed.js', (_req, res) => {
-    res.setHeader('Cache-Control', 'public, max-age=300');
-    res.sendFile('embed.js', { root: assets.dir });
-  });
+  app.get('/embed.js', staticAssets(assets.dir, { maxAge: '5m' }));
+  // Everything else worth it (pages, feeds, JSON) is compressed as it goes; cached pages were already
+  // compressed once (page-cache.ts) and pass through untouched.
+  app.use(compression());
   app.use(['/api/blogs', '/blogs/:blogId/feed.atom'], embed.cors);
   app.use(healthRouter({ timeline, registry: metrics.registry }));
   app.use(limitPublicRequests(ipLimiter));
