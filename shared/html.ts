@@ -18,10 +18,40 @@ const TIME_FORMAT: Intl.DateTimeFormatOptions = {
   timeZoneName: 'short',
 };
 
-/** "11 Jan 2025, 17:45 GMT+2": the zone is always named, so nobody has to guess which 17:45 it was. */
-export function formatTime(iso: string, timeZone?: string, locale = 'en-GB'): string {
-  return new Intl.DateTimeFormat(locale, { ...TIME_FORMAT, timeZone }).format(new Date(iso));
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(locale: string, timeZone: string | undefined): Intl.DateTimeFormat {
+  const key = `${locale}|${timeZone ?? ''}`;
+  let format = formatters.get(key);
+  if (!format) formatters.set(key, (format = new Intl.DateTimeFormat(locale, { ...TIME_FORMAT, timeZone })));
+  return format;
 }
+
+/** "GMT-5", "UTC+02:00": an offset, where a zone's own short name says more. */
+const OFFSET_NAME = /^(GMT|UTC)[+\-\u2212]/;
+
+/**
+ * "11 Jan 2025, 17:45 EET": the zone is always named, so nobody has to guess which 17:45 it was. British
+ * English names European zones ("EET", "CET") but only numbers American ones ("GMT-5"); American English
+ * names those ("EST", "PDT"). Where neither has a name, the offset stays ("GMT+9").
+ */
+export function formatTime(iso: string, timeZone?: string, locale = 'en-GB'): string {
+  const date = new Date(iso);
+  const parts = formatter(locale, timeZone).formatToParts(date);
+  const zone = parts.find((part) => part.type === 'timeZoneName');
+  if (zone && OFFSET_NAME.test(zone.value)) {
+    const named = formatter('en-US', timeZone)
+      .formatToParts(date)
+      .find((part) => part.type === 'timeZoneName')?.value;
+    if (named && !OFFSET_NAME.test(named)) zone.value = named;
+  }
+  return parts.map((part) => part.value).join('');
+}
+
+/** Characters of an update named in its permalink's accessible name. */
+const PERMALINK_EXCERPT = 60;
+/** Characters of an update shown in the Key events box: one or two lines on a phone. */
+const KEY_EVENT_EXCERPT = 70;
 
 export function updateElementId(updateId: string): string {
   return `update-${updateId}`;
@@ -47,7 +77,9 @@ export function renderUpdate(update: Update, timeZone?: string): string {
     `<article class="lb-update${update.pinned ? ' lb-update--pinned' : ''}${update.keyEvent ? ' lb-update--key' : ''}" ` +
     `id="${elementId}" data-order="${escapeHtml(displayOrderKey(update))}" data-version="${update.version}">` +
     `<header class="lb-update__meta"><a class="lb-permalink" href="#${elementId}">` +
-    `<time class="lb-time" datetime="${escapeHtml(update.publishedAt)}">${escapeHtml(formatTime(update.publishedAt, timeZone))}</time></a>` +
+    `<time class="lb-time" datetime="${escapeHtml(update.publishedAt)}">${escapeHtml(formatTime(update.publishedAt, timeZone))}</time>` +
+    // Screen readers list links by name: each permalink names its update, not only a time.
+    `<span class="lb-vh"> – ${escapeHtml(excerpt(update, PERMALINK_EXCERPT))}</span></a>` +
     `<time class="lb-ago" datetime="${escapeHtml(update.publishedAt)}" aria-hidden="true"></time>` +
     `${edited}${badges}</header>${title}<div class="lb-update__body">${update.html}</div>${author}</article>`
   );
@@ -76,15 +108,18 @@ const EXCERPT_SOURCE_FACTOR = 20;
 
 /** A one-line label for an update: its title, or the start of its text without Markdown marks. */
 export function excerpt(update: Pick<Update, 'title' | 'body'>, length = 90): string {
-  if (update.title) return update.title;
-  const source = update.body.slice(0, length * EXCERPT_SOURCE_FACTOR);
-  const text = source
+  const text = (update.title ?? update.body.slice(0, length * EXCERPT_SOURCE_FACTOR))
     .replace(MARKDOWN_IMAGE, '')
     .replace(MARKDOWN_LINK, '$1')
     .replace(/[*_`#>~]+/g, '')
     .replace(/\s+/g, ' ')
     .trim();
-  return text.length > length ? `${text.slice(0, length - 1).trimEnd()}…` : text;
+  if (text.length <= length) return text;
+  // Cut at a word where one ends near the limit, and never leave "40.0%.…": punctuation goes before the ellipsis.
+  let cut = text.slice(0, length - 1);
+  const space = cut.lastIndexOf(' ');
+  if (space > length * 0.6) cut = cut.slice(0, space);
+  return `${cut.replace(/[\s.,;:!?…\-–—]+$/u, '')}…`;
 }
 
 export function keyEventElementId(updateId: string): string {
@@ -96,7 +131,7 @@ export function renderKeyEvent(update: Update, timeZone?: string): string {
   return (
     `<li id="${keyEventElementId(update.id)}" data-order="${escapeHtml(displayOrderKey({ ...update, pinned: false }))}">` +
     `<a href="#${updateElementId(update.id)}"><time class="lb-time" datetime="${escapeHtml(update.publishedAt)}">${escapeHtml(formatTime(update.publishedAt, timeZone))}</time> ` +
-    `${escapeHtml(excerpt(update))}</a></li>`
+    `${escapeHtml(excerpt(update, KEY_EVENT_EXCERPT))}</a></li>`
   );
 }
 
@@ -112,6 +147,11 @@ export interface BlogHtmlOptions {
   timeZone?: string;
   /** An id for the list of updates (a skip link's target). */
   listId?: string;
+  /**
+   * Inside another site's page (the widget): no banner, navigation or region landmarks of its own, which
+   * would stand beside the host's (twice, with two widgets); the blog is one region named by its title.
+   */
+  embedded?: boolean;
 }
 
 /**
@@ -124,19 +164,23 @@ export function renderBlog(blog: Blog, updates: Update[], keyEvents: Update[], o
   const older = options.olderHref
     ? `<a class="lb-older" href="${escapeHtml(options.olderHref)}">Load older updates</a>`
     : '<button type="button" class="lb-older">Load older updates</button>';
+  const [header, nav, list] = options.embedded ? ['div', 'div', 'div'] : ['header', 'nav', 'section'];
+  const listLabel = options.embedded ? '' : ' aria-label="Updates"';
   return (
     `<div class="lb-blog" data-blog-id="${escapeHtml(blog.id)}" data-cursor="${escapeHtml(options.cursor)}"` +
-    `${options.next ? ` data-next="${escapeHtml(options.next)}"` : ''} data-status="${blog.status}">` +
-    `<header class="lb-header"><p class="lb-kicker"><span class="lb-flag${ended ? ' lb-flag--ended' : ''}">${ended ? 'Ended' : 'Live'}</span>` +
+    `${options.next ? ` data-next="${escapeHtml(options.next)}"` : ''} data-status="${blog.status}"` +
+    `${options.embedded ? ' role="region" aria-labelledby="lb-title"' : ''}>` +
+    `<${header} class="lb-header"><p class="lb-kicker"><span class="lb-flag${ended ? ' lb-flag--ended' : ''}">${ended ? 'Ended' : 'Live'}</span>` +
     `<span class="lb-connection" role="status"></span></p>` +
-    `<${h} class="lb-title">${escapeHtml(blog.title)}</${h}>` +
+    `<${h} class="lb-title" id="lb-title">${escapeHtml(blog.title)}</${h}>` +
     `<p class="lb-description"${blog.description ? '' : ' hidden'}>${escapeHtml(blog.description ?? '')}</p>` +
-    `<p class="lb-ended"${ended ? '' : ' hidden'}>This live blog has ended.</p></header>` +
-    `<nav class="lb-key-events" aria-label="Key events"${keyEvents.length ? '' : ' hidden'}><h${options.headingLevel + 1} class="lb-key-events__title">Key events</h${options.headingLevel + 1}>` +
-    `<ol>${keyEvents.map((update) => renderKeyEvent(update, options.timeZone)).join('')}</ol></nav>` +
+    `<p class="lb-ended"${ended ? '' : ' hidden'}>This live blog has ended.</p></${header}>` +
+    `<${nav} class="lb-key-events"${options.embedded ? '' : ' aria-label="Key events"'}${keyEvents.length ? '' : ' hidden'}>` +
+    `<h${options.headingLevel + 1} class="lb-key-events__title">Key events</h${options.headingLevel + 1}>` +
+    `<ol>${keyEvents.map((update) => renderKeyEvent(update, options.timeZone)).join('')}</ol></${nav}>` +
     '<div class="lb-announcer" aria-live="polite"></div>' +
-    `<section class="lb-updates"${options.listId ? ` id="${escapeHtml(options.listId)}" tabindex="-1"` : ''} aria-label="Updates">` +
+    `<${list} class="lb-updates"${options.listId ? ` id="${escapeHtml(options.listId)}" tabindex="-1"` : ''}${listLabel}>` +
     (updates.map((update) => renderUpdate(update, options.timeZone)).join('') || '<p class="lb-empty">No updates yet.</p>') +
-    `</section><p class="lb-more"${options.next ? '' : ' hidden'}>${older}</p></div>`
+    `</${list}><p class="lb-more"${options.next ? '' : ' hidden'}>${older}</p></div>`
   );
 }

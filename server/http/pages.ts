@@ -1,15 +1,16 @@
 /** The HTML pages and the feed, served from the page cache: the list of blogs, a blog, its iframe page, its Atom feed. */
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { LIMITS } from '../../shared/limits';
 import { PAGE_TOKEN_PATTERN } from '../../shared/schemas';
 import type { Assets } from '../assets';
 import { editorPage } from '../render/editor-page';
 import { atomFeed, FEED_SIZE } from '../render/feed';
-import { embedPage, indexPage, readerPage, type PageContext } from '../render/pages';
+import { FAVICON_SVG } from '../render/layout';
+import { embedPage, indexPage, notFoundPage, readerPage, type PageContext } from '../render/pages';
 import { loadBlogView } from '../service/blog-view';
 import type { Timeline } from '../store/timeline';
 import { cspHeader } from './csp';
-import { notFound } from './errors';
+import { HttpError, notFound } from './errors';
 import type { EmbedPolicy } from './embed-policy';
 import { INDEX, renderedEntry, sendCached, type PageCache, type Rendered } from './page-cache';
 import { blogIdParam } from './params';
@@ -32,6 +33,32 @@ export function pagesRouter(deps: {
   const router = Router();
   const context = (): PageContext => ({ assets, origin: deps.publicOrigin() });
 
+  /** People get a page, not the API's JSON: an unknown blog (or a mistyped address) is an HTML 404 with a way back. */
+  const sendNotFound = (res: Response, framed: boolean): void => {
+    if (framed) {
+      res.setHeader('Content-Security-Policy', deps.embed.frameCsp);
+      res.removeHeader('X-Frame-Options');
+    }
+    res.status(404).type('html').setHeader('Cache-Control', 'public, max-age=0, s-maxage=5');
+    res.send(notFoundPage(context(), framed));
+  };
+  const forPeople =
+    (handler: (req: Request, res: Response) => Promise<void>, framed = false) =>
+    async (req: Request, res: Response): Promise<void> => {
+      try {
+        await handler(req, res);
+      } catch (error) {
+        if (!(error instanceof HttpError && error.status === 404) || res.headersSent) throw error;
+        sendNotFound(res, framed);
+      }
+    };
+
+  // Browsers ask for it on their own (feeds, JSON opened in a tab); pages carry the same icon inline.
+  router.get('/favicon.ico', (_req, res) => {
+    res.type('image/svg+xml').setHeader('Cache-Control', 'public, max-age=86400');
+    res.send(FAVICON_SVG);
+  });
+
   router.get('/', async (req, res) => {
     const entry = await cache.get(`index:${INDEX}:`, INDEX, async () => ({
       type: 'html',
@@ -40,44 +67,53 @@ export function pagesRouter(deps: {
     sendCached(req, res, entry);
   });
 
-  router.get('/blogs/:blogId', async (req, res) => {
-    const blogId = blogIdParam(req);
-    // A malformed `before` is ignored rather than refused: this is a page people follow links to.
-    const before = typeof req.query.before === 'string' && PAGE_TOKEN_PATTERN.test(req.query.before) ? req.query.before : undefined;
-    const render = async (): Promise<Rendered> => {
-      const view = await loadBlogView(timeline, blogId, { limit: LIMITS.pageDefault, before });
-      if (!view) throw notFound('blog');
-      return { type: 'html', body: readerPage(view, context(), before) };
-    };
-    // The latest page is what readers load, and is cached; older pages (`?before=`, for readers without
-    // scripts) can be asked for at any of countless positions, so they are rendered each time instead
-    // of filling the cache (the per-address limits bound what that costs).
-    sendCached(req, res, before ? renderedEntry(blogId, await render()) : await cache.get(`page:${blogId}:`, blogId, render));
-  });
+  router.get(
+    '/blogs/:blogId',
+    forPeople(async (req, res) => {
+      const blogId = blogIdParam(req);
+      // A malformed `before` is ignored rather than refused: this is a page people follow links to.
+      const before = typeof req.query.before === 'string' && PAGE_TOKEN_PATTERN.test(req.query.before) ? req.query.before : undefined;
+      const render = async (): Promise<Rendered> => {
+        const view = await loadBlogView(timeline, blogId, { limit: LIMITS.pageDefault, before });
+        if (!view) throw notFound('blog');
+        return { type: 'html', body: readerPage(view, context(), before) };
+      };
+      // The latest page is what readers load, and is cached; older pages (`?before=`, for readers without
+      // scripts) can be asked for at any of countless positions, so they are rendered each time instead
+      // of filling the cache (the per-address limits bound what that costs).
+      sendCached(req, res, before ? renderedEntry(blogId, await render()) : await cache.get(`page:${blogId}:`, blogId, render));
+    }),
+  );
 
-  router.get('/blogs/:blogId/feed.atom', async (req, res) => {
-    const blogId = blogIdParam(req);
-    const entry = await cache.get(`feed:${blogId}:`, blogId, async () => {
-      const blog = await timeline.getBlog(blogId);
-      if (!blog) throw notFound('blog');
-      const { updates } = await timeline.listUpdates(blogId, { limit: FEED_SIZE });
-      return { type: 'application/atom+xml; charset=utf-8', body: atomFeed(blog, updates, deps.publicOrigin()) };
-    });
-    sendCached(req, res, entry);
-  });
+  router.get(
+    '/blogs/:blogId/feed.atom',
+    forPeople(async (req, res) => {
+      const blogId = blogIdParam(req);
+      const entry = await cache.get(`feed:${blogId}:`, blogId, async () => {
+        const blog = await timeline.getBlog(blogId);
+        if (!blog) throw notFound('blog');
+        const { updates } = await timeline.listUpdates(blogId, { limit: FEED_SIZE });
+        return { type: 'application/atom+xml; charset=utf-8', body: atomFeed(blog, updates, deps.publicOrigin()) };
+      });
+      sendCached(req, res, entry);
+    }),
+  );
 
-  router.get('/embed/:blogId', async (req, res) => {
-    const blogId = blogIdParam(req);
-    const entry = await cache.get(`frame:${blogId}:`, blogId, async () => {
-      const view = await loadBlogView(timeline, blogId, { limit: LIMITS.pageDefault });
-      if (!view) throw notFound('blog');
-      return { type: 'html', body: embedPage(view, context()) };
-    });
-    // Other sites frame this page: which ones is the embed policy's to say.
-    res.setHeader('Content-Security-Policy', deps.embed.frameCsp);
-    res.removeHeader('X-Frame-Options');
-    sendCached(req, res, entry);
-  });
+  router.get(
+    '/embed/:blogId',
+    forPeople(async (req, res) => {
+      const blogId = blogIdParam(req);
+      const entry = await cache.get(`frame:${blogId}:`, blogId, async () => {
+        const view = await loadBlogView(timeline, blogId, { limit: LIMITS.pageDefault });
+        if (!view) throw notFound('blog');
+        return { type: 'html', body: embedPage(view, context()) };
+      });
+      // Other sites frame this page: which ones is the embed policy's to say.
+      res.setHeader('Content-Security-Policy', deps.embed.frameCsp);
+      res.removeHeader('X-Frame-Options');
+      sendCached(req, res, entry);
+    }, true),
+  );
 
   router.get('/editor', (req, res) => {
     // The desk holds a token: never framed by another site, never cached.
@@ -86,6 +122,10 @@ export function pagesRouter(deps: {
     res.type('html').setHeader('Cache-Control', 'no-store');
     res.send(editorPage(context()));
   });
+
+  // Anything else under /blogs/ or /embed/ is a mistyped address too.
+  router.get(['/blogs', '/blogs/*rest'], (_req, res) => sendNotFound(res, false));
+  router.get(['/embed', '/embed/*rest'], (_req, res) => sendNotFound(res, true));
 
   return router;
 }

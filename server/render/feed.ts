@@ -16,7 +16,7 @@ export function atomFeed(blog: Blog, updates: Update[], origin: string): string 
       return (
         '<entry>' +
         `<id>${xml(link)}</id>` +
-        `<title>${xml(excerpt(update, 120))}</title>` +
+        `<title>${xml(update.title ?? excerpt(update, 120))}</title>` +
         `<link rel="alternate" type="text/html" href="${xml(link)}"/>` +
         `<published>${xml(update.publishedAt)}</published>` +
         `<updated>${xml(update.editedAt ?? update.publishedAt)}</updated>` +

@@ -11,6 +11,42 @@ const markdown = new MarkdownIt({ html: true, linkify: true, typographer: false,
 
 const LINK_SCHEME = /^(https?:\/\/|mailto:)/i;
 const IMAGE_SCHEME = /^https:\/\//i;
+const REFUSED_CLASS = 'lb-image-refused';
+const REFUSED_TEXT = 'Image not shown: not https.';
+
+// A picture alone in its paragraph is a <figure>; its Markdown title ("![alt](url "caption")") is the
+// <figcaption> (the contract's Media form), not a tooltip.
+markdown.core.ruler.push('figures', (state) => {
+  const tokens = state.tokens;
+  for (let i = 0; i + 2 < tokens.length; i++) {
+    const [open, inline, close] = [tokens[i], tokens[i + 1], tokens[i + 2]];
+    if (open.type !== 'paragraph_open' || open.hidden || inline.type !== 'inline' || close.type !== 'paragraph_close') continue;
+    const children = (inline.children ?? []).filter((token) => !(token.type === 'text' && !token.content.trim()));
+    if (children.length !== 1 || children[0].type !== 'image') continue;
+    open.tag = close.tag = 'figure';
+    const image = children[0];
+    inline.children = [image];
+    const caption = image.attrGet('title');
+    if (caption) {
+      image.meta = { caption };
+      image.attrs = (image.attrs ?? []).filter(([name]) => name !== 'title');
+    }
+  }
+});
+
+const renderImage = markdown.renderer.rules.image!;
+markdown.renderer.rules.image = (tokens, index, options, env, self) => {
+  const token = tokens[index];
+  const src = (token.attrGet('src') ?? '').trim();
+  const caption = (token.meta as { caption?: string } | null)?.caption;
+  const figcaption = caption ? `<figcaption>${markdown.utils.escapeHtml(caption)}</figcaption>` : '';
+  if (IMAGE_SCHEME.test(src)) return renderImage(tokens, index, options, env, self) + figcaption;
+  // Refused (only https pictures are shown, so no page is mixed content): say so, and link to a plain-http
+  // one; the sanitiser below checks the link like any other.
+  const alt = self.renderInlineAsText(token.children ?? [], options, env) || 'the image';
+  const link = /^http:\/\//i.test(src) ? ` <a href="${markdown.utils.escapeHtml(src)}">${markdown.utils.escapeHtml(alt)}</a>` : '';
+  return `<small class="${REFUSED_CLASS}">${REFUSED_TEXT}${link}</small>${figcaption}`;
+};
 
 const SANITIZE: sanitizeHtml.IOptions = {
   allowedTags: [
@@ -33,8 +69,12 @@ const SANITIZE: sanitizeHtml.IOptions = {
     'code',
     'pre',
     'img',
+    'figure',
+    'figcaption',
+    'small',
   ],
-  allowedAttributes: { a: ['href', 'title', 'rel', 'target'], img: ['src', 'alt', 'title', 'loading'], ol: ['start'] },
+  allowedAttributes: { a: ['href', 'title', 'rel', 'target'], img: ['src', 'alt', 'title', 'loading'], ol: ['start'], small: ['class'] },
+  allowedClasses: { small: [REFUSED_CLASS] },
   allowedSchemes: ['http', 'https', 'mailto'],
   allowedSchemesByTag: { img: ['https'] },
   allowProtocolRelative: false,
@@ -49,9 +89,12 @@ const SANITIZE: sanitizeHtml.IOptions = {
         attribs: { href: href.trim(), ...(title ? { title } : {}), rel: 'nofollow noopener noreferrer', target: '_blank' },
       };
     },
-    img: (tagName, attribs) => ({ tagName, attribs: { ...attribs, loading: 'lazy' } }),
+    // A picture in raw HTML that is not https is refused with a word, as in Markdown (above).
+    img: (tagName, attribs): sanitizeHtml.Tag =>
+      IMAGE_SCHEME.test((attribs.src ?? '').trim())
+        ? { tagName, attribs: { ...attribs, loading: 'lazy' } }
+        : { tagName: 'small', attribs: { class: REFUSED_CLASS }, text: REFUSED_TEXT },
   },
-  exclusiveFilter: (frame) => frame.tag === 'img' && !IMAGE_SCHEME.test((frame.attribs.src ?? '').trim()),
 };
 
 export function renderMarkdown(body: string): string {

@@ -54,11 +54,15 @@ function socialTags(blog: Blog, url: string): string {
   );
 }
 
+/** The tab's title: "– live" while the blog is, unless its title says so already ("Kursk offensive: live"). */
+export function pageTitle(blog: Pick<Blog, 'title' | 'status'>): string {
+  return blog.status === 'ended' || /\blive\b/i.test(blog.title) ? blog.title : `${blog.title} – live`;
+}
+
 /** The reader's page; `before` shows an older page (the no-script "Load older updates"). */
 export function readerPage(view: BlogView, context: PageContext, before?: string): string {
   const { blog } = view;
   const url = `${context.origin}/blogs/${blog.id}`;
-  const ended = blog.status === 'ended';
   const head =
     `<meta name="description" content="${escapeHtml(blog.description ?? blog.title)}">` +
     (before ? '<meta name="robots" content="noindex, follow">' : '') +
@@ -66,9 +70,12 @@ export function readerPage(view: BlogView, context: PageContext, before?: string
     `<link rel="alternate" type="application/atom+xml" title="${escapeHtml(blog.title)}" href="/blogs/${blog.id}/feed.atom">` +
     socialTags(blog, url) +
     `<script type="application/ld+json">${jsonForScript(liveBlogPosting(blog, view.updates, url))}</script>`;
+  // The older pages (no scripts) lead back to the latest, above and below the list.
+  const latest = before ? `<p class="lb-latest"><a href="/blogs/${blog.id}">Back to the latest updates</a></p>` : '';
   const body =
     '<a class="lb-skip" href="#updates-start">Skip to the updates</a>' +
     `<main class="lb-page" data-liveblog-reader>` +
+    latest +
     renderBlog(blog, view.updates, view.keyEvents, {
       cursor: view.cursor,
       next: view.next,
@@ -77,9 +84,10 @@ export function readerPage(view: BlogView, context: PageContext, before?: string
       timeZone: 'UTC',
       listId: 'updates-start',
     }) +
+    latest +
     `<footer class="lb-footer"><a href="/blogs/${blog.id}/feed.atom">Atom feed</a> · <a href="/">All live blogs</a></footer></main>`;
   return layout({
-    title: `${blog.title}${ended ? '' : ' – live'}`,
+    title: pageTitle(blog),
     head,
     body,
     stylesheets: [context.assets.url('reader.css')],
@@ -87,17 +95,36 @@ export function readerPage(view: BlogView, context: PageContext, before?: string
   });
 }
 
-/** The blog as a page for an `<iframe>` on another site: no site furniture; it reports its height. */
+/**
+ * The blog as a page for an `<iframe>` on another site: no site furniture; it reports its height (up to
+ * a cap, then it scrolls within) and always offers the full live blog.
+ */
 export function embedPage(view: BlogView, context: PageContext): string {
+  const url = `${context.origin}/blogs/${view.blog.id}`;
   return layout({
     title: view.blog.title,
-    head: `<link rel="canonical" href="${escapeHtml(`${context.origin}/blogs/${view.blog.id}`)}"><meta name="robots" content="noindex">`,
+    head: `<link rel="canonical" href="${escapeHtml(url)}"><meta name="robots" content="noindex">`,
     body:
       '<main class="lb-page lb-page--framed" data-liveblog-reader data-framed>' +
       renderBlog(view.blog, view.updates, view.keyEvents, { cursor: view.cursor, next: view.next, headingLevel: 2, timeZone: 'UTC' }) +
-      '</main>',
+      `</main><footer class="lb-frame-footer"><a href="${escapeHtml(url)}" target="_blank">Open the full live blog</a></footer>`,
     stylesheets: [context.assets.url('reader.css')],
     scripts: [context.assets.url('reader.js')],
+  });
+}
+
+/** For people who mistyped an address (or followed an old link): what happened, and the way back. */
+export function notFoundPage(context: PageContext, framed = false): string {
+  // In another site's iframe, the way back opens the service in a tab of its own.
+  const target = framed ? ' target="_blank"' : '';
+  return layout({
+    title: 'Live blog not found',
+    head: '<meta name="robots" content="noindex">',
+    body:
+      '<main class="lb-page lb-not-found"><h1>Live blog not found</h1>' +
+      '<p>There is no live blog at this address. It may have been mistyped, or the blog may have been removed.</p>' +
+      `<p><a href="/"${target}>All live blogs</a></p></main>`,
+    stylesheets: [context.assets.url('reader.css')],
   });
 }
 
