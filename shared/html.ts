@@ -135,6 +135,11 @@ export function renderKeyEvent(update: Update, timeZone?: string): string {
   );
 }
 
+/** The tab's title: "– live" while the blog is, unless its title says so already ("Kursk offensive: live"). */
+export function pageTitle(blog: Pick<Blog, 'title' | 'status'>): string {
+  return blog.status === 'ended' || /\blive\b/i.test(blog.title) ? blog.title : `${blog.title} – live`;
+}
+
 export interface BlogHtmlOptions {
   /** The blog's latest cursor when `updates` were read: live events start after it. */
   cursor: string;

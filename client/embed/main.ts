@@ -2,22 +2,22 @@
  * The one-tag widget: `<div data-liveblog="BLOG_ID"></div><script src="https://HOST/embed.js" async></script>`.
  * Each such div gets a shadow root (the host's styles stay out, ours stay in) holding the live blog;
  * every widget on the page shares one connection. Options: `data-limit` (updates shown first, 1–50)
- * and `data-theme` (`light`, `dark` or `auto`).
+ * and `data-theme` (`light`, `dark` or `auto`). Its permalinks are the host page's address with
+ * `#update-<id>`: opened, that address scrolls the widget to the update (fetched if it is not shown).
  */
 import { renderBlog } from '../../shared/html';
 import { VIEW_MAX } from '../../shared/limits';
 import type { BlogView } from '../../shared/schemas';
 import { api } from '../lib/api';
-import { LiveBlogView } from '../lib/live-blog-view';
-import type { ClientSocket } from '../lib/live-feed';
-import { connectSocket } from '../lib/socket';
+import { LiveBlogView, permalinkId } from '../lib/live-blog-view';
 import readerCss from '../reader/reader.css';
 import widgetCss from './widget.css';
+import { WireSocket } from './wire-socket';
 
 const script = document.currentScript as HTMLScriptElement | null;
 const origin = script?.src ? new URL(script.src).origin : location.origin;
 const STYLE = `${readerCss}\n${widgetCss}`;
-let socket: ClientSocket | undefined;
+let socket: WireSocket | undefined;
 
 function mount(host: HTMLElement): void {
   if (host.dataset.liveblogMounted !== undefined) return;
@@ -30,15 +30,16 @@ function mount(host: HTMLElement): void {
   const widget = shadow.querySelector<HTMLElement>('.lb-widget')!;
   api<BlogView>('GET', `${origin}/api/blogs/${encodeURIComponent(blogId)}/view?limit=${limit}`)
     .then((view) => {
-      widget.innerHTML = renderBlog(view.blog, view.updates, view.keyEvents, { cursor: view.cursor, next: view.next, headingLevel: 2 });
-      socket ??= connectSocket(origin);
-      new LiveBlogView({
-        root: widget.querySelector<HTMLElement>('.lb-blog')!,
-        socket,
-        apiOrigin: origin,
-        holdWhenScrolled: true,
-        titleCount: false,
+      widget.innerHTML = renderBlog(view.blog, view.updates, view.keyEvents, {
+        cursor: view.cursor,
+        next: view.next,
+        headingLevel: 2,
+        embedded: true,
       });
+      socket ??= new WireSocket(origin);
+      const live = new LiveBlogView({ root: widget.querySelector<HTMLElement>('.lb-blog')!, socket, apiOrigin: origin });
+      const updateId = permalinkId(location.hash);
+      if (updateId) void live.goTo(updateId, true);
     })
     .catch((error: unknown) => {
       widget.querySelector('.lb-loading')!.textContent = 'The live blog could not be loaded.';

@@ -2,184 +2,261 @@
  * A live blog on screen — the reader's page, the iframe page and the widget all use this — kept live
  * without ever moving what the reader is looking at:
  * - at the top of the list, a new update appears at once, briefly highlighted;
- * - scrolled down, it waits behind an "N new updates" button (and "(N)" in the tab title);
+ * - scrolled down (in an iframe: scrolled past its top on the host page too), it waits behind an
+ *   "N new updates" button (and "(N)" in the tab title), placed just above the reader's place so that
+ *   a keyboard user reaches it in a Shift+Tab or two;
  * - edits and deletes above the reader keep the reader's place (the first visible update stays put);
- * - "Load older updates" pages back by cursor, and a permalink loads older pages until it is found;
+ * - "Load older updates" pages back by cursor and puts focus on the first update it loaded;
+ * - a permalink, however old, opens at once: the list is replaced by the update and its neighbours
+ *   (`?around=`), with "Back to the latest"; live updates meanwhile are counted, not shown above it;
  * - a hidden tab catches up when shown; a `cursor_expired` reloads the list, not the page;
+ * - an ended blog keeps listening, so that a reopened one goes live again;
  * - each batch of new updates is announced once to screen readers.
  */
 import { Backoff } from './backoff';
 import { applyEvent } from './events';
-import { excerpt, keyEventElementId, renderKeyEvent, updateElementId } from '../../shared/html';
-import { displayOrderKey } from '../../shared/order';
+import { excerpt, keyEventElementId, renderKeyEvent, renderUpdate, updateElementId } from '../../shared/html';
+import { displayOrderKey, updateOrderKey } from '../../shared/order';
 import { VIEW_MAX } from '../../shared/limits';
 import type { Blog, BlogEvent, BlogView, Update, UpdatePage } from '../../shared/schemas';
-import { api } from './api';
-import { LiveFeed, type FeedStatus, type ClientSocket } from './live-feed';
+import { api, ApiError } from './api';
+import { collapseIfLong, KeyEventsBox } from './collapsibles';
+import { LiveFeed, type FeedSocket, type FeedStatus } from './live-feed';
 import { fromHtml, localizeTimes, refreshRelativeTimes, UpdateList } from './update-list';
 
 export interface LiveBlogViewOptions {
   /** The `.lb-blog` element rendered by `renderBlog`. */
   root: HTMLElement;
-  socket: ClientSocket;
+  socket: FeedSocket;
   /** Where the API is: '' on the service's own pages, its origin inside another site. */
   apiOrigin: string;
-  /** Hold new updates behind a notice while the reader is scrolled down (not in an iframe, which has no scroll of its own). */
-  holdWhenScrolled: boolean;
-  /** Count held updates in the tab title (the reader's own page only). */
-  titleCount: boolean;
-  /** Called when the blog ends: its live connection is no longer needed. */
-  onEnded?: () => void;
+  /** After each change: how many new updates wait behind the notice (the reader's page counts them in the tab title). */
+  onHeld?(count: number): void;
 }
 
 const STATUS_TEXT: Record<FeedStatus, string> = { connecting: 'Connecting…', live: '', reconnecting: 'Reconnecting…' };
 const PAGE_SIZE = 20;
+/** Updates in a permalink's page: about half newer than it, half older. */
+const AROUND_SIZE = 20;
 /** How far the list's top may be above the viewport and still count as "at the top". */
 const TOP_SLACK_PX = 40;
 const RELATIVE_REFRESH_MS = 30_000;
-/** Pages loaded at most while looking for a permalink's update. */
-const MAX_PAGES_FOR_PERMALINK = 50;
+const PERMALINK = /^#update-([a-z0-9]{1,64})$/;
+
+/** The id in a `#update-<id>` fragment, if it is one. */
+export function permalinkId(hash: string): string | undefined {
+  return PERMALINK.exec(hash)?.[1];
+}
+
+/** While the list shows a permalink's neighbours rather than the latest updates. */
+interface Slice {
+  /** Order key of the newest update of the slice: anything newer is not shown. */
+  top: string;
+  /** Updates newer than the slice when it was read. */
+  newer: number;
+  bar: HTMLElement;
+}
 
 export class LiveBlogView {
   readonly blogId: string;
-  private readonly root: HTMLElement;
+  readonly #options: LiveBlogViewOptions;
+  readonly #root: HTMLElement;
   /** Spaces the attempts to reload the list while the server cannot answer. */
-  private readonly reloadBackoff = new Backoff();
-  private readonly list: UpdateList;
-  private readonly keyList: UpdateList;
-  private readonly listElement: HTMLElement;
-  private readonly notice: HTMLButtonElement;
-  private readonly held = new Map<string, Update>();
-  private readonly baseTitle = document.title;
-  private readonly feed: LiveFeed | null;
-  private readonly relativeTimer: ReturnType<typeof setInterval>;
-  private next: string | undefined;
-  private loadingOlder: Promise<void> | null = null;
+  readonly #reloadBackoff = new Backoff();
+  readonly #list: UpdateList;
+  readonly #keyList: UpdateList;
+  readonly #keyBox: KeyEventsBox;
+  readonly #listElement: HTMLElement;
+  readonly #notice: HTMLButtonElement;
+  readonly #noticeBar: HTMLElement;
+  readonly #held = new Map<string, Update>();
+  /** Long updates the reader opened ("Read more"), kept open when an edit re-renders them. */
+  readonly #expanded = new Set<string>();
+  readonly #feed: LiveFeed;
+  #next: string | undefined;
+  #loadingOlder: Promise<void> | null = null;
+  #slice: Slice | null = null;
+  #message: HTMLElement | null = null;
+  /** In an iframe: whether the host page shows the list's top. */
+  #topInHost = true;
 
-  constructor(private readonly options: LiveBlogViewOptions) {
+  constructor(options: LiveBlogViewOptions) {
+    this.#options = options;
     const { root } = options;
-    this.root = root;
+    this.#root = root;
     this.blogId = root.dataset.blogId!;
-    this.next = root.dataset.next;
-    this.listElement = root.querySelector<HTMLElement>('.lb-updates')!;
-    this.list = new UpdateList(this.listElement);
-    this.keyList = new UpdateList(root.querySelector<HTMLElement>('.lb-key-events ol')!, {
+    this.#next = root.dataset.next;
+    this.#listElement = root.querySelector<HTMLElement>('.lb-updates')!;
+    this.#list = new UpdateList(this.#listElement, { render: (update) => this.#renderUpdate(update) });
+    this.#keyList = new UpdateList(root.querySelector<HTMLElement>('.lb-key-events ol')!, {
       render: (update) => fromHtml(renderKeyEvent(update)),
       elementId: keyEventElementId,
     });
+    this.#keyBox = new KeyEventsBox(root.querySelector<HTMLElement>('.lb-key-events')!);
     localizeTimes(root);
     refreshRelativeTimes(root);
-    this.relativeTimer = setInterval(() => refreshRelativeTimes(root), RELATIVE_REFRESH_MS);
+    this.#listElement.querySelectorAll<HTMLElement>(':scope > article').forEach((article) => collapseIfLong(article, this.#expanded));
+    setInterval(() => refreshRelativeTimes(root), RELATIVE_REFRESH_MS);
 
     // The notice floats over the list in a bar of no height, so showing it moves nothing.
-    this.notice = document.createElement('button');
-    this.notice.type = 'button';
-    this.notice.className = 'lb-notice';
-    this.notice.hidden = true;
-    this.notice.addEventListener('click', () => this.showHeld());
-    const bar = document.createElement('div');
-    bar.className = 'lb-notice-bar';
-    bar.append(this.notice);
-    this.listElement.before(bar);
-    this.enhanceOlderButton();
-    root.addEventListener('click', (event) => this.onLinkClick(event));
-    window.addEventListener('scroll', () => this.held.size && this.atTop() && this.showHeld(false), { passive: true });
+    this.#noticeBar = fromHtml('<div class="lb-notice-bar"><button type="button" class="lb-notice" hidden></button></div>');
+    this.#notice = this.#noticeBar.firstElementChild as HTMLButtonElement;
+    this.#notice.addEventListener('click', () => this.#showHeld());
+    this.#listElement.before(this.#noticeBar);
+    // Keyboard users reach the notice from where they are: it moves to just above the update holding focus.
+    this.#listElement.addEventListener('focusin', (event) => {
+      const article = (event.target as Element).closest?.('.lb-updates > article');
+      if (this.#held.size && article) article.before(this.#noticeBar);
+    });
+    this.#enhanceOlderButton();
+    root.addEventListener('click', (event) => this.#onLinkClick(event));
+    // A permalink typed or followed into this page (in the widget, the host page's address): quietly, for a
+    // widget, since the update may be another widget's.
+    window.addEventListener('hashchange', () => {
+      const updateId = permalinkId(location.hash);
+      if (updateId) void this.goTo(updateId, root.getRootNode() !== document);
+    });
+    window.addEventListener('scroll', () => this.#showHeldAtTop(), { passive: true });
 
-    this.feed =
-      root.dataset.status === 'ended'
-        ? null
-        : new LiveFeed(options.socket, this.blogId, root.dataset.cursor!, {
-            onEvents: (events) => this.apply(events),
-            onStatus: (status) => this.setStatus(status),
-            onExpired: () => void this.reloadList(),
-          });
+    this.#feed = new LiveFeed(options.socket, this.blogId, root.dataset.cursor!, {
+      onEvents: (events) => this.#apply(events),
+      onStatus: (status) => this.#setStatus(status),
+      onExpired: () => void this.#reloadList(),
+    });
     document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'visible') this.feed?.sync();
+      if (document.visibilityState === 'visible') this.#feed.sync();
     });
   }
 
-  stop(): void {
-    this.feed?.stop();
-    clearInterval(this.relativeTimer);
+  /** In an iframe, whether the host page shows the list's top (its scrolling is not ours to see). */
+  hostShowsTop(visible: boolean): void {
+    this.#topInHost = visible;
+    this.#showHeldAtTop();
   }
 
-  /** Scrolls to an update, loading older pages until it is there. */
-  async goTo(updateId: string): Promise<boolean> {
-    for (let pages = 0; !this.list.find(updateId) && this.next && pages < MAX_PAGES_FOR_PERMALINK; pages++) await this.loadOlder();
-    const element = this.list.find(updateId);
+  /**
+   * Scrolls to an update, highlighted and focused. One not shown is fetched with its neighbours
+   * (`?around=`), which replace the list. `quiet`: say nothing if it is not found (a widget asked for
+   * another widget's permalink).
+   */
+  async goTo(updateId: string, quiet = false): Promise<boolean> {
+    this.#setMessage(null);
+    if (!this.#list.find(updateId)) {
+      try {
+        const page = await api<UpdatePage>(
+          'GET',
+          `${this.#options.apiOrigin}/api/blogs/${this.blogId}/updates?around=${encodeURIComponent(updateId)}&limit=${AROUND_SIZE}`,
+        );
+        this.#install(page);
+        this.#setSlice(page.newer ? { top: page.updates.map(updateOrderKeyOf).sort().at(-1)!, newer: page.newer } : null);
+      } catch (error) {
+        if (!quiet) {
+          const gone = error instanceof ApiError && error.status === 404;
+          this.#setMessage(
+            gone ? 'This update is no longer available: it may have been removed.' : 'This update could not be loaded. Try again.',
+          );
+        }
+        if (!(error instanceof ApiError && error.status === 404)) warn('loading a permalink', error);
+        return false;
+      }
+    }
+    const element = this.#list.find(updateId);
     if (!element) return false;
+    this.#root.querySelector('.lb-target')?.classList.remove('lb-target');
+    element.classList.add('lb-target');
     element.scrollIntoView({ block: 'start', behavior: prefersReducedMotion() ? 'auto' : 'smooth' });
-    element.setAttribute('tabindex', '-1');
-    element.focus({ preventScroll: true });
+    focusQuietly(element);
     return true;
   }
 
-  private apply(events: BlogEvent[]): void {
+  #renderUpdate(update: Update): HTMLElement {
+    const element = fromHtml(renderUpdate(update));
+    refreshRelativeTimes(element);
+    collapseIfLong(element, this.#expanded);
+    return element;
+  }
+
+  #apply(events: BlogEvent[]): void {
     const shown: Update[] = [];
+    const heldBefore = this.#held.size;
     const change = () => {
       for (const event of events) {
         applyEvent(event, {
-          blog: (blog) => this.applyBlog(blog),
-          upsert: (update, created) => this.applyUpdate(created, update, shown),
+          blog: (blog) => this.#applyBlog(blog),
+          upsert: (update, created) => this.#applyUpdate(created, update, shown),
           remove: (updateId) => {
-            this.held.delete(updateId);
-            this.list.remove(updateId);
-            this.keyList.remove(updateId);
+            this.#held.delete(updateId);
+            this.#list.remove(updateId);
+            this.#keyList.remove(updateId);
           },
         });
       }
     };
-    if (this.atTop()) change();
-    else this.keepInPlace(change);
-    this.toggleKeyEvents();
-    this.refreshNotice();
-    for (const update of shown) this.highlight(update.id);
-    if (shown.length) this.announce(shown.length === 1 ? `New update: ${excerpt(shown[0], 120)}` : `${shown.length} new updates`);
-    else if (events.some((event) => event.type === 'update.created') && this.held.size)
-      this.announce(`${this.held.size} new updates above`);
+    if (this.#atTop()) change();
+    else this.#keepInPlace(change);
+    this.#keyBox.refresh();
+    this.#refreshNotice();
+    for (const update of shown) this.#highlight(update.id);
+    if (shown.length) this.#announce(shown.length === 1 ? `New update: ${excerpt(shown[0], 120)}` : `${shown.length} new updates`);
+    else if (this.#held.size > heldBefore)
+      this.#announce(this.#held.size === 1 ? '1 new update above' : `${this.#held.size} new updates above`);
   }
 
-  private applyUpdate(created: boolean, update: Update, shown: Update[]): void {
-    if (update.keyEvent) this.keyList.upsert(update);
-    else this.keyList.remove(update.id);
-    if (this.held.has(update.id) || (created && this.options.holdWhenScrolled && !this.atTop())) {
-      this.held.set(update.id, update);
+  #applyUpdate(created: boolean, update: Update, shown: Update[]): void {
+    if (update.keyEvent) this.#keyList.upsert(update);
+    else this.#keyList.remove(update.id);
+    const isShown = !!this.#list.find(update.id);
+    // Above a permalink's slice: not shown (new ones are counted, and shown with the latest).
+    const aboveSlice = this.#slice !== null && updateOrderKeyOf(update) > this.#slice.top;
+    if (this.#held.has(update.id) || (created && !isShown && (aboveSlice || (!this.#slice && !this.#atTop())))) {
+      this.#held.set(update.id, update);
       return;
     }
+    if (aboveSlice && !isShown) return;
     // An update older than everything loaded belongs to a page not shown yet: "Load older" will bring it.
-    const last = this.list.lastOrder();
-    if (!this.list.find(update.id) && this.next && last && displayOrderKey(update) < last) return;
-    this.list.upsert(update);
+    const last = this.#list.lastOrder();
+    if (!isShown && this.#next && last && displayOrderKey(update) < last) return;
+    this.#list.upsert(update);
     if (created) shown.push(update);
   }
 
-  private applyBlog(blog: Blog): void {
-    this.root.querySelector('.lb-title')!.textContent = blog.title;
-    const description = this.root.querySelector<HTMLElement>('.lb-description')!;
+  #applyBlog(blog: Blog): void {
+    this.#root.querySelector('.lb-title')!.textContent = blog.title;
+    const description = this.#root.querySelector<HTMLElement>('.lb-description')!;
     description.textContent = blog.description ?? '';
     description.hidden = !blog.description;
     const ended = blog.status === 'ended';
-    this.root.dataset.status = blog.status;
-    const flag = this.root.querySelector<HTMLElement>('.lb-flag')!;
+    const reopened = this.#root.dataset.status === 'ended' && !ended;
+    this.#root.dataset.status = blog.status;
+    const flag = this.#root.querySelector<HTMLElement>('.lb-flag')!;
     flag.textContent = ended ? 'Ended' : 'Live';
     flag.classList.toggle('lb-flag--ended', ended);
-    this.root.querySelector<HTMLElement>('.lb-ended')!.hidden = !ended;
+    this.#root.querySelector<HTMLElement>('.lb-ended')!.hidden = !ended;
+    // An ended blog stays subscribed (its events are rare): an editor may reopen it.
     if (ended) {
-      this.showHeld(false);
-      this.feed?.stop();
-      this.setStatus('live');
-      this.announce('This live blog has ended.');
-      this.options.onEnded?.();
+      if (!this.#slice) this.#showHeld(false);
+      this.#setStatus('live');
+      this.#announce('This live blog has ended.');
+    } else if (reopened) {
+      this.#setStatus(this.#root.dataset.connection as FeedStatus);
+      this.#announce('This live blog is live again.');
     }
   }
 
-  private atTop(): boolean {
-    return !this.options.holdWhenScrolled || this.listElement.getBoundingClientRect().top > -TOP_SLACK_PX;
+  #atTop(): boolean {
+    return !this.#slice && this.#topInHost && this.#listElement.getBoundingClientRect().top > -TOP_SLACK_PX;
+  }
+
+  /** Back at the top, held updates show; not while the notice has focus (it would vanish from under it). */
+  #showHeldAtTop(): void {
+    if (this.#held.size && this.#atTop() && activeElement(this.#root) !== this.#notice) this.#showHeld(false);
   }
 
   /** Runs a DOM change without moving the first update the reader can see. */
-  private keepInPlace(change: () => void): void {
-    const anchor = Array.from(this.listElement.children).find((element) => element.getBoundingClientRect().bottom > 0);
+  #keepInPlace(change: () => void): void {
+    const anchor = Array.from(this.#listElement.querySelectorAll<HTMLElement>(':scope > [data-order]')).find(
+      (element) => element.getBoundingClientRect().bottom > 0,
+    );
     const next = anchor?.nextElementSibling;
     const before = anchor?.getBoundingClientRect().top;
     change();
@@ -190,58 +267,83 @@ export class LiveBlogView {
     }
   }
 
-  private refreshNotice(): void {
-    const count = this.held.size;
-    this.notice.hidden = count === 0;
-    this.notice.textContent = count === 1 ? '1 new update' : `${count} new updates`;
-    if (this.options.titleCount) document.title = count ? `(${count}) ${this.baseTitle}` : this.baseTitle;
-  }
-
-  /** Shows the held updates; from the notice, also scrolls to them. */
-  private showHeld(scroll = true): void {
-    const updates = [...this.held.values()];
-    this.held.clear();
-    const change = () => updates.forEach((update) => this.list.upsert(update));
-    if (scroll) change();
-    else this.keepInPlace(change);
-    this.refreshNotice();
-    updates.forEach((update) => this.highlight(update.id));
-    if (scroll && updates.length) {
-      this.listElement.scrollIntoView({ block: 'start', behavior: prefersReducedMotion() ? 'auto' : 'smooth' });
-      const first = this.listElement.querySelector<HTMLElement>('.lb-new');
-      first?.setAttribute('tabindex', '-1');
-      first?.focus({ preventScroll: true });
+  #refreshNotice(): void {
+    const count = this.#held.size;
+    if (count && this.#notice.hidden) this.#placeNotice();
+    this.#notice.hidden = count === 0;
+    this.#notice.textContent = count === 1 ? '1 new update' : `${count} new updates`;
+    this.#options.onHeld?.(count);
+    if (this.#slice) {
+      const newer = this.#slice.newer + count;
+      this.#slice.bar.querySelector('span')!.textContent =
+        `An earlier update. ${newer.toLocaleString('en-GB')} newer ${newer === 1 ? 'update is' : 'updates are'} not shown.`;
     }
   }
 
-  private highlight(updateId: string): void {
-    const element = this.list.find(updateId);
+  /** Just above the update holding focus, or else the first one in view: a Shift+Tab or two away. */
+  #placeNotice(): void {
+    const focused = activeElement(this.#root)?.closest?.('.lb-updates > article');
+    const firstInView = Array.from(this.#listElement.querySelectorAll(':scope > [data-order]')).find(
+      (element) => element.getBoundingClientRect().bottom > 0,
+    );
+    const place = focused ?? (this.#atTop() ? null : firstInView);
+    if (place) place.before(this.#noticeBar);
+    else this.#listElement.before(this.#noticeBar);
+  }
+
+  /** Shows the held updates; from the notice, also scrolls to the top (the headline in view) and focuses the first. */
+  #showHeld(scroll = true): void {
+    if (this.#slice) {
+      void this.#backToLatest();
+      return;
+    }
+    const updates = [...this.#held.values()];
+    this.#held.clear();
+    const change = () => updates.forEach((update) => this.#list.upsert(update));
+    if (scroll) change();
+    else this.#keepInPlace(change);
+    const hadFocus = activeElement(this.#root) === this.#notice;
+    this.#refreshNotice();
+    updates.forEach((update) => this.#highlight(update.id));
+    if (scroll && updates.length) this.#root.scrollIntoView({ block: 'start', behavior: prefersReducedMotion() ? 'auto' : 'smooth' });
+    const first = this.#listElement.querySelector<HTMLElement>('.lb-new');
+    if ((scroll || hadFocus) && first) focusQuietly(first);
+  }
+
+  #highlight(updateId: string): void {
+    const element = this.#list.find(updateId);
     if (!element) return;
-    refreshRelativeTimes(element);
     element.classList.add('lb-new');
     setTimeout(() => element.classList.remove('lb-new'), 3_000);
   }
 
-  private announce(message: string): void {
-    const region = this.root.querySelector<HTMLElement>('.lb-announcer')!;
+  #announce(message: string): void {
+    const region = this.#root.querySelector<HTMLElement>('.lb-announcer')!;
     region.textContent = '';
     // A new text node in a later frame makes screen readers speak it even if it equals the last one.
     requestAnimationFrame(() => (region.textContent = message));
   }
 
-  private setStatus(status: FeedStatus): void {
-    const text = this.root.dataset.status === 'ended' ? '' : STATUS_TEXT[status];
-    this.root.querySelector('.lb-connection')!.textContent = text;
-    this.root.dataset.connection = status;
+  /** A line above the list about what a link led to (an update gone); null removes it. */
+  #setMessage(text: string | null): void {
+    this.#message?.remove();
+    this.#message = null;
+    if (!text) return;
+    this.#message = fromHtml('<p class="lb-message" role="alert"></p>');
+    this.#message.textContent = text;
+    this.#listElement.before(this.#message);
+    this.#message.scrollIntoView({ block: 'nearest' });
   }
 
-  private toggleKeyEvents(): void {
-    this.root.querySelector<HTMLElement>('.lb-key-events')!.hidden = this.keyList.size === 0;
+  #setStatus(status: FeedStatus): void {
+    const text = this.#root.dataset.status === 'ended' ? '' : STATUS_TEXT[status];
+    this.#root.querySelector('.lb-connection')!.textContent = text;
+    this.#root.dataset.connection = status;
   }
 
   /** The server renders "Load older" as a link (it works without scripts); with them it is a button. */
-  private enhanceOlderButton(): void {
-    const older = this.root.querySelector<HTMLElement>('.lb-older');
+  #enhanceOlderButton(): void {
+    const older = this.#root.querySelector<HTMLElement>('.lb-older');
     if (!older) return;
     let button = older as HTMLButtonElement;
     if (older.tagName === 'A') {
@@ -251,71 +353,139 @@ export class LiveBlogView {
       button.textContent = older.textContent;
       older.replaceWith(button);
     }
-    button.addEventListener('click', () => void this.loadOlder());
+    button.addEventListener('click', () => void this.#loadOlder());
   }
 
-  private async loadOlder(): Promise<void> {
-    if (!this.next) return;
-    // One page at a time, however often the button is pressed.
-    this.loadingOlder ??= (async () => {
-      const button = this.root.querySelector<HTMLButtonElement>('.lb-older');
+  /** One page at a time, however often the button is pressed; focus goes to the first update it brought. */
+  async #loadOlder(): Promise<void> {
+    if (!this.#next) return;
+    this.#loadingOlder ??= (async () => {
+      const button = this.#root.querySelector<HTMLButtonElement>('.lb-older');
+      // Not `disabled`: a disabled button drops the keyboard focus to the page.
+      button?.setAttribute('aria-disabled', 'true');
       try {
-        if (button) button.disabled = true;
         const page = await api<UpdatePage>(
           'GET',
-          `${this.options.apiOrigin}/api/blogs/${this.blogId}/updates?limit=${PAGE_SIZE}&before=${encodeURIComponent(this.next!)}`,
+          `${this.#options.apiOrigin}/api/blogs/${this.blogId}/updates?limit=${PAGE_SIZE}&before=${encodeURIComponent(this.#next!)}`,
         );
-        for (const update of page.updates) if (!this.held.has(update.id)) this.list.upsert(update);
-        refreshRelativeTimes(this.listElement);
-        this.next = page.next;
-        this.root.querySelector<HTMLElement>('.lb-more')!.hidden = !this.next;
+        let first: HTMLElement | null = null;
+        for (const update of page.updates) {
+          if (this.#held.has(update.id) || this.#list.find(update.id)) continue;
+          const element = this.#list.upsert(update);
+          first ??= element;
+        }
+        this.#next = page.next;
+        this.#root.querySelector<HTMLElement>('.lb-more')!.hidden = !this.#next;
+        if (first) focusQuietly(first);
       } catch (error) {
-        this.announce('Older updates could not be loaded. Try again.');
-        console.warn('[liveblog] loading older updates failed', error);
+        this.#announce('Older updates could not be loaded. Try again.');
+        warn('loading older updates', error);
       } finally {
-        if (button) button.disabled = false;
-        this.loadingOlder = null;
+        button?.removeAttribute('aria-disabled');
+        this.#loadingOlder = null;
       }
     })();
-    return this.loadingOlder;
+    return this.#loadingOlder;
   }
 
-  /** After `cursor_expired`: the list is read afresh and live events follow on from it. */
-  private async reloadList(): Promise<void> {
+  /**
+   * Replaces the list with a page read afresh. The feed starts again from the page's cursor, so every
+   * event after it is applied on top, once, whatever arrived while the page was on its way.
+   */
+  #install(page: { updates: Update[]; cursor: string; next?: string }): void {
+    this.#held.clear();
+    this.#list.clear();
+    this.#listElement.querySelector('.lb-empty')?.remove();
+    page.updates.forEach((update) => this.#list.upsert(update));
+    this.#next = page.next;
+    this.#root.querySelector<HTMLElement>('.lb-more')!.hidden = !this.#next;
+    this.#feed.reset(page.cursor);
+  }
+
+  /** Enters (or, with null, leaves) the state where the list shows a permalink's neighbours. */
+  #setSlice(slice: Omit<Slice, 'bar'> | null): void {
+    this.#slice?.bar.remove();
+    this.#slice = null;
+    if (slice) {
+      const bar = fromHtml('<div class="lb-slice"><button type="button">Back to the latest</button><span></span></div>');
+      bar.firstElementChild!.addEventListener('click', () => void this.#backToLatest());
+      this.#listElement.before(bar);
+      this.#slice = { ...slice, bar };
+    }
+    this.#refreshNotice();
+  }
+
+  /** From a permalink's slice to the latest updates, at the top, the first one focused. */
+  async #backToLatest(): Promise<void> {
     try {
-      const view = await api<BlogView>(
-        'GET',
-        `${this.options.apiOrigin}/api/blogs/${this.blogId}/view?limit=${Math.min(VIEW_MAX, Math.max(PAGE_SIZE, this.list.size))}`,
-      );
-      this.held.clear();
-      this.list.clear();
-      this.keyList.clear();
-      view.updates.forEach((update) => this.list.upsert(update));
-      view.keyEvents.forEach((update) => this.keyList.upsert(update));
-      refreshRelativeTimes(this.listElement);
-      this.next = view.next;
-      this.root.querySelector<HTMLElement>('.lb-more')!.hidden = !this.next;
-      this.applyBlog(view.blog);
-      this.toggleKeyEvents();
-      this.refreshNotice();
-      if (view.blog.status !== 'ended') this.feed?.reset(view.cursor);
-      this.reloadBackoff.reset();
+      const view = await api<BlogView>('GET', `${this.#options.apiOrigin}/api/blogs/${this.blogId}/view?limit=${PAGE_SIZE}`);
+      this.#install(view);
+      this.#setSlice(null);
+      this.#setMessage(null);
+      if (permalinkId(location.hash)) history.replaceState(history.state, '', location.pathname + location.search);
+      this.#root.scrollIntoView({ block: 'start' });
+      const first = this.#listElement.querySelector<HTMLElement>(':scope > article');
+      if (first) focusQuietly(first);
     } catch (error) {
-      const delay = this.reloadBackoff.next();
-      console.warn(`[liveblog] reloading the list failed; retrying in ${delay} ms`, error);
-      setTimeout(() => void this.reloadList(), delay);
+      this.#setMessage('The latest updates could not be loaded. Try again.');
+      warn('loading the latest updates', error);
     }
   }
 
-  /** Links to `#update-<id>` load older pages if they must (in a shadow root the browser cannot follow them itself). */
-  private onLinkClick(event: MouseEvent): void {
+  /** After `cursor_expired`: the list is read afresh and live events follow on from it. */
+  async #reloadList(): Promise<void> {
+    try {
+      const view = await api<BlogView>(
+        'GET',
+        `${this.#options.apiOrigin}/api/blogs/${this.blogId}/view?limit=${Math.min(VIEW_MAX, Math.max(PAGE_SIZE, this.#list.size))}`,
+      );
+      this.#keyList.clear();
+      view.keyEvents.forEach((update) => this.#keyList.upsert(update));
+      this.#keyBox.refresh();
+      this.#setSlice(null);
+      this.#install(view);
+      this.#applyBlog(view.blog);
+      this.#refreshNotice();
+      this.#reloadBackoff.reset();
+    } catch (error) {
+      const delay = this.#reloadBackoff.next();
+      warn(`reloading the list (again in ${delay} ms)`, error);
+      setTimeout(() => void this.#reloadList(), delay);
+    }
+  }
+
+  /**
+   * Links to `#update-<id>` open the update however far back it is (in a shadow root the browser
+   * cannot follow them itself). The address shows the permalink — the host page's, in the widget — so
+   * that it can be copied and shared.
+   */
+  #onLinkClick(event: MouseEvent): void {
     const link = (event.target as Element | null)?.closest?.('a[href^="#update-"]');
-    if (!link) return;
-    const updateId = link.getAttribute('href')!.slice(`#${updateElementId('')}`.length);
+    const updateId = link && permalinkId(link.getAttribute('href')!);
+    if (!updateId) return;
     event.preventDefault();
-    if (this.root.getRootNode() === document) history.replaceState(null, '', `#${updateElementId(updateId)}`);
+    history.replaceState(history.state, '', `#${updateElementId(updateId)}`);
     void this.goTo(updateId);
   }
+}
+
+function warn(what: string, error: unknown): void {
+  console.warn(`[liveblog] ${what} failed`, error);
+}
+
+function updateOrderKeyOf(update: Update): string {
+  return updateOrderKey(update.publishedAt, update.id);
+}
+
+/** Focus for keyboard and screen-reader users, without a second scroll. */
+function focusQuietly(element: HTMLElement): void {
+  element.setAttribute('tabindex', '-1');
+  element.focus({ preventScroll: true });
+}
+
+/** The focused element, also inside a shadow root. */
+function activeElement(root: HTMLElement): Element | null {
+  return (root.getRootNode() as Document | ShadowRoot).activeElement;
 }
 
 function prefersReducedMotion(): boolean {

@@ -12,11 +12,26 @@ import type { Socket } from 'socket.io-client';
 import { ERROR_CODES } from '../../shared/codes';
 import { isAfter, sameEpoch } from '../../shared/cursor';
 import { SOCKET_EVENTS, type BlogHead, type ClientToServerEvents, type ServerToClientEvents, type SubscribeAck } from '../../shared/events';
-import type { BlogEvent } from '../../shared/schemas';
+import type { BlogEvent, SubscribePayload, UnsubscribePayload } from '../../shared/schemas';
 import { Backoff } from './backoff';
 import { debug } from './debug';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** What a feed needs of its connection: socket.io-client's socket, or the widget's own WireSocket. */
+export interface FeedSocket {
+  readonly connected: boolean;
+  on(event: 'blog:event', listener: (event: BlogEvent) => void): unknown;
+  on(event: 'blog:head', listener: (head: BlogHead) => void): unknown;
+  on(event: 'connect' | 'disconnect', listener: () => void): unknown;
+  off(event: 'blog:event', listener: (event: BlogEvent) => void): unknown;
+  off(event: 'blog:head', listener: (head: BlogHead) => void): unknown;
+  off(event: 'connect' | 'disconnect', listener: () => void): unknown;
+  emit(event: 'blog:unsubscribe', payload: UnsubscribePayload): unknown;
+  timeout(ms: number): {
+    emit(event: 'blog:subscribe', payload: SubscribePayload, ack: (error: Error | null, answer: SubscribeAck) => void): unknown;
+  };
+}
 export type FeedStatus = 'connecting' | 'live' | 'reconnecting';
 
 export interface FeedHandlers {
@@ -34,115 +49,122 @@ const ACK_TIMEOUT_MS = 10_000;
 const REMEMBERED_CURSORS = 64;
 
 export class LiveFeed {
-  private syncing = false;
-  private held: BlogEvent[] = [];
-  private stopped = false;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #syncing = false;
+  #held: BlogEvent[] = [];
+  #stopped = false;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Spaces the attempts while the server cannot answer (no ack in time, its store unavailable). */
-  private readonly backoff = new Backoff();
-  private readonly handedOn: string[] = [];
+  readonly #backoff = new Backoff();
+  readonly #handedOn: string[] = [];
+
+  readonly #socket: FeedSocket;
+  #cursor: string;
+  readonly #handlers: FeedHandlers;
 
   constructor(
-    private readonly socket: ClientSocket,
+    socket: FeedSocket,
     readonly blogId: string,
-    private cursor: string,
-    private readonly handlers: FeedHandlers,
+    cursor: string,
+    handlers: FeedHandlers,
   ) {
-    socket.on(SOCKET_EVENTS.event, this.onEvent);
-    socket.on(SOCKET_EVENTS.head, this.onHead);
+    this.#socket = socket;
+    this.#cursor = cursor;
+    this.#handlers = handlers;
+    socket.on(SOCKET_EVENTS.event, this.#onEvent);
+    socket.on(SOCKET_EVENTS.head, this.#onHead);
     socket.on('connect', this.sync);
-    socket.on('disconnect', this.onDisconnect);
+    socket.on('disconnect', this.#onDisconnect);
     handlers.onStatus?.('connecting');
     if (socket.connected) this.sync();
   }
 
   /** Starts again from `cursor` (after the list was reloaded). */
   reset(cursor: string): void {
-    this.cursor = cursor;
-    this.held = [];
+    this.#cursor = cursor;
+    this.#held = [];
     this.sync();
   }
 
   stop(): void {
-    this.stopped = true;
-    clearTimeout(this.retryTimer);
-    this.socket.off(SOCKET_EVENTS.event, this.onEvent);
-    this.socket.off(SOCKET_EVENTS.head, this.onHead);
-    this.socket.off('connect', this.sync);
-    this.socket.off('disconnect', this.onDisconnect);
-    if (this.socket.connected) this.socket.emit(SOCKET_EVENTS.unsubscribe, { blogId: this.blogId });
+    this.#stopped = true;
+    clearTimeout(this.#retryTimer);
+    this.#socket.off(SOCKET_EVENTS.event, this.#onEvent);
+    this.#socket.off(SOCKET_EVENTS.head, this.#onHead);
+    this.#socket.off('connect', this.sync);
+    this.#socket.off('disconnect', this.#onDisconnect);
+    if (this.#socket.connected) this.#socket.emit(SOCKET_EVENTS.unsubscribe, { blogId: this.blogId });
   }
 
   /** Subscribes from our cursor: the ack brings every event we missed. */
   readonly sync = (): void => {
-    if (this.stopped || !this.socket.connected) return;
-    clearTimeout(this.retryTimer);
-    this.syncing = true;
-    debug('subscribe', this.blogId, this.cursor);
-    this.socket
+    if (this.#stopped || !this.#socket.connected) return;
+    clearTimeout(this.#retryTimer);
+    this.#syncing = true;
+    debug('subscribe', this.blogId, this.#cursor);
+    this.#socket
       .timeout(ACK_TIMEOUT_MS)
-      .emit(SOCKET_EVENTS.subscribe, { blogId: this.blogId, cursor: this.cursor }, (error: Error | null, ack: SubscribeAck) => {
-        if (this.stopped) return;
+      .emit(SOCKET_EVENTS.subscribe, { blogId: this.blogId, cursor: this.#cursor }, (error: Error | null, ack: SubscribeAck) => {
+        if (this.#stopped) return;
         if (error || (!ack.ok && ack.error.code === ERROR_CODES.storeUnavailable)) {
           // No answer in time, or the server could not read its store: ask again, later each time.
-          this.retryTimer = setTimeout(this.sync, this.backoff.next());
+          this.#retryTimer = setTimeout(this.sync, this.#backoff.next());
           return;
         }
         if (!ack.ok) {
-          this.syncing = false;
+          this.#syncing = false;
           // Our history is gone, or the blog: reload. Anything else (`invalid`) would be refused again.
           if (ack.error.code === ERROR_CODES.cursorExpired || ack.error.code === ERROR_CODES.notFound)
-            this.handlers.onExpired?.(ack.error.message);
+            this.#handlers.onExpired?.(ack.error.message);
           else debug('subscribe refused for good', ack.error.code, ack.error.message);
           return;
         }
-        this.backoff.reset();
-        this.syncing = false;
-        const held = this.held;
-        this.held = [];
-        this.accept([...ack.events, ...held]);
-        this.handlers.onStatus?.('live');
+        this.#backoff.reset();
+        this.#syncing = false;
+        const held = this.#held;
+        this.#held = [];
+        this.#accept([...ack.events, ...held]);
+        this.#handlers.onStatus?.('live');
         if (ack.more) this.sync();
       });
   };
 
-  private readonly onEvent = (event: BlogEvent): void => {
+  readonly #onEvent = (event: BlogEvent): void => {
     if (event.blogId !== this.blogId) return;
-    if (this.syncing) this.held.push(event);
-    else this.accept([event]);
+    if (this.#syncing) this.#held.push(event);
+    else this.#accept([event]);
   };
 
-  private readonly onHead = (head: BlogHead): void => {
-    if (head.blogId === this.blogId && head.cursor !== this.cursor && !this.syncing) this.sync();
+  readonly #onHead = (head: BlogHead): void => {
+    if (head.blogId === this.blogId && head.cursor !== this.#cursor && !this.#syncing) this.sync();
   };
 
-  private readonly onDisconnect = (): void => {
-    if (!this.stopped) this.handlers.onStatus?.('reconnecting');
+  readonly #onDisconnect = (): void => {
+    if (!this.#stopped) this.#handlers.onStatus?.('reconnecting');
   };
 
-  private accept(events: BlogEvent[]): void {
+  #accept(events: BlogEvent[]): void {
     const fresh: BlogEvent[] = [];
     for (const event of events) {
-      if (!sameEpoch(event.cursor, this.cursor)) {
-        this.handlers.onExpired?.('the blog’s history was rebuilt');
+      if (!sameEpoch(event.cursor, this.#cursor)) {
+        this.#handlers.onExpired?.('the blog’s history was rebuilt');
         return;
       }
-      if (!isAfter(event.cursor, this.cursor)) {
-        if (event.cursor === this.cursor || this.handedOn.includes(event.cursor)) continue; // already handed on
-        debug('another event at a position already passed', event.cursor, 'at', this.cursor);
+      if (!isAfter(event.cursor, this.#cursor)) {
+        if (event.cursor === this.#cursor || this.#handedOn.includes(event.cursor)) continue; // already handed on
+        debug('another event at a position already passed', event.cursor, 'at', this.#cursor);
         this.sync();
         break;
       }
-      if (event.prev !== this.cursor) {
-        debug('gap before', event.cursor, 'at', this.cursor);
+      if (event.prev !== this.#cursor) {
+        debug('gap before', event.cursor, 'at', this.#cursor);
         this.sync();
         break;
       }
       fresh.push(event);
-      this.cursor = event.cursor;
-      this.handedOn.push(event.cursor);
-      if (this.handedOn.length > REMEMBERED_CURSORS) this.handedOn.shift();
+      this.#cursor = event.cursor;
+      this.#handedOn.push(event.cursor);
+      if (this.#handedOn.length > REMEMBERED_CURSORS) this.#handedOn.shift();
     }
-    if (fresh.length) this.handlers.onEvents(fresh);
+    if (fresh.length) this.#handlers.onEvents(fresh);
   }
 }

@@ -14,15 +14,14 @@ export interface UpdateListOptions {
 }
 
 export class UpdateList {
-  private readonly render: (update: Update) => HTMLElement;
-  private readonly elementId: (updateId: string) => string;
+  readonly #render: (update: Update) => HTMLElement;
+  readonly #elementId: (updateId: string) => string;
+  readonly #container: HTMLElement;
 
-  constructor(
-    private readonly container: HTMLElement,
-    options: UpdateListOptions = {},
-  ) {
-    this.render = options.render ?? ((update) => fromHtml(renderUpdate(update)));
-    this.elementId = options.elementId ?? updateElementId;
+  constructor(container: HTMLElement, options: UpdateListOptions = {}) {
+    this.#container = container;
+    this.#render = options.render ?? ((update) => fromHtml(renderUpdate(update)));
+    this.#elementId = options.elementId ?? updateElementId;
   }
 
   /** Applies one event; returns the element of a created or edited update. */
@@ -34,13 +33,13 @@ export class UpdateList {
 
   upsert(update: Update): HTMLElement {
     this.remove(update.id);
-    const element = this.render(update);
+    const element = this.#render(update);
     const order = element.dataset.order ?? '';
-    const after = Array.from(this.container.querySelectorAll<HTMLElement>(':scope > [data-order]')).find(
+    const after = Array.from(this.#container.querySelectorAll<HTMLElement>(':scope > [data-order]')).find(
       (other) => (other.dataset.order ?? '') < order,
     );
-    this.container.insertBefore(element, after ?? null);
-    this.container.querySelector('.lb-empty')?.remove();
+    this.#container.insertBefore(element, after ?? null);
+    this.#container.querySelector('.lb-empty')?.remove();
     return element;
   }
 
@@ -50,22 +49,22 @@ export class UpdateList {
 
   /** The element of an update, if shown. (Looked up in the list, not the document: the widget lives in a shadow root.) */
   find(updateId: string): HTMLElement | null {
-    return this.container.querySelector<HTMLElement>(`:scope > [id="${this.elementId(updateId)}"]`);
+    return this.#container.querySelector<HTMLElement>(`:scope > [id="${this.#elementId(updateId)}"]`);
   }
 
   /** The order key of the last (oldest) element shown. */
   lastOrder(): string | undefined {
-    const elements = this.container.querySelectorAll<HTMLElement>(':scope > [data-order]');
+    const elements = this.#container.querySelectorAll<HTMLElement>(':scope > [data-order]');
     return elements[elements.length - 1]?.dataset.order;
   }
 
   get size(): number {
-    return this.container.querySelectorAll(':scope > [data-order]').length;
+    return this.#container.querySelectorAll(':scope > [data-order]').length;
   }
 
   /** Empties the list (before it is reloaded). */
   clear(): void {
-    for (const element of Array.from(this.container.querySelectorAll(':scope > [data-order]'))) element.remove();
+    for (const element of Array.from(this.#container.querySelectorAll(':scope > [data-order]'))) element.remove();
   }
 }
 

@@ -1,34 +1,58 @@
 /** The reader's page and the iframe page: make the server-rendered blog live. */
-import { LiveBlogView } from '../lib/live-blog-view';
+import { pageTitle } from '../../shared/html';
+import type { BlogStatus } from '../../shared/schemas';
+import { LiveBlogView, permalinkId } from '../lib/live-blog-view';
 import { connectSocket } from '../lib/socket';
+
+/** The iframe grows with its content up to this, then scrolls within (its page links to the full blog). */
+const FRAME_MAX_HEIGHT = 800;
 
 function start(page: HTMLElement, root: HTMLElement): void {
   const framed = page.dataset.framed !== undefined;
-  const socket = connectSocket();
   const view = new LiveBlogView({
     root,
-    socket,
+    socket: connectSocket(),
     apiOrigin: '',
-    holdWhenScrolled: !framed,
-    titleCount: !framed,
-    onEnded: () => socket.disconnect(),
+    // On the reader's own page, "(3) Kursk offensive – live": the title follows the blog's, and its status.
+    onHeld: framed
+      ? undefined
+      : (count) => {
+          const title = pageTitle({ title: root.querySelector('.lb-title')!.textContent ?? '', status: root.dataset.status as BlogStatus });
+          document.title = count ? `(${count}) ${title}` : title;
+        },
   });
-  const permalink = /^#update-([a-z0-9]+)$/.exec(location.hash);
-  if (permalink && !root.querySelector(`[id="update-${permalink[1]}"]`)) void view.goTo(permalink[1]);
-  if (framed) reportHeight(view.blogId);
+  // A permalink to an update the page does not show opens it among its neighbours; one it shows is highlighted.
+  const updateId = permalinkId(location.hash);
+  if (updateId) void view.goTo(updateId);
+  if (framed) {
+    reportHeight(view.blogId);
+    watchTopInHost(root, view);
+  }
 }
 
-/** In an iframe: tells the parent page our height whenever it changes, so the iframe never needs one. */
+/** In an iframe: tells the parent page our height whenever it changes (up to a cap), so the iframe never needs one. */
 function reportHeight(blogId: string): void {
   let last = 0;
   const post = () => {
-    const height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+    const height = Math.min(FRAME_MAX_HEIGHT, Math.ceil(document.documentElement.getBoundingClientRect().height));
     if (height === last) return;
     last = height;
     window.parent.postMessage({ type: 'liveblog:height', blogId, height }, '*');
   };
   new ResizeObserver(post).observe(document.documentElement);
   post();
+}
+
+/**
+ * In an iframe, the host page's scrolling is not ours to see: an IntersectionObserver (whose implicit
+ * root is the top-level viewport) tells whether the host shows the list's top, so that new updates
+ * wait behind the notice rather than move the text under a reader scrolled past it.
+ */
+function watchTopInHost(root: HTMLElement, view: LiveBlogView): void {
+  const marker = document.createElement('div');
+  marker.className = 'lb-top-marker';
+  root.querySelector('.lb-updates')!.before(marker);
+  new IntersectionObserver(([entry]) => view.hostShowsTop(entry.isIntersecting)).observe(marker);
 }
 
 const page = document.querySelector<HTMLElement>('[data-liveblog-reader]');

@@ -1,5 +1,5 @@
 /** Server-rendered pages: readable with scripts off, then made live by the browser bundle. */
-import { escapeHtml, renderBlog } from '../../shared/html';
+import { escapeHtml, pageTitle, renderBlog } from '../../shared/html';
 import type { Blog, Update } from '../../shared/schemas';
 import type { BlogView } from '../service/blog-view';
 import type { Assets } from '../assets';
@@ -52,11 +52,6 @@ function socialTags(blog: Blog, url: string): string {
     `<meta name="twitter:card" content="summary"><meta name="twitter:title" content="${escapeHtml(blog.title)}">` +
     `<meta name="twitter:description" content="${escapeHtml(description)}">`
   );
-}
-
-/** The tab's title: "– live" while the blog is, unless its title says so already ("Kursk offensive: live"). */
-export function pageTitle(blog: Pick<Blog, 'title' | 'status'>): string {
-  return blog.status === 'ended' || /\blive\b/i.test(blog.title) ? blog.title : `${blog.title} – live`;
 }
 
 /** The reader's page; `before` shows an older page (the no-script "Load older updates"). */

@@ -1,0 +1,172 @@
+/**
+ * Embedding, as a producer's reader sees it in a real Chromium: the iframe page holds new updates while
+ * the reader is scrolled and keeps a bounded height with its own scrolling; the widget's permalinks
+ * work on the host page; the widget adds no landmarks that duplicate the host's.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Browser, Frame, Page } from 'playwright-core';
+import type { Update } from '../../shared/schemas';
+import { createBlog, publish } from '../helpers/api';
+import { prefixCleaner, startServer, type TestServer } from '../helpers/app';
+import { launchBrowser } from '../helpers/browser';
+import { startHostSite, type HostSite } from '../helpers/host-site';
+import { testPrefix } from '../helpers/redis';
+
+const prefix = testPrefix('e2e-embed-more');
+const cleaner = prefixCleaner(prefix);
+let server: TestServer;
+let browser: Browser;
+let host: HostSite;
+const TEXT = 'Negotiators met again in the afternoon, and both sides described the talks as constructive. '.repeat(3);
+/** The iframe never grows beyond this. */
+const FRAME_MAX = 1000;
+
+beforeAll(async () => {
+  [server, browser, host] = await Promise.all([startServer({ prefix }), launchBrowser(), startHostSite()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await host?.close();
+  await server?.stop();
+  await cleaner.cleanup();
+});
+
+async function seed(blogId: string, count: number): Promise<Update[]> {
+  await createBlog(server.url, blogId, `Story ${blogId}`);
+  const updates: Update[] = [];
+  for (let i = 0; i < count; i++) {
+    updates.push(
+      await publish(server.url, blogId, { body: `Entry ${i}. ${TEXT}`, publishedAt: new Date(Date.UTC(2025, 0, 11, 6, i)).toISOString() }),
+    );
+  }
+  return updates;
+}
+
+/** A host article with the README's iframe snippet, long text before and after it. */
+function framedArticle(blogId: string): string {
+  const filler = '<p style="height:900px">The host article’s own text.</p>';
+  return `<!doctype html><html><body style="margin:0">${filler}
+    <iframe id="lb" src="${server.url}/embed/${blogId}" style="width:100%;border:0;display:block" title="Live blog"></iframe>
+    ${filler}${filler}
+    <script>
+      window.addEventListener('message', (event) => {
+        if (event.origin !== '${server.url}' || event.data?.type !== 'liveblog:height') return;
+        document.getElementById('lb').style.height = event.data.height + 'px';
+      });
+    </script></body></html>`;
+}
+
+async function openFramed(blogId: string): Promise<{ page: Page; frame: Frame }> {
+  host.pages.set(`/framed-${blogId}`, framedArticle(blogId));
+  const page = await (await browser.newContext({ viewport: { width: 1000, height: 800 } })).newPage();
+  await page.goto(`${host.url}/framed-${blogId}`);
+  const frame = (await (await page.$('#lb'))!.contentFrame())!;
+  await frame.waitForSelector('.lb-blog[data-connection="live"]');
+  return { page, frame };
+}
+
+/** Where an update is on the reader's screen (the host page's viewport). */
+async function screenTop(page: Page, frame: Frame, id: string): Promise<number> {
+  const frameTop = await page.$eval('#lb', (element) => element.getBoundingClientRect().top);
+  return Math.round(frameTop + (await frame.$eval(`#update-${id}`, (element) => element.getBoundingClientRect().top)));
+}
+
+describe('the iframe page', () => {
+  it('keeps a bounded height, scrolls within, and links to the full live blog', async () => {
+    await seed('frame-long', 45);
+    const { page, frame } = await openFramed('frame-long');
+    await page.waitForFunction(() => document.getElementById('lb')!.getBoundingClientRect().height > 300);
+    const height = () => page.$eval('#lb', (element) => element.getBoundingClientRect().height);
+    expect(await height()).toBeLessThanOrEqual(FRAME_MAX);
+    await frame.getByRole('button', { name: 'Load older updates' }).click();
+    await frame.waitForFunction(() => document.querySelectorAll('.lb-updates > article').length === 40);
+    await page.waitForTimeout(200);
+    expect(await height()).toBeLessThanOrEqual(FRAME_MAX);
+    const link = frame.getByRole('link', { name: 'Open the full live blog' });
+    expect(await link.getAttribute('href')).toBe(`${server.url}/blogs/frame-long`);
+    expect(await link.isVisible()).toBe(true);
+    await page.context().close();
+  });
+
+  it('holds a new update behind the notice while the reader is scrolled past its top: nothing moves', async () => {
+    const updates = await seed('frame-hold', 4);
+    const { page, frame } = await openFramed('frame-hold');
+    // the reader scrolls the article down so that the frame's top is above the screen
+    await page.evaluate(() => window.scrollTo(0, 900 + 250));
+    await page.waitForTimeout(200);
+    const anchor = updates[1].id;
+    const before = await screenTop(page, frame, anchor);
+    const fresh = await publish(server.url, 'frame-hold', { body: `Arriving while scrolled. ${TEXT}` });
+    await frame.getByRole('button', { name: '1 new update' }).waitFor({ state: 'attached' });
+    expect(await screenTop(page, frame, anchor)).toBe(before);
+    expect(await frame.$(`#update-${fresh.id}`)).toBeNull();
+    // back at the frame's top, it shows
+    await page.$eval('#lb', (element) => element.scrollIntoView({ block: 'start' }));
+    await frame.waitForSelector(`#update-${fresh.id}`);
+    await page.context().close();
+  });
+
+  it('holds a new update while the reader scrolled within the frame', async () => {
+    const updates = await seed('frame-inner', 30);
+    const { page, frame } = await openFramed('frame-inner');
+    await page.$eval('#lb', (element) => element.scrollIntoView({ block: 'start' }));
+    await frame.$eval(`#update-${updates[20].id}`, (element) => element.scrollIntoView({ block: 'start' }));
+    const before = await screenTop(page, frame, updates[20].id);
+    const fresh = await publish(server.url, 'frame-inner', { body: 'Inner scroll news' });
+    await frame.getByRole('button', { name: '1 new update' }).waitFor();
+    expect(await screenTop(page, frame, updates[20].id)).toBe(before);
+    expect(await frame.$(`#update-${fresh.id}`)).toBeNull();
+    await page.context().close();
+  });
+});
+
+describe('the widget', () => {
+  it('opens host-page#update-ID at that update, loading it if it is not shown', async () => {
+    const updates = await seed('widget-permalink', 30);
+    host.pages.set(
+      '/widget-article',
+      `<!doctype html><body><p style="height:1200px">Host text</p><div data-liveblog="widget-permalink" data-limit="5" id="w"></div>` +
+        `<p style="height:3000px">More host text</p><script src="${server.url}/embed.js" async></script></body>`,
+    );
+    const deep = updates[3];
+    const page = await (await browser.newContext({ viewport: { width: 1000, height: 800 } })).newPage();
+    await page.goto(`${host.url}/widget-article#update-${deep.id}`);
+    await page.locator(`#w #update-${deep.id}`).waitFor();
+    await page.waitForFunction((id) => {
+      const rect = document.getElementById('w')!.shadowRoot!.getElementById(`update-${id}`)!.getBoundingClientRect();
+      return rect.top >= 0 && rect.top < window.innerHeight / 2;
+    }, deep.id);
+    // its permalinks name the host page, and following one scrolls the widget to it
+    expect(await page.locator(`#w #update-${deep.id} .lb-permalink`).getAttribute('href')).toBe(`#update-${deep.id}`);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate((id) => (location.hash = `#update-${id}`), updates[28].id);
+    await page.waitForFunction((id) => {
+      const rect = document.getElementById('w')!.shadowRoot!.getElementById(`update-${id}`)?.getBoundingClientRect();
+      return rect !== undefined && rect.top >= 0 && rect.top < window.innerHeight / 2;
+    }, updates[28].id);
+    await page.context().close();
+  });
+
+  it('adds no banner or navigation landmark to the host page, with two widgets', async () => {
+    const blog = await seed('widget-landmarks', 3);
+    await publish(server.url, 'widget-landmarks', { body: 'Key', keyEvent: true, title: 'A key event' });
+    host.pages.set(
+      '/landmarks',
+      `<!doctype html><html lang="en"><head><title>Host</title></head><body><header>Host masthead</header><nav aria-label="Sections"><a href="/">Home</a></nav>` +
+        `<main><h1>Article</h1><div data-liveblog="widget-landmarks" id="w1"></div><div data-liveblog="widget-landmarks" id="w2"></div></main>` +
+        `<script src="${server.url}/embed.js" async></script></body></html>`,
+    );
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${host.url}/landmarks`);
+    await page.locator('#w1 .lb-blog[data-connection="live"]').waitFor();
+    await page.locator('#w2 .lb-blog[data-connection="live"]').waitFor();
+    expect(blog).toHaveLength(3);
+    expect(await page.getByRole('banner').count()).toBe(1);
+    expect(await page.getByRole('navigation').count()).toBe(1);
+    expect(await page.getByRole('main').count()).toBe(1);
+    // the key events and updates are still there, as headings and lists
+    expect(await page.locator('#w1').getByRole('heading', { name: 'Key events' }).count()).toBe(1);
+    await page.context().close();
+  });
+});
