@@ -1,13 +1,16 @@
 /**
  * Writing a new entry: a draft saved at every keystroke, a live preview from the server's own renderer,
- * and a publish that keeps the text when it fails and cannot make a duplicate when retried.
+ * and a publish that keeps the text when it fails, publishes a corrected retry as corrected (see
+ * publishing.ts), and never wipes what was typed while it was on its way.
  */
 import { renderUpdate } from '../../shared/html';
 import type { Blog, Update } from '../../shared/schemas';
-import { describeError } from '../lib/api';
 import { $ } from '../lib/dom';
+import { describeError } from './errors';
+import { newChain, outcomeUnknown, publishContent, type PublishChain } from './publishing';
 import type { Session } from './session';
-import { stored, type Draft } from './storage';
+import { stored, type Draft, type EntryContent } from './storage';
+import { browserZone, currentZoneName, instantToZoned, isZone, utcOffset, zonedToInstant } from './zones';
 
 const PREVIEW_DELAY_MS = 250;
 
@@ -17,7 +20,9 @@ export class Composer {
   private readonly body = $<HTMLTextAreaElement>('#entry-body');
   private readonly author = $<HTMLInputElement>('#entry-author');
   private readonly time = $<HTMLInputElement>('#entry-time');
-  private readonly zone = $('#entry-zone');
+  private readonly zone = $<HTMLInputElement>('#entry-zone');
+  private readonly offset = $('#entry-offset');
+  private readonly timeSet = $('.ed-time__set');
   private readonly keyEvent = $<HTMLInputElement>('#entry-key');
   private readonly pinned = $<HTMLInputElement>('#entry-pinned');
   private readonly publishButton = $<HTMLButtonElement>('#publish');
@@ -25,7 +30,8 @@ export class Composer {
   private readonly preview = $('#preview');
   private readonly endedNotice = $('#ended-notice');
   private blog: Blog | null = null;
-  private idempotencyKey = '';
+  private chain: PublishChain = newChain();
+  private publishing = false;
   private previewTimer: ReturnType<typeof setTimeout> | undefined;
   private previewSeq = 0;
 
@@ -35,7 +41,7 @@ export class Composer {
       event.preventDefault();
       void this.publish();
     });
-    this.body.addEventListener('keydown', (event) => {
+    this.form.addEventListener('keydown', (event) => {
       if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
         event.preventDefault();
         void this.publish();
@@ -55,17 +61,18 @@ export class Composer {
     this.keyEvent.checked = draft?.keyEvent ?? false;
     this.pinned.checked = draft?.pinned ?? false;
     this.time.value = draft?.time ?? '';
+    this.zone.value = currentZoneName(draft?.zone ?? browserZone());
     this.setTimeMode(draft?.timeMode ?? 'now');
-    this.idempotencyKey = draft?.idempotencyKey ?? '';
-    this.status.textContent = draft?.body ? 'Draft restored.' : '';
+    this.chain = draft?.idempotencyKey ? { key: draft.idempotencyKey, unresolved: draft.unresolved ?? [] } : newChain();
+    this.say(draft?.body ? 'Draft restored.' : '');
     this.setEnded(blog.status === 'ended');
-    this.showZone();
+    this.showOffset();
     this.schedulePreview(0);
   }
 
   setEnded(ended: boolean): void {
     this.endedNotice.hidden = !ended;
-    this.publishButton.disabled = ended;
+    this.publishButton.disabled = ended || this.publishing;
   }
 
   private get timeMode(): 'now' | 'set' {
@@ -74,49 +81,82 @@ export class Composer {
 
   private setTimeMode(mode: 'now' | 'set'): void {
     $<HTMLInputElement>(`input[name="time-mode"][value="${mode}"]`, this.form).checked = true;
-    this.time.disabled = mode === 'now';
+    this.time.disabled = this.zone.disabled = this.timeSet.hidden = mode === 'now';
   }
 
   private changed(): void {
-    this.time.disabled = this.timeMode === 'now';
-    if (this.timeMode === 'set' && !this.time.value) this.time.value = localInputValue(new Date());
-    this.showZone();
+    this.time.disabled = this.zone.disabled = this.timeSet.hidden = this.timeMode === 'now';
+    if (this.timeMode === 'set' && !this.time.value) this.time.value = instantToZoned(Date.now(), this.zoneForTimes());
+    this.showOffset();
     this.saveDraft();
     this.schedulePreview(PREVIEW_DELAY_MS);
+  }
+
+  private draft(): Draft {
+    return {
+      title: this.title.value,
+      body: this.body.value,
+      timeMode: this.timeMode,
+      time: this.time.value,
+      zone: this.zone.value,
+      keyEvent: this.keyEvent.checked,
+      pinned: this.pinned.checked,
+      idempotencyKey: this.chain.key,
+      unresolved: this.chain.unresolved,
+    };
+  }
+
+  /** What the editor has written (the form, without the publish chain). */
+  private formState(): string {
+    const { idempotencyKey: _key, unresolved: _unresolved, ...form } = this.draft();
+    return JSON.stringify(form);
   }
 
   private saveDraft(): void {
     if (!this.blog) return;
     const empty = !this.body.value.trim() && !this.title.value.trim();
-    if (empty) {
-      stored.setDraft(this.blog.id, null);
-      this.idempotencyKey = '';
-      return;
-    }
-    // One key per draft: every retry of this draft's publish carries it.
-    this.idempotencyKey ||= crypto.randomUUID();
-    const draft: Draft = {
-      title: this.title.value,
-      body: this.body.value,
-      timeMode: this.timeMode,
-      time: this.time.value,
-      keyEvent: this.keyEvent.checked,
-      pinned: this.pinned.checked,
-      idempotencyKey: this.idempotencyKey,
-    };
-    stored.setDraft(this.blog.id, draft);
+    // An empty form with nothing on its way to the server leaves nothing to keep.
+    stored.setDraft(this.blog.id, empty && !this.chain.unresolved.length ? null : this.draft());
   }
 
-  /** The zone the hand-set time is read in, named with its offset on that date. */
-  private showZone(): void {
-    const when = this.time.value ? new Date(this.time.value) : new Date();
-    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    this.zone.textContent = `${zone} (${utcOffset(when)})`;
+  private zoneForTimes(): string {
+    const zone = this.zone.value.trim();
+    return isZone(zone) ? zone : browserZone();
+  }
+
+  /** The offset of the zone the hand-set time is read in, on that date. */
+  private showOffset(): void {
+    if (this.timeMode === 'now') {
+      this.offset.textContent = '';
+      return;
+    }
+    const zone = this.zone.value.trim();
+    if (!isZone(zone)) {
+      this.offset.textContent = 'Choose a time zone from the list.';
+      return;
+    }
+    const when = this.time.value ? zonedToInstant(this.time.value, zone) : Date.now();
+    this.offset.textContent = `${currentZoneName(zone)} (${utcOffset(zone, Number.isNaN(when) ? Date.now() : when)})`;
   }
 
   private publishedAt(): string | undefined {
     if (this.timeMode === 'now' || !this.time.value) return undefined;
-    return new Date(this.time.value).toISOString();
+    const instant = zonedToInstant(this.time.value, this.zoneForTimes());
+    return Number.isNaN(instant) ? undefined : new Date(instant).toISOString();
+  }
+
+  private content(): EntryContent {
+    const title = this.title.value.trim();
+    const author = this.author.value.trim();
+    const publishedAt = this.publishedAt();
+    return {
+      body: this.body.value.trim(),
+      ...(title ? { title } : {}),
+      ...(author ? { author } : {}),
+      ...(publishedAt ? { publishedAt } : {}),
+      pinned: this.pinned.checked,
+      keyEvent: this.keyEvent.checked,
+    };
   }
 
   private schedulePreview(delay: number): void {
@@ -135,17 +175,14 @@ export class Composer {
       const { html } = await this.session.call<{ html: string }>('POST', '/api/preview', { body: { body } });
       if (seq !== this.previewSeq) return; // a newer preview is on its way
       const now = new Date().toISOString();
+      const content = this.content();
       const update: Update = {
+        ...content,
         id: 'preview',
         blogId: this.blog.id,
-        body,
         html,
-        ...(this.title.value.trim() ? { title: this.title.value.trim() } : {}),
-        ...(this.author.value.trim() ? { author: this.author.value.trim() } : {}),
-        publishedAt: this.publishedAt() ?? now,
+        publishedAt: content.publishedAt ?? now,
         createdAt: now,
-        pinned: this.pinned.checked,
-        keyEvent: this.keyEvent.checked,
         version: 1,
       };
       this.preview.innerHTML = renderUpdate(update);
@@ -154,58 +191,63 @@ export class Composer {
     }
   }
 
+  private say(text: string, tone: 'info' | 'error' | 'done' = 'info'): void {
+    this.status.textContent = text;
+    this.status.dataset.tone = tone;
+  }
+
   async publish(): Promise<void> {
-    if (!this.blog || this.publishButton.disabled) return;
-    const body = this.body.value.trim();
-    if (!body) {
-      this.status.textContent = 'Write the update first.';
+    if (!this.blog || this.publishing || this.blog.status === 'ended') return;
+    const content = this.content();
+    if (!content.body) {
+      this.say('Write the update first.', 'error');
       this.body.focus();
       return;
     }
-    this.saveDraft();
+    if (this.timeMode === 'set' && !this.publishedAt()) {
+      this.say(isZone(this.zone.value.trim()) ? 'Set the time, or choose Now.' : 'Choose a time zone from the list.', 'error');
+      return;
+    }
     const blogId = this.blog.id;
+    const sent = this.formState();
+    this.publishing = true;
     this.publishButton.disabled = true;
-    this.status.textContent = 'Publishing…';
+    this.say('Publishing…');
     try {
-      const update = await this.session.call<Update>('POST', `/api/blogs/${blogId}/updates`, {
-        body: {
-          body,
-          ...(this.title.value.trim() ? { title: this.title.value.trim() } : {}),
-          ...(this.author.value.trim() ? { author: this.author.value.trim() } : {}),
-          ...(this.publishedAt() ? { publishedAt: this.publishedAt() } : {}),
-          keyEvent: this.keyEvent.checked,
-          pinned: this.pinned.checked,
-        },
-        headers: { 'Idempotency-Key': this.idempotencyKey },
-      });
+      const published = await publishContent(this.session, blogId, content, this.chain, () => this.saveDraft());
+      const at = new Date(published.kind === 'corrected' ? published.earlier.createdAt : published.update.createdAt).toLocaleTimeString();
+      const earlier = `Your earlier attempt had been published at ${at} (its answer was lost); it is now corrected to the text you sent: readers see one entry, marked edited.`;
+      this.chain = newChain();
+      if (this.blog?.id !== blogId) {
+        stored.setDraft(blogId, null);
+        return;
+      }
+      if (this.formState() !== sent) {
+        // What the editor typed while the publish was on its way stays, as the next draft.
+        this.saveDraft();
+        const done = published.kind === 'corrected' ? earlier : `Published at ${at}, as it was when you pressed Publish.`;
+        this.say(`${done} What you typed since is kept below, not published.`, 'done');
+        return;
+      }
       stored.setDraft(blogId, null);
-      this.idempotencyKey = '';
       this.title.value = '';
       this.body.value = '';
       this.keyEvent.checked = false;
       this.pinned.checked = false;
+      this.time.value = '';
       this.setTimeMode('now');
-      this.status.textContent = `Published at ${new Date(update.createdAt).toLocaleTimeString()}.`;
+      this.showOffset();
       this.schedulePreview(0);
       this.body.focus();
+      this.say(published.kind === 'corrected' ? earlier : `Published at ${at}.`, 'done');
     } catch (error) {
       // The text stays, in the form and in the saved draft: the editor can simply try again.
-      this.status.textContent = `Not published: ${describeError(error)} Your text is kept.`;
+      this.saveDraft();
+      const unknown = outcomeUnknown(error) ? ' It may have reached the server: publishing again will not make a second entry.' : '';
+      this.say(`Not published: ${describeError(error)}${unknown} Your text is kept.`, 'error');
     } finally {
-      this.publishButton.disabled = this.blog?.status === 'ended';
+      this.publishing = false;
+      this.setEnded(!this.endedNotice.hidden);
     }
   }
-}
-
-/** `2025-01-11T17:45` for a datetime-local input, in the browser's zone. */
-function localInputValue(date: Date): string {
-  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60_000);
-  return local.toISOString().slice(0, 16);
-}
-
-function utcOffset(date: Date): string {
-  const minutes = -date.getTimezoneOffset();
-  const sign = minutes >= 0 ? '+' : '−';
-  const abs = Math.abs(minutes);
-  return `UTC${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 }

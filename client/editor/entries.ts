@@ -1,65 +1,181 @@
 /**
- * The blog's updates as editors see them: newest first, live, each with Edit/Save, Delete (confirmed),
- * Pin/Unpin, a key-event toggle, and its history of versions.
+ * The blog's updates as editors see them: newest first, live, each with Edit, Delete (at once, with
+ * Undo), Pin/Unpin, a key-event toggle and its history; older ones a "Load older" away, any one by
+ * searching.
  */
-import { formatTime, renderUpdate } from '../../shared/html';
-import { LIMITS } from '../../shared/limits';
+import { excerpt, formatTime, renderUpdate } from '../../shared/html';
 import { updateOrderKey } from '../../shared/order';
-import type { BlogEvent, Update } from '../../shared/schemas';
-import { describeError } from '../lib/api';
+import type { BlogEvent, Update, UpdatePage } from '../../shared/schemas';
+import { ApiError } from '../lib/api';
 import { $, h } from '../lib/dom';
 import { fromHtml, UpdateList } from '../lib/update-list';
+import { EditForm, type EditFormHost } from './edit-form';
+import { describeError } from './errors';
+import { loadHistory, type HistoryHost } from './history';
 import type { Session } from './session';
 
 const itemId = (updateId: string) => `ed-update-${updateId}`;
+/** Updates per page of the desk's list (and of its search results). */
+export const DESK_PAGE = 50;
 
-export class Entries {
+export class Entries implements EditFormHost, HistoryHost {
   private readonly container = $<HTMLOListElement>('#entry-list');
   private readonly status = $('#entries-status');
+  private readonly notices = $('#entries-notices');
+  private readonly olderButton = $<HTMLButtonElement>('#load-older');
+  private readonly searchForm = $<HTMLFormElement>('#entry-search');
+  private readonly searchBox = $<HTMLInputElement>('#entry-search-text');
+  private readonly clearSearch = $<HTMLButtonElement>('#entry-search-clear');
   private readonly list = new UpdateList(this.container, { render: (update) => this.render(update), elementId: itemId });
-  /** Updates open in an edit form, with the newest state that arrived meanwhile. */
-  private readonly editing = new Map<string, Update>();
-  private blogId = '';
+  /** Updates open in an edit form. */
+  private readonly editing = new Map<string, EditForm>();
+  /** The search shown, if any: its text. */
+  private query = '';
+  private next: string | undefined;
+  blogId = '';
 
-  constructor(private readonly session: Session) {}
+  constructor(readonly session: Session) {
+    this.olderButton.addEventListener('click', () => void this.loadOlder());
+    this.searchForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void this.search(this.searchBox.value.trim());
+    });
+    this.clearSearch.addEventListener('click', () => {
+      this.searchBox.value = '';
+      void this.search('');
+      this.searchBox.focus();
+    });
+  }
 
-  show(blogId: string, updates: Update[]): void {
+  show(blogId: string, page: UpdatePage): void {
     this.blogId = blogId;
+    this.query = '';
+    this.searchBox.value = '';
+    this.clearSearch.hidden = true;
+    this.fill(page);
+    this.say(page.updates.length ? '' : 'Nothing published yet.');
+  }
+
+  private fill(page: UpdatePage): void {
     this.editing.clear();
-    this.list.clear();
-    for (const update of updates) this.list.upsert(update);
-    this.status.textContent = updates.length ? '' : 'Nothing published yet.';
+    this.notices.replaceChildren();
+    this.container.replaceChildren();
+    for (const update of page.updates) this.list.upsert(update);
+    this.setNext(page.next);
+  }
+
+  private setNext(next: string | undefined): void {
+    this.next = next;
+    this.olderButton.hidden = !next;
+    this.olderButton.disabled = false;
+  }
+
+  private say(text: string): void {
+    this.status.textContent = text;
+  }
+
+  private path(extra: string): string {
+    const q = this.query ? `&q=${encodeURIComponent(this.query)}` : '';
+    return `/api/blogs/${this.blogId}/updates?limit=${DESK_PAGE}${q}${extra}`;
+  }
+
+  private async loadOlder(): Promise<void> {
+    if (!this.next) return;
+    this.olderButton.disabled = true;
+    try {
+      const page = await this.session.call<UpdatePage>('GET', this.path(`&before=${encodeURIComponent(this.next)}`));
+      const first = page.updates[0];
+      for (const update of page.updates) if (!this.editing.has(update.id)) this.list.upsert(update);
+      this.setNext(page.next);
+      // Focus moves to the first of the older entries, so a keyboard user reads on from there.
+      if (first) this.list.find(first.id)?.querySelector<HTMLElement>('.lb-permalink, button')?.focus();
+      if (!page.next) this.say(this.query ? 'Every matching entry is shown.' : 'Every entry is shown, down to the first.');
+    } catch (error) {
+      this.olderButton.disabled = false;
+      this.say(`Older entries could not be loaded: ${describeError(error)}`);
+    }
+  }
+
+  private async search(query: string): Promise<void> {
+    this.say(query ? 'Searching…' : '');
+    try {
+      this.query = query;
+      const page = await this.session.call<UpdatePage>('GET', this.path(''));
+      if (this.query !== query) return; // another search was asked for meanwhile
+      this.fill(page);
+      this.clearSearch.hidden = !query;
+      const count = page.updates.length;
+      const more = page.next ? ' or more' : '';
+      this.say(
+        query
+          ? count
+            ? `${count}${more} ${count === 1 && !more ? 'entry matches' : 'entries match'} “${query}”.`
+            : `No entry matches “${query}”.`
+          : count
+            ? ''
+            : 'Nothing published yet.',
+      );
+    } catch (error) {
+      this.say(`Search failed: ${describeError(error)}`);
+    }
   }
 
   apply(event: BlogEvent): void {
     const id = event.update?.id ?? event.updateId;
-    if (event.update && id && this.editing.has(id)) {
-      this.editing.set(id, event.update); // shown when the form closes
+    const form = id ? this.editing.get(id) : undefined;
+    if (form) {
+      if (event.type === 'update.deleted') form.remoteDelete();
+      else if (event.update) form.remoteChange(event.update);
       return;
     }
-    if (id) this.editing.delete(id);
+    // A search shows what matched: new entries are not added to it, changed ones are kept up to date.
+    if (this.query && event.type === 'update.created') return;
+    if (this.query && event.type === 'update.edited' && id && !this.list.find(id)) return;
     this.list.apply(event);
-    if (event.type === 'update.created') this.status.textContent = '';
+    if (event.type === 'update.created' && !this.query) this.say('');
+  }
+
+  // EditFormHost
+  closed(updateId: string, update: Update | null, focus: boolean): void {
+    this.editing.delete(updateId);
+    if (update) {
+      const element = this.list.upsert(update);
+      if (focus) element.querySelector<HTMLButtonElement>('.ed-actions button')?.focus();
+    } else {
+      this.list.remove(updateId);
+    }
+  }
+
+  // HistoryHost
+  restored(update: Update): void {
+    const element = this.list.upsert(update);
+    element.querySelector<HTMLButtonElement>('.ed-actions button')?.focus();
+    this.say(`Version restored: readers see it now, marked edited.`);
   }
 
   private render(update: Update): HTMLElement {
     const item = h('li', { id: itemId(update.id), 'data-order': updateOrderKey(update.publishedAt, update.id), class: 'ed-item' });
     item.append(fromHtml(renderUpdate(update)));
-    const button = (label: string, action: () => Promise<void> | void, attributes: Record<string, string> = {}) => {
-      const element = h('button', { type: 'button', ...attributes }, label);
+    const label = excerpt(update, 40);
+    const button = (text: string, action: () => Promise<void> | void, attributes: Record<string, string> = {}) => {
+      const element = h('button', { type: 'button', ...attributes }, text);
       element.addEventListener('click', () => void action());
       return element;
     };
     const history = h('div', { class: 'ed-history', hidden: true });
+    const historyButton: HTMLButtonElement | null =
+      update.version > 1
+        ? button('History', () => this.toggleHistory(update, history, historyButton!), { 'aria-expanded': 'false' })
+        : null;
     item.append(
       h(
         'div',
-        { class: 'ed-actions' },
+        { class: 'ed-actions', role: 'group', 'aria-label': `Entry: ${label}` },
         button('Edit', () => this.openEditor(item, update)),
-        button('Delete', () => this.remove(update)),
-        button(update.pinned ? 'Unpin' : 'Pin', () => this.patch(update, { pinned: !update.pinned })),
-        button('Key event', () => this.patch(update, { keyEvent: !update.keyEvent }), { 'aria-pressed': String(update.keyEvent) }),
-        update.version > 1 ? button('History', () => this.showHistory(update, history), { 'aria-expanded': 'false' }) : null,
+        button('Delete', () => this.remove(item, update)),
+        button(update.pinned ? 'Unpin' : 'Pin', () => this.toggle(update, { pinned: !update.pinned })),
+        button('Key event', () => this.toggle(update, { keyEvent: !update.keyEvent }), { 'aria-pressed': String(update.keyEvent) }),
+        historyButton,
       ),
       history,
     );
@@ -67,97 +183,112 @@ export class Entries {
   }
 
   private openEditor(item: HTMLElement, update: Update): void {
-    this.editing.set(update.id, update);
-    const title = h('input', { id: `edit-title-${update.id}`, value: update.title ?? '', maxlength: String(LIMITS.updateTitle) });
-    const body = h('textarea', { id: `edit-body-${update.id}`, rows: '6', maxlength: String(LIMITS.body) }, update.body);
-    const error = h('p', { class: 'ed-error', role: 'alert' });
-    const form = h(
-      'form',
-      { class: 'ed-edit' },
-      h('label', { for: title.id }, 'Headline'),
-      title,
-      h('label', { for: body.id }, 'Update'),
-      body,
-      h('div', { class: 'ed-row' }, h('button', { type: 'submit' }, 'Save'), h('button', { type: 'button', class: 'ed-cancel' }, 'Cancel')),
-      error,
-    );
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      void this.save(update, { body: body.value.trim(), title: title.value.trim() || null }, error);
-    });
-    $('.ed-cancel', form).addEventListener('click', () => this.closeEditor(update.id));
-    item.replaceChildren(form);
-    body.focus();
+    const form = new EditForm(update, this);
+    this.editing.set(update.id, form);
+    item.replaceChildren(form.element);
+    form.focus();
   }
 
-  private closeEditor(updateId: string): void {
-    const latest = this.editing.get(updateId);
-    this.editing.delete(updateId);
-    if (latest) this.list.upsert(latest);
-  }
-
-  private async save(update: Update, fields: { body: string; title: string | null }, error: HTMLElement): Promise<void> {
+  /**
+   * Deletes at once (a takedown cannot wait for a dialog), then offers Undo in a notice above the list
+   * (outside it: the list shows only what readers see).
+   */
+  private async remove(item: HTMLElement, update: Update): Promise<void> {
+    item.hidden = true;
     try {
-      const saved = await this.session.call<Update>('PATCH', `/api/blogs/${this.blogId}/updates/${update.id}`, { body: fields });
-      const arrived = this.editing.get(update.id);
-      this.editing.set(update.id, arrived && arrived.version > saved.version ? arrived : saved);
-      this.closeEditor(update.id);
-    } catch (failure) {
-      error.textContent = `Not saved: ${describeError(failure)}`;
-    }
-  }
-
-  private async remove(update: Update): Promise<void> {
-    if (!confirm(`Delete this update? Readers will see it disappear.\n\n${update.title ?? update.body.slice(0, 80)}`)) return;
-    try {
-      await this.session.call('DELETE', `/api/blogs/${this.blogId}/updates/${update.id}`);
-      this.list.remove(update.id);
+      const deleted = await this.deleteLatest(update);
+      item.remove();
+      const undo = h('button', { type: 'button' }, 'Undo');
+      const dismiss = h('button', { type: 'button', 'aria-label': 'Dismiss this notice' }, 'Dismiss');
+      const notice = h(
+        'p',
+        { class: 'ed-notice' },
+        `Deleted the entry published ${formatTime(deleted.publishedAt)}: readers no longer see it. `,
+        undo,
+        ' ',
+        dismiss,
+      );
+      undo.addEventListener('click', () => void this.undo(notice, deleted, undo));
+      dismiss.addEventListener('click', () => {
+        notice.remove();
+        this.container.querySelector<HTMLButtonElement>('.ed-actions button')?.focus();
+      });
+      this.notices.prepend(notice);
+      undo.focus();
     } catch (error) {
-      this.status.textContent = `Not deleted: ${describeError(error)}`;
+      item.hidden = false;
+      this.say(`Not deleted: ${describeError(error)}`);
     }
   }
 
-  private async patch(update: Update, fields: { pinned?: boolean; keyEvent?: boolean }): Promise<void> {
+  /** DELETE with If-Match; when the entry moved on meanwhile, the newer version is deleted, and kept for Undo. */
+  private async deleteLatest(update: Update): Promise<Update> {
+    let target = update;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.session.call('DELETE', `/api/blogs/${this.blogId}/updates/${target.id}`, {
+          headers: { 'If-Match': `"${target.version}"` },
+        });
+        return target;
+      } catch (error) {
+        if (!(error instanceof ApiError && error.status === 412 && error.details) || attempt >= 3) throw error;
+        target = error.details as unknown as Update;
+      }
+    }
+  }
+
+  /** Publishes the deleted content again, at its original time, with its flags: a new entry (with a new link). */
+  private async undo(notice: HTMLElement, deleted: Update, button: HTMLButtonElement): Promise<void> {
+    button.disabled = true;
     try {
-      this.list.upsert(await this.session.call<Update>('PATCH', `/api/blogs/${this.blogId}/updates/${update.id}`, { body: fields }));
+      const restored = await this.session.call<Update>('POST', `/api/blogs/${this.blogId}/updates`, {
+        body: {
+          body: deleted.body,
+          ...(deleted.title ? { title: deleted.title } : {}),
+          ...(deleted.author ? { author: deleted.author } : {}),
+          publishedAt: deleted.publishedAt,
+          pinned: deleted.pinned,
+          keyEvent: deleted.keyEvent,
+        },
+        headers: { 'Idempotency-Key': crypto.randomUUID() },
+      });
+      notice.remove();
+      const element = this.list.upsert(restored);
+      element.querySelector<HTMLButtonElement>('.ed-actions button')?.focus();
+      this.say(
+        `Put back as a new entry, at its original time (${formatTime(restored.publishedAt)}). Links to the deleted entry do not lead to it.`,
+      );
     } catch (error) {
-      this.status.textContent = `Not changed: ${describeError(error)}`;
+      button.disabled = false;
+      this.say(`Not put back: ${describeError(error)}`);
     }
   }
 
-  private async showHistory(update: Update, container: HTMLElement): Promise<void> {
-    const toggle = container.previousElementSibling?.querySelector<HTMLButtonElement>('button[aria-expanded]');
+  private async toggle(update: Update, fields: { pinned?: boolean; keyEvent?: boolean }): Promise<void> {
+    try {
+      const changed = await this.session.call<Update>('PATCH', `/api/blogs/${this.blogId}/updates/${update.id}`, { body: fields });
+      const element = this.list.upsert(changed);
+      const name = 'pinned' in fields ? (changed.pinned ? 'Unpin' : 'Pin') : 'Key event';
+      Array.from(element.querySelectorAll<HTMLButtonElement>('.ed-actions button'))
+        .find((b) => b.textContent === name)
+        ?.focus();
+    } catch (error) {
+      this.say(`Not changed: ${describeError(error)}`);
+    }
+  }
+
+  private async toggleHistory(update: Update, container: HTMLElement, toggle: HTMLButtonElement): Promise<void> {
     if (!container.hidden) {
       container.hidden = true;
-      toggle?.setAttribute('aria-expanded', 'false');
+      toggle.setAttribute('aria-expanded', 'false');
       return;
     }
     try {
-      const { versions } = await this.session.call<{ versions: Update[] }>(
-        'GET',
-        `/api/blogs/${this.blogId}/updates/${update.id}/versions`,
-      );
-      container.replaceChildren(
-        h('h4', {}, `${versions.length} versions`),
-        h(
-          'ol',
-          {},
-          ...versions.map((version) =>
-            h(
-              'li',
-              {},
-              h('strong', {}, `Version ${version.version}`),
-              ` · ${formatTime(version.editedAt ?? version.createdAt)}`,
-              version.title ? h('p', {}, h('em', {}, version.title)) : null,
-              h('pre', { class: 'ed-source' }, version.body),
-            ),
-          ),
-        ),
-      );
+      await loadHistory(this, update.id, container);
       container.hidden = false;
-      toggle?.setAttribute('aria-expanded', 'true');
+      toggle.setAttribute('aria-expanded', 'true');
     } catch (error) {
-      this.status.textContent = `History unavailable: ${describeError(error)}`;
+      this.say(`History unavailable: ${describeError(error)}`);
     }
   }
 }

@@ -1,23 +1,25 @@
 /** The editors' desk: sign in, choose or create a blog, then write, correct and manage it live. */
 import { SOCKET_EVENTS } from '../../shared/events';
 import type { Blog, BlogEvent, UpdatePage } from '../../shared/schemas';
-import { api, describeError } from '../lib/api';
+import { api } from '../lib/api';
 import { $, h } from '../lib/dom';
 import { LiveFeed, type ClientSocket } from '../lib/live-feed';
 import { connectSocket } from '../lib/socket';
 import { Access } from './access';
+import { BlogPanel } from './blog-panel';
 import { Composer } from './composer';
-import { Entries } from './entries';
+import { ConnectionState } from './connection';
+import { DESK_PAGE, Entries } from './entries';
+import { describeError } from './errors';
 import { Session, signIn } from './session';
 import { stored } from './storage';
-
-/** Updates the desk lists; older ones are on the reader's page. */
-const DESK_PAGE = 100;
+import { zoneNames } from './zones';
 
 class Desk {
   private readonly composer: Composer;
   private readonly entries: Entries;
   private readonly access: Access | null;
+  private readonly panel: BlogPanel;
   private readonly socket: ClientSocket;
   private readonly select = $<HTMLSelectElement>('#blog-select');
   private blogs: Blog[] = [];
@@ -28,7 +30,12 @@ class Desk {
     this.composer = new Composer(session);
     this.entries = new Entries(session);
     this.access = session.isAdmin ? new Access(session) : null;
+    this.panel = new BlogPanel(session, (blog) =>
+      this.apply({ blogId: blog.id, cursor: blog.cursor, prev: '', type: 'blog.updated', blog }),
+    );
     this.socket = connectSocket(undefined, { token: session.token });
+    const connection = new ConnectionState(this.socket);
+    session.onReachability = (reachable) => connection.request(reachable);
     this.socket.on(SOCKET_EVENTS.readers, ({ blogId, readers }) => {
       if (blogId !== this.blog?.id) return;
       $('#readers').textContent = String(readers);
@@ -45,15 +52,7 @@ class Desk {
       event.preventDefault();
       void this.createBlog();
     });
-    $<HTMLFormElement>('#blog-form').addEventListener('submit', (event) => {
-      event.preventDefault();
-      void this.patchBlog({
-        title: $<HTMLInputElement>('#blog-title').value.trim(),
-        description: $<HTMLTextAreaElement>('#blog-description').value.trim() || null,
-      });
-    });
-    $('#end-blog').addEventListener('click', () => void this.patchBlog({ status: 'ended' }));
-    $('#reopen-blog').addEventListener('click', () => void this.patchBlog({ status: 'live' }));
+    $('#entry-zone-list').replaceChildren(...zoneNames().map((zone) => h('option', { value: zone })));
   }
 
   async start(): Promise<void> {
@@ -83,8 +82,9 @@ class Desk {
     for (const id of ['#blog-panel', '#composer', '#entries']) $(id).hidden = false;
     $('#readers').textContent = '0';
     this.showBlog(blog);
+    this.panel.clearStatus();
     this.composer.setBlog(blog);
-    this.entries.show(blogId, page.updates);
+    this.entries.show(blogId, page);
     this.feed = new LiveFeed(this.socket, blogId, page.cursor, {
       onEvents: (events) => events.forEach((event) => this.apply(event)),
       onExpired: () => void this.open(blogId),
@@ -104,28 +104,8 @@ class Desk {
   }
 
   private showBlog(blog: Blog): void {
-    $<HTMLInputElement>('#blog-title').value = blog.title;
-    $<HTMLTextAreaElement>('#blog-description').value = blog.description ?? '';
     $<HTMLAnchorElement>('#reader-link').href = `/blogs/${blog.id}`;
-    $('#end-blog').hidden = blog.status === 'ended';
-    $('#reopen-blog').hidden = blog.status !== 'ended';
-  }
-
-  private async patchBlog(fields: Record<string, unknown>): Promise<void> {
-    if (!this.blog) return;
-    const status = $('#blog-status');
-    try {
-      const blog = await this.session.call<Blog>('PATCH', `/api/blogs/${this.blog.id}`, { body: fields });
-      this.apply({ blogId: blog.id, cursor: blog.cursor, prev: '', type: 'blog.updated', blog });
-      status.textContent =
-        fields.status === 'ended'
-          ? 'The blog has ended: readers see it is over.'
-          : fields.status === 'live'
-            ? 'The blog is live again.'
-            : 'Saved.';
-    } catch (error) {
-      status.textContent = `Not saved: ${describeError(error)}`;
-    }
+    this.panel.show(blog);
   }
 
   private async createBlog(): Promise<void> {

@@ -4,6 +4,9 @@ import { canCreateBlog, canWriteBlog } from '../../shared/permissions';
 import type { Blog, Me } from '../../shared/schemas';
 
 export class Session {
+  /** Told after every call whether the server answered (see connection.ts). */
+  onReachability: (reachable: boolean) => void = () => undefined;
+
   constructor(
     readonly token: string,
     readonly me: Me,
@@ -25,8 +28,11 @@ export class Session {
   /** An API call with this session's token; a 401 (token revoked) signs out. */
   async call<T>(method: string, path: string, options: Omit<ApiOptions, 'token'> = {}): Promise<T> {
     try {
-      return await api<T>(method, path, { ...options, token: this.token });
+      const answer = await api<T>(method, path, { ...options, token: this.token });
+      this.onReachability(true);
+      return answer;
     } catch (error) {
+      this.onReachability(!(error instanceof ApiError) || (error.status !== 0 && error.status !== 502 && error.status !== 504));
       if (error instanceof ApiError && error.status === 401) this.onSignedOut('Your token is no longer valid: sign in again.');
       throw error;
     }

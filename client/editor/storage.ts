@@ -6,12 +6,26 @@ export interface Draft {
   title: string;
   body: string;
   timeMode: 'now' | 'set';
-  /** `datetime-local` value, in the editor's zone. */
+  /** `datetime-local` value, on the clocks of `zone`. */
   time: string;
+  /** The zone `time` is read in. @default the browser's */
+  zone?: string;
   keyEvent: boolean;
   pinned: boolean;
-  /** Sent as Idempotency-Key: a retried publish of this draft never makes a second update. */
+  /** Sent as Idempotency-Key, with what was sent under it: see PublishChain. */
   idempotencyKey: string;
+  /** What was sent under `idempotencyKey` without a definite answer (see PublishChain). */
+  unresolved?: EntryContent[];
+}
+
+/** What one publish sends: an update's content as the API takes it. */
+export interface EntryContent {
+  body: string;
+  title?: string;
+  author?: string;
+  publishedAt?: string;
+  pinned: boolean;
+  keyEvent: boolean;
 }
 
 const TOKEN = 'liveblog:token';

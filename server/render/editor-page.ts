@@ -28,16 +28,21 @@ export function editorPage(context: PageContext): string {
   </section>
 
   <div id="desk" class="ed-desk" hidden>
-    <section class="ed-card" aria-labelledby="blogs-heading">
-      <h2 id="blogs-heading">Blog</h2>
-      <label for="blog-select">Blog to edit</label>
-      <select id="blog-select"></select>
-      <button type="button" id="new-blog" aria-expanded="false" aria-controls="new-blog-form">New blog</button>
-      <form id="new-blog-form" hidden>
+    <section class="ed-bar" aria-labelledby="blogs-heading">
+      <h2 id="blogs-heading" class="ed-sr">Blog</h2>
+      <div class="ed-bar__row">
+        <label for="blog-select">Blog to edit</label>
+        <select id="blog-select"></select>
+        <button type="button" id="new-blog" aria-expanded="false" aria-controls="new-blog-form">New blog</button>
+        <p class="ed-connection" id="connection" role="status" hidden></p>
+        <p class="ed-readers"><span id="readers">0</span> <span id="readers-label">readers</span> watching now ·
+          <a id="reader-link" href="/" target="_blank" rel="noopener">Open the reader’s page</a></p>
+      </div>
+      <form id="new-blog-form" class="ed-card" hidden>
         <label for="new-blog-id">New blog’s address (letters, digits, dashes)</label>
-        <input id="new-blog-id" required pattern="[a-z0-9][a-z0-9\\-]{0,63}" maxlength="64" spellcheck="false">
+        <input id="new-blog-id" type="text" required pattern="[a-z0-9][a-z0-9\\-]{0,63}" maxlength="64" spellcheck="false">
         <label for="new-blog-title">New blog’s title</label>
-        <input id="new-blog-title" required maxlength="${LIMITS.blogTitle}">
+        <input id="new-blog-title" type="text" required maxlength="${LIMITS.blogTitle}">
         <label for="new-blog-description">New blog’s description</label>
         <textarea id="new-blog-description" rows="2" maxlength="${LIMITS.blogDescription}"></textarea>
         <button type="submit">Create blog</button>
@@ -45,80 +50,107 @@ export function editorPage(context: PageContext): string {
       </form>
     </section>
 
+    <div class="ed-work">
+      <section id="composer" class="ed-card ed-composer" aria-labelledby="composer-heading" hidden>
+        <h2 id="composer-heading">New entry</h2>
+        <p class="ed-ended" id="ended-notice" hidden>This blog has ended: reopen it to publish.</p>
+        <form id="composer-form">
+          <label for="entry-title">Headline (optional)</label>
+          <input id="entry-title" type="text" maxlength="${LIMITS.updateTitle}">
+          <label for="entry-body">Update</label>
+          <textarea id="entry-body" rows="7" maxlength="${LIMITS.body}" placeholder="Markdown: **bold**, *italic*, [link](https://…), > quote, - list"></textarea>
+          <div class="ed-row ed-publish-row">
+            <button type="submit" id="publish">Publish</button>
+            <span class="ed-hint">or Ctrl+Enter (⌘+Enter)</span>
+            <label><input type="checkbox" id="entry-key"> Key event</label>
+            <label><input type="checkbox" id="entry-pinned"> Pinned to the top</label>
+          </div>
+          <p class="ed-status" id="composer-status" role="status" aria-live="polite"></p>
+          <div class="ed-row">
+            <span><label for="entry-author">Author</label>
+            <input id="entry-author" type="text" maxlength="${LIMITS.author}" autocomplete="name"></span>
+            <fieldset class="ed-time">
+              <legend>Time</legend>
+              <label><input type="radio" name="time-mode" value="now" checked> Now</label>
+              <label><input type="radio" name="time-mode" value="set"> Set by hand</label>
+              <span class="ed-time__set" hidden>
+                <label for="entry-time" class="ed-sr">Publish time</label>
+                <input id="entry-time" type="datetime-local" step="60" disabled>
+                <label for="entry-zone" class="ed-sr">Time zone</label>
+                <input id="entry-zone" type="text" class="ed-zone" list="entry-zone-list" spellcheck="false" autocomplete="off" disabled>
+              </span>
+              <span id="entry-offset" class="ed-hint"></span>
+            </fieldset>
+          </div>
+        </form>
+        <datalist id="entry-zone-list"></datalist>
+        <details class="ed-preview-box" open>
+          <summary>Preview</summary>
+          <div id="preview" class="ed-preview" aria-live="off"></div>
+        </details>
+      </section>
+
+      <section id="entries" class="ed-card ed-entries" aria-labelledby="entries-heading" hidden>
+        <h2 id="entries-heading">Published</h2>
+        <form id="entry-search" role="search" class="ed-search">
+          <label for="entry-search-text" class="ed-sr">Search entries</label>
+          <input id="entry-search-text" type="search" placeholder="Search entries" spellcheck="false">
+          <button type="submit">Search</button>
+          <button type="button" id="entry-search-clear" hidden>Show all</button>
+        </form>
+        <p class="ed-status" id="entries-status" role="status"></p>
+        <div id="entries-notices" class="ed-notices" aria-live="polite"></div>
+        <ol id="entry-list" class="ed-list"></ol>
+        <button type="button" id="load-older" hidden>Load older</button>
+      </section>
+    </div>
+
     <section id="blog-panel" class="ed-card" aria-labelledby="blog-panel-heading" hidden>
       <h2 id="blog-panel-heading">This blog</h2>
-      <p class="ed-readers"><span id="readers">0</span> <span id="readers-label">readers</span> watching now ·
-        <a id="reader-link" target="_blank" rel="noopener">Open the reader’s page</a></p>
       <form id="blog-form">
         <label for="blog-title">Blog title</label>
-        <input id="blog-title" required maxlength="${LIMITS.blogTitle}">
+        <input id="blog-title" type="text" required maxlength="${LIMITS.blogTitle}">
         <label for="blog-description">Blog description</label>
         <textarea id="blog-description" rows="2" maxlength="${LIMITS.blogDescription}"></textarea>
-        <div class="ed-row">
-          <button type="submit">Apply</button>
-          <button type="button" id="end-blog">End live blog</button>
-          <button type="button" id="reopen-blog" hidden>Reopen live blog</button>
-        </div>
+        <div class="ed-row"><button type="submit">Apply</button></div>
         <p class="ed-status" id="blog-status" role="status"></p>
       </form>
-    </section>
-
-    <section id="composer" class="ed-card" aria-labelledby="composer-heading" hidden>
-      <h2 id="composer-heading">New entry</h2>
-      <p class="ed-ended" id="ended-notice" hidden>This blog has ended: reopen it to publish.</p>
-      <form id="composer-form">
-        <label for="entry-title">Headline (optional)</label>
-        <input id="entry-title" maxlength="${LIMITS.updateTitle}">
-        <label for="entry-body">Update</label>
-        <textarea id="entry-body" rows="8" maxlength="${LIMITS.body}" placeholder="Markdown: **bold**, *italic*, [link](https://…), > quote, - list"></textarea>
-        <div class="ed-row">
-          <span><label for="entry-author">Author</label>
-          <input id="entry-author" maxlength="${LIMITS.author}" autocomplete="name"></span>
-          <fieldset class="ed-time">
-            <legend>Time</legend>
-            <label><input type="radio" name="time-mode" value="now" checked> Now</label>
-            <label><input type="radio" name="time-mode" value="set"> Set by hand</label>
-            <label for="entry-time" class="ed-sr">Publish time</label>
-            <input id="entry-time" type="datetime-local" step="60" disabled>
-            <span id="entry-zone" class="ed-hint"></span>
-          </fieldset>
-        </div>
-        <div class="ed-row">
-          <label><input type="checkbox" id="entry-key"> Key event</label>
-          <label><input type="checkbox" id="entry-pinned"> Pinned to the top</label>
-          <button type="submit" id="publish">Publish</button>
-          <span class="ed-hint">or Ctrl+Enter (⌘+Enter)</span>
-        </div>
-        <p class="ed-status" id="composer-status" role="status" aria-live="polite"></p>
-      </form>
-      <h3>Preview</h3>
-      <div id="preview" class="ed-preview" aria-live="off"></div>
-    </section>
-
-    <section id="entries" class="ed-card" aria-labelledby="entries-heading" hidden>
-      <h2 id="entries-heading">Published</h2>
-      <p class="ed-status" id="entries-status" role="status"></p>
-      <ol id="entry-list" class="ed-list"></ol>
+      <div class="ed-life" role="group" aria-labelledby="blog-life-heading">
+        <h3 id="blog-life-heading">Status</h3>
+        <p id="blog-life"></p>
+        <button type="button" id="end-blog" class="ed-danger">End live blog</button>
+        <button type="button" id="reopen-blog" hidden>Reopen live blog</button>
+        <p class="ed-status" id="blog-life-status" role="status"></p>
+      </div>
     </section>
 
     <section id="access" class="ed-card" aria-labelledby="access-heading" hidden>
       <h2 id="access-heading">Access</h2>
       <form id="access-form">
         <label for="access-name">Holder’s name</label>
-        <input id="access-name" required maxlength="${LIMITS.tokenName}">
+        <input id="access-name" type="text" required maxlength="${LIMITS.tokenName}">
         <label for="access-blogs">Blogs it may edit (comma-separated; * for all, and creating blogs)</label>
-        <input id="access-blogs" required spellcheck="false">
+        <input id="access-blogs" type="text" required spellcheck="false">
         <button type="submit">Create token</button>
         <p class="ed-error" id="access-error" role="alert"></p>
       </form>
       <div id="access-secret" hidden>
         <label for="access-secret-value">New secret, shown only once</label>
-        <input id="access-secret-value" readonly spellcheck="false">
+        <input id="access-secret-value" type="text" readonly spellcheck="false">
         <button type="button" id="access-copy">Copy</button>
       </div>
       <ul id="access-list" class="ed-list"></ul>
     </section>
   </div>
+
+  <dialog id="end-dialog" aria-labelledby="end-dialog-heading" aria-describedby="end-dialog-text">
+    <h2 id="end-dialog-heading">End this live blog?</h2>
+    <p id="end-dialog-text">Readers will see that the story is over, and nobody can publish to it until it is reopened.</p>
+    <div class="ed-row">
+      <button type="button" id="end-confirm" class="ed-danger">End the live blog</button>
+      <button type="button" id="end-cancel" autofocus>Cancel</button>
+    </div>
+  </dialog>
 </main>`;
   return layout({
     title: 'Editors’ desk',

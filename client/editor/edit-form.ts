@@ -1,0 +1,320 @@
+/**
+ * Correcting a published entry: every field, saved with If-Match on the version being edited, so that
+ * nobody's save silently replaces another editor's. Changes to different fields are merged as they
+ * arrive; changes to the same field put both versions side by side and the editor chooses. An entry
+ * deleted under the form leaves the form and its text, with a way to publish it as a new entry.
+ */
+import { LIMITS } from '../../shared/limits';
+import type { Update } from '../../shared/schemas';
+import { ApiError } from '../lib/api';
+import { h } from '../lib/dom';
+import { wordDiff } from './diff-view';
+import { describeError } from './errors';
+import { newChain, publishContent } from './publishing';
+import type { Session } from './session';
+import type { EntryContent } from './storage';
+import { browserZone, instantToZoned, isZone, zonedToInstant } from './zones';
+
+type Field = 'body' | 'title' | 'author' | 'publishedAt' | 'pinned' | 'keyEvent';
+type Patch = Partial<Record<Field, string | boolean | null>>;
+const FIELDS: Field[] = ['body', 'title', 'author', 'publishedAt', 'pinned', 'keyEvent'];
+/** Automatic merges in a row before the desk gives up and asks. */
+const MERGES_MAX = 3;
+
+export interface EditFormHost {
+  readonly session: Session;
+  readonly blogId: string;
+  /** The form is done: show `update` in its place (nothing with null) and, with `focus`, move focus to it. */
+  closed(updateId: string, update: Update | null, focus: boolean): void;
+}
+
+export class EditForm {
+  readonly element: HTMLFormElement;
+  private readonly title: HTMLInputElement;
+  private readonly body: HTMLTextAreaElement;
+  private readonly author: HTMLInputElement;
+  private readonly time: HTMLInputElement;
+  private readonly zone: HTMLInputElement;
+  private readonly keyEvent: HTMLInputElement;
+  private readonly pinned: HTMLInputElement;
+  private readonly saveButton: HTMLButtonElement;
+  private readonly panel = h('div', { class: 'ed-conflict', role: 'group', 'aria-live': 'polite', hidden: true });
+  private readonly error = h('p', { class: 'ed-error', role: 'alert' });
+  /** The version the form's fields were taken from: saves carry it in If-Match. */
+  private base: Update;
+  /** The newest version seen while saving (events may arrive before the answer). */
+  private arrived: Update | null = null;
+  private saving = false;
+  private deleted = false;
+  private readonly chain = newChain();
+
+  constructor(
+    update: Update,
+    private readonly host: EditFormHost,
+  ) {
+    this.base = update;
+    const id = (name: string) => `edit-${name}-${update.id}`;
+    this.title = h('input', { id: id('title'), type: 'text', maxlength: String(LIMITS.updateTitle) });
+    // The text also as the textarea's content, so that the entry still reads as itself (find-in-page, tests).
+    this.body = h('textarea', { id: id('body'), rows: '6', maxlength: String(LIMITS.body) }, update.body);
+    this.author = h('input', { id: id('author'), type: 'text', maxlength: String(LIMITS.author), autocomplete: 'name' });
+    this.time = h('input', { id: id('time'), type: 'datetime-local', step: '60' });
+    this.zone = h('input', { id: id('zone'), type: 'text', list: 'entry-zone-list', spellcheck: 'false', class: 'ed-zone' });
+    this.keyEvent = h('input', { id: id('key'), type: 'checkbox' });
+    this.pinned = h('input', { id: id('pinned'), type: 'checkbox' });
+    this.saveButton = h('button', { type: 'submit' }, 'Save');
+    const cancel = h('button', { type: 'button' }, 'Cancel');
+    this.element = h(
+      'form',
+      { class: 'ed-edit', 'aria-label': 'Edit entry' },
+      h('label', { for: this.title.id }, 'Headline'),
+      this.title,
+      h('label', { for: this.body.id }, 'Update'),
+      this.body,
+      h(
+        'div',
+        { class: 'ed-row' },
+        h('span', {}, h('label', { for: this.author.id }, 'Author'), this.author),
+        h('span', {}, h('label', { for: this.time.id }, 'Time'), this.time),
+        h('span', {}, h('label', { for: this.zone.id }, 'Time zone'), this.zone),
+      ),
+      h('div', { class: 'ed-row' }, h('label', {}, this.keyEvent, ' Key event'), h('label', {}, this.pinned, ' Pinned to the top')),
+      this.panel,
+      h('div', { class: 'ed-row' }, this.saveButton, cancel, h('span', { class: 'ed-hint' }, 'or Ctrl+Enter (⌘+Enter) to save')),
+      this.error,
+    );
+    this.zone.value = browserZone();
+    this.fill(update);
+    this.element.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void this.save();
+    });
+    this.element.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        void this.save();
+      } else if (event.key === 'Escape' && !this.changes(this.base).length) {
+        this.host.closed(this.base.id, this.base, true);
+      }
+    });
+    cancel.addEventListener('click', () => this.host.closed(this.base.id, this.arrived ?? this.base, true));
+  }
+
+  focus(): void {
+    this.body.focus();
+  }
+
+  /** Another version arrived live (another editor's change, or the echo of this form's own save). */
+  remoteChange(update: Update): void {
+    if (this.saving) {
+      if (!this.arrived || update.version > this.arrived.version) this.arrived = update;
+      return;
+    }
+    if (update.version <= this.base.version || this.deleted) return;
+    const mine = this.changes(this.base);
+    const theirs = changedFields(this.base, update);
+    if (mine.some((field) => theirs.includes(field))) {
+      this.showConflict(update);
+    } else {
+      // Different fields: take theirs into the untouched fields; what the editor typed stays.
+      this.fill(update, theirs);
+      this.base = update;
+    }
+  }
+
+  /** The entry was deleted (by another editor, or elsewhere). */
+  remoteDelete(): void {
+    if (this.deleted) return;
+    this.deleted = true;
+    this.saveButton.disabled = true;
+    const publish = h('button', { type: 'button' }, 'Publish as a new entry');
+    const discard = h('button', { type: 'button' }, 'Discard');
+    publish.addEventListener('click', () => void this.publishAsNew(publish));
+    discard.addEventListener('click', () => this.host.closed(this.base.id, null, false));
+    this.showPanel(
+      h(
+        'p',
+        {},
+        'Another editor deleted this entry: readers no longer see it. Your text is still here: publish it as a new entry, or discard it.',
+      ),
+      h('div', { class: 'ed-row' }, publish, discard),
+    );
+  }
+
+  private fill(update: Update, fields: Field[] = FIELDS): void {
+    const zone = this.zoneForTimes();
+    for (const field of fields) {
+      if (field === 'body') this.body.value = update.body;
+      else if (field === 'title') this.title.value = update.title ?? '';
+      else if (field === 'author') this.author.value = update.author ?? '';
+      else if (field === 'publishedAt') this.time.value = instantToZoned(Date.parse(update.publishedAt), zone);
+      else if (field === 'pinned') this.pinned.checked = update.pinned;
+      else this.keyEvent.checked = update.keyEvent;
+    }
+  }
+
+  private zoneForTimes(): string {
+    const zone = this.zone.value.trim();
+    return isZone(zone) ? zone : browserZone();
+  }
+
+  /** The form's value of each field, as the API takes it. */
+  private value(field: Field): string | boolean | null {
+    switch (field) {
+      case 'body':
+        return this.body.value.trim();
+      case 'title':
+        return this.title.value.trim() || null;
+      case 'author':
+        return this.author.value.trim() || null;
+      case 'publishedAt': {
+        const instant = zonedToInstant(this.time.value, this.zoneForTimes());
+        return Number.isNaN(instant) ? null : new Date(instant).toISOString();
+      }
+      case 'pinned':
+        return this.pinned.checked;
+      case 'keyEvent':
+        return this.keyEvent.checked;
+    }
+  }
+
+  /** The fields whose form value differs from `update`'s. */
+  private changes(update: Update): Field[] {
+    return FIELDS.filter((field) => {
+      if (field === 'publishedAt') return this.time.value !== instantToZoned(Date.parse(update.publishedAt), this.zoneForTimes());
+      return this.value(field) !== (update[field] ?? null);
+    });
+  }
+
+  private patch(fields: Field[]): Patch {
+    return Object.fromEntries(fields.map((field) => [field, this.value(field)]));
+  }
+
+  private async save(): Promise<void> {
+    if (this.saving || this.deleted) return;
+    this.error.textContent = '';
+    if (!this.body.value.trim()) {
+      this.error.textContent = 'Not saved: the update must not be empty.';
+      this.body.focus();
+      return;
+    }
+    if (!isZone(this.zone.value.trim())) {
+      this.error.textContent = 'Not saved: choose a time zone from the list.';
+      this.zone.focus();
+      return;
+    }
+    this.saving = true;
+    this.saveButton.disabled = true;
+    try {
+      for (let merges = 0; ; merges += 1) {
+        const fields = this.changes(this.base);
+        if (!fields.length) return this.host.closed(this.base.id, this.arrived ?? this.base, true);
+        try {
+          const saved = await this.host.session.call<Update>('PATCH', `/api/blogs/${this.host.blogId}/updates/${this.base.id}`, {
+            body: this.patch(fields),
+            headers: { 'If-Match': `"${this.base.version}"` },
+          });
+          const newest = this.arrived && this.arrived.version > saved.version ? this.arrived : saved;
+          return this.host.closed(saved.id, newest, true);
+        } catch (failure) {
+          if (!(failure instanceof ApiError)) throw failure;
+          if (failure.status === 404) return this.remoteDelete();
+          if (failure.status !== 412 || !failure.details) throw failure;
+          const current = failure.details as unknown as Update;
+          const theirs = changedFields(this.base, current);
+          if (merges >= MERGES_MAX || fields.some((field) => theirs.includes(field))) return this.showConflict(current);
+          this.fill(current, theirs);
+          this.base = current; // different fields: save again on top of theirs
+        }
+      }
+    } catch (failure) {
+      this.error.textContent = `Not saved: ${describeError(failure)} Your text is kept.`;
+    } finally {
+      this.saving = false;
+      this.saveButton.disabled = this.deleted;
+      this.arrived = null;
+    }
+  }
+
+  private showConflict(current: Update): void {
+    const mine = this.body.value;
+    const saveMine = h('button', { type: 'button' }, 'Save mine over theirs');
+    const useTheirs = h('button', { type: 'button' }, 'Use theirs');
+    saveMine.addEventListener('click', () => {
+      this.base = current; // the editor has seen theirs: save on top of it
+      this.panel.hidden = true;
+      void this.save();
+    });
+    useTheirs.addEventListener('click', () => {
+      this.fill(current);
+      this.base = current;
+      // The editor's own text stays on screen until they dismiss it.
+      const dismiss = h('button', { type: 'button' }, 'Dismiss');
+      dismiss.addEventListener('click', () => (this.panel.hidden = true));
+      this.showPanel(
+        h('p', {}, 'Their version is in the form now. Your text, not saved:'),
+        h('pre', { class: 'ed-source' }, mine),
+        dismiss,
+      );
+    });
+    const when = new Date(current.editedAt ?? current.createdAt).toLocaleTimeString();
+    this.showPanel(
+      h(
+        'p',
+        { class: 'ed-conflict__title' },
+        `Another editor saved a newer version at ${when} while you were editing. Nothing of yours is saved yet.`,
+      ),
+      h(
+        'div',
+        { class: 'ed-versions' },
+        h(
+          'div',
+          {},
+          h('h4', {}, 'Their version'),
+          current.title ? h('p', {}, h('strong', {}, current.title)) : null,
+          h('pre', { class: 'ed-source' }, current.body),
+        ),
+        h(
+          'div',
+          {},
+          h('h4', {}, 'Yours, word by word against theirs'),
+          h('pre', { class: 'ed-source' }, ...wordDiff(current.body, mine.trim())),
+        ),
+      ),
+      h('div', { class: 'ed-row' }, saveMine, useTheirs),
+    );
+  }
+
+  private showPanel(...children: (Node | null)[]): void {
+    this.panel.replaceChildren(...children.filter((child): child is Node => child !== null));
+    this.panel.hidden = false;
+  }
+
+  private async publishAsNew(button: HTMLButtonElement): Promise<void> {
+    this.error.textContent = '';
+    button.disabled = true;
+    const publishedAt = this.value('publishedAt');
+    const content: EntryContent = {
+      body: this.body.value.trim(),
+      ...(this.value('title') ? { title: this.value('title') as string } : {}),
+      ...(this.value('author') ? { author: this.value('author') as string } : {}),
+      ...(typeof publishedAt === 'string' ? { publishedAt } : {}),
+      pinned: this.pinned.checked,
+      keyEvent: this.keyEvent.checked,
+    };
+    try {
+      const published = await publishContent(this.host.session, this.host.blogId, content, this.chain, () => undefined);
+      this.host.closed(this.base.id, null, false);
+      this.host.closed(published.update.id, published.update, true);
+    } catch (failure) {
+      this.error.textContent = `Not published: ${describeError(failure)} Your text is kept.`;
+    } finally {
+      button.disabled = false;
+    }
+  }
+}
+
+/** The fields in which `b` differs from `a`. */
+export function changedFields(a: Update, b: Update): Field[] {
+  return FIELDS.filter((field) => (a[field] ?? null) !== (b[field] ?? null));
+}

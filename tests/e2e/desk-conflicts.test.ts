@@ -1,0 +1,69 @@
+/**
+ * Two editors on one entry: a save never silently overwrites another editor's newer version, and an
+ * entry deleted under an editor's open form leaves the form and its text in place.
+ */
+import { describe, expect, it } from '@jest/globals';
+import type { Update } from '../../shared/schemas';
+import { createBlog, publish, request } from '../helpers/api';
+import { deskEntry, deskSuite } from './desk-harness';
+
+const desk = deskSuite('e2e-desk-conflicts');
+
+describe('two editors on one entry', () => {
+  it('shows the other editor’s newer version beside yours, and saves yours only when you choose', async () => {
+    const blog = await createBlog(desk.server.url, 'desk-two-editors');
+    const entry = await publish(desk.server.url, blog.id, { body: 'Captured on 8 January' });
+    const [anna, boris] = await Promise.all([desk.signIn(), desk.signIn()]);
+    await Promise.all([desk.chooseBlog(anna, blog.id), desk.chooseBlog(boris, blog.id)]);
+
+    await deskEntry(anna, 'Captured on 8 January').getByRole('button', { name: 'Edit' }).click();
+    await deskEntry(boris, 'Captured on 8 January').getByRole('button', { name: 'Edit' }).click();
+    await anna.locator(`#edit-body-${entry.id}`).fill('Captured on 9 January, says Kyiv');
+    await boris.locator(`#edit-body-${entry.id}`).fill('Captured on 9 January');
+    await boris.locator(`#edit-body-${entry.id}`).press('Control+Enter');
+    await deskEntry(boris, 'Captured on 9 January').getByRole('button', { name: 'Edit' }).waitFor();
+
+    await anna.getByRole('button', { name: 'Save', exact: true }).click();
+    const conflict = anna.locator('.ed-conflict');
+    await conflict.getByText(/Another editor saved/).waitFor();
+    await conflict.getByText('Captured on 9 January', { exact: false }).first().waitFor();
+    expect(await anna.locator(`#edit-body-${entry.id}`).inputValue()).toBe('Captured on 9 January, says Kyiv');
+    expect((await desk.stored(blog.id))[0].body).toBe('Captured on 9 January');
+
+    await conflict.getByRole('button', { name: 'Save mine over theirs' }).click();
+    await deskEntry(anna, 'says Kyiv').getByRole('button', { name: 'Edit' }).waitFor();
+    expect((await desk.stored(blog.id))[0].body).toBe('Captured on 9 January, says Kyiv');
+  });
+
+  it('keeps an edit that touches other fields than the other editor’s change, without asking', async () => {
+    const blog = await createBlog(desk.server.url, 'desk-merge');
+    const entry = await publish(desk.server.url, blog.id, { body: 'Kursk, morning' });
+    const page = await desk.signIn();
+    await desk.chooseBlog(page, blog.id);
+    await deskEntry(page, 'Kursk, morning').getByRole('button', { name: 'Edit' }).click();
+    await page.locator(`#edit-body-${entry.id}`).fill('Kursk, afternoon');
+    const pinned = await request<Update>(desk.server.url, 'PATCH', `/api/blogs/${blog.id}/updates/${entry.id}`, { body: { pinned: true } });
+    expect(pinned.status).toBe(200);
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await deskEntry(page, 'Kursk, afternoon').getByRole('button', { name: 'Edit' }).waitFor();
+    expect((await desk.stored(blog.id))[0]).toMatchObject({ body: 'Kursk, afternoon', pinned: true });
+  });
+
+  it('keeps the form and its text when another editor deletes the entry, and publishes it as a new entry on request', async () => {
+    const blog = await createBlog(desk.server.url, 'desk-deleted-under');
+    const entry = await publish(desk.server.url, blog.id, { body: 'Prisoners moved to Kyiv', title: 'Prisoners' });
+    const page = await desk.signIn();
+    await desk.chooseBlog(page, blog.id);
+    await deskEntry(page, 'Prisoners moved to Kyiv').getByRole('button', { name: 'Edit' }).click();
+    const field = page.locator(`#edit-body-${entry.id}`);
+    await field.fill('Prisoners moved to Kyiv by train');
+    expect((await request(desk.server.url, 'DELETE', `/api/blogs/${blog.id}/updates/${entry.id}`)).status).toBe(204);
+
+    await page.getByText(/Another editor deleted this entry/).waitFor();
+    expect(await field.inputValue()).toBe('Prisoners moved to Kyiv by train');
+    await page.getByRole('button', { name: 'Publish as a new entry' }).click();
+    await deskEntry(page, 'by train').getByRole('button', { name: 'Edit' }).waitFor();
+    const updates = await desk.stored(blog.id);
+    expect(updates.map((u) => [u.title, u.body])).toEqual([['Prisoners', 'Prisoners moved to Kyiv by train']]);
+  });
+});

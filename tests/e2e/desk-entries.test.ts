@@ -1,0 +1,146 @@
+/**
+ * Correcting and managing published entries from the desk: the whole edit form, the keyboard, older
+ * entries and search, undo after delete, the history with its diff and restore, the server's absence
+ * shown before it costs a publish, and the words the desk uses.
+ */
+import { describe, expect, it } from '@jest/globals';
+import type { Update } from '../../shared/schemas';
+import { createBlog, publish, request } from '../helpers/api';
+import { startServer } from '../helpers/app';
+import { deskEntry, deskSuite } from './desk-harness';
+
+const desk = deskSuite('e2e-desk-entries');
+
+describe('entries on the desk', () => {
+  it('edits every field, saves with Ctrl+Enter and gives focus back to the entry', async () => {
+    const blog = await createBlog(desk.server.url, 'desk-edit-all');
+    const entry = await publish(desk.server.url, blog.id, { body: 'Captured near Kursk', title: 'Captured', author: 'Day desk' });
+    const page = await desk.signIn();
+    await desk.chooseBlog(page, blog.id);
+    const item = page.locator(`#ed-update-${entry.id}`);
+    await item.getByRole('button', { name: 'Edit' }).click();
+    await item.getByLabel('Headline').fill('Captured, and talking');
+    await item.getByLabel('Author').fill('Night desk');
+    await item.getByLabel('Time', { exact: true }).fill('2025-01-11T17:45');
+    await item.getByLabel('Key event').check();
+    await item.getByLabel('Pinned to the top').check();
+    await item.getByLabel('Author').press('Control+Enter');
+    await item.getByRole('button', { name: 'Edit' }).waitFor();
+    expect(await page.evaluate((id) => !!document.activeElement?.closest(`#ed-update-${id}`), entry.id)).toBe(true);
+    expect((await desk.stored(blog.id))[0]).toMatchObject({
+      title: 'Captured, and talking',
+      author: 'Night desk',
+      publishedAt: '2025-01-11T15:45:00.000Z',
+      keyEvent: true,
+      pinned: true,
+    });
+  });
+
+  it('reaches older entries with “Load older” and by searching', async () => {
+    const blog = await createBlog(desk.server.url, 'desk-older');
+    const start = Date.parse('2025-01-10T08:00:00Z');
+    const bodies = Array.from({ length: 130 }, (_, i) => (i === 3 ? 'Oldest report from Sudzha' : `Report number ${i}`));
+    for (let i = 0; i < bodies.length; i += 10) {
+      await Promise.all(
+        bodies
+          .slice(i, i + 10)
+          .map((text, j) =>
+            publish(desk.server.url, blog.id, { body: text, publishedAt: new Date(start + (i + j) * 60_000).toISOString() }),
+          ),
+      );
+    }
+    const page = await desk.signIn();
+    await desk.chooseBlog(page, blog.id);
+    await deskEntry(page, 'Report number 129').waitFor();
+    expect(await deskEntry(page, 'Oldest report from Sudzha').count()).toBe(0);
+    const older = page.getByRole('button', { name: 'Load older' });
+    while ((await deskEntry(page, 'Oldest report from Sudzha').count()) === 0) {
+      await older.click();
+      await page.waitForFunction(() => !(document.querySelector('#load-older') as HTMLButtonElement).disabled);
+    }
+    await deskEntry(page, 'Oldest report from Sudzha').getByRole('button', { name: 'Edit' }).waitFor();
+
+    await page.reload();
+    await page.getByText(/Signed in as/).waitFor();
+    await page.getByRole('searchbox', { name: 'Search entries' }).fill('sudzha');
+    await page.getByRole('searchbox', { name: 'Search entries' }).press('Enter');
+    await deskEntry(page, 'Oldest report from Sudzha').getByRole('button', { name: 'Edit' }).waitFor();
+    expect(await page.locator('#entry-list > li[data-order]').count()).toBe(1);
+  });
+
+  it('deletes at once and undoes the delete with the same content at its original time', async () => {
+    const blog = await createBlog(desk.server.url, 'desk-undo');
+    const gone = await publish(desk.server.url, blog.id, {
+      body: 'Wrong casualty figure',
+      title: 'Figures',
+      author: 'Desk',
+      publishedAt: '2025-01-11T10:00:00.000Z',
+      keyEvent: true,
+      pinned: true,
+    });
+    await publish(desk.server.url, blog.id, { body: 'Another entry' });
+    const page = await desk.signIn();
+    await desk.chooseBlog(page, blog.id);
+    await deskEntry(page, 'Wrong casualty figure').getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Undo' }).waitFor();
+    expect((await desk.stored(blog.id)).map((u) => u.body)).toEqual(['Another entry']);
+    await page.getByRole('button', { name: 'Undo' }).click();
+    await deskEntry(page, 'Wrong casualty figure').getByRole('button', { name: 'Edit' }).waitFor();
+    await page.getByText(/as a new entry/).waitFor();
+    const back = (await desk.stored(blog.id)).find((u) => u.body === 'Wrong casualty figure');
+    expect(back).toMatchObject({ title: 'Figures', author: 'Desk', publishedAt: gone.publishedAt, keyEvent: true, pinned: true });
+  });
+
+  it('shows the history: toggles as such, a word diff, and restores a version', async () => {
+    const blog = await createBlog(desk.server.url, 'desk-history');
+    const entry = await publish(desk.server.url, blog.id, { body: 'Two soldiers were captured on 8 January' });
+    const patch = (fields: object) =>
+      request<Update>(desk.server.url, 'PATCH', `/api/blogs/${blog.id}/updates/${entry.id}`, { body: fields });
+    await patch({ pinned: true });
+    await patch({ body: 'Two soldiers were captured on 9 January' });
+    const page = await desk.signIn();
+    await desk.chooseBlog(page, blog.id);
+    const item = page.locator(`#ed-update-${entry.id}`);
+    await item.getByRole('button', { name: 'History' }).click();
+    const history = item.locator('.ed-history');
+    await history.getByText(/Pinned/).waitFor();
+    expect(await history.locator('del').allTextContents()).toContain('8');
+    expect(await history.locator('ins').allTextContents()).toContain('9');
+    // the pin is not shown as a version of the text
+    expect(await history.getByText('Two soldiers were captured on 8 January').count()).toBeLessThanOrEqual(1);
+    await history.getByRole('button', { name: 'Restore this version' }).first().click();
+    await item.locator('.lb-update__body', { hasText: 'on 8 January' }).waitFor();
+    expect((await desk.stored(blog.id))[0]).toMatchObject({ body: 'Two soldiers were captured on 8 January', pinned: true });
+  });
+
+  it('says when the server cannot be reached, before a publish fails', async () => {
+    const own = await startServer({ prefix: desk.prefix });
+    let stopped = false;
+    try {
+      await createBlog(own.url, 'desk-offline');
+      const page = await desk.signIn({ url: own.url });
+      await page
+        .locator('#connection')
+        .filter({ hasText: /Connected/ })
+        .waitFor();
+      await own.stop();
+      stopped = true;
+      await page
+        .locator('#connection')
+        .filter({ hasText: /cannot reach the server/i })
+        .waitFor({ timeout: 10_000 });
+    } finally {
+      if (!stopped) await own.stop();
+    }
+  });
+
+  it('names the editor’s zone with today’s spelling', async () => {
+    const blog = await createBlog(desk.server.url, 'desk-zone');
+    const page = await desk.signIn();
+    await desk.chooseBlog(page, blog.id);
+    await page.getByLabel('Set by hand').check();
+    const zone = page.getByLabel('Time zone').first();
+    expect(await zone.inputValue()).toBe('Europe/Kyiv');
+    expect(await page.locator('#entry-zone-list option[value="Europe/Kiev"]').count()).toBe(0);
+  });
+});

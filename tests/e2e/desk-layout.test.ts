@@ -1,0 +1,77 @@
+/**
+ * The desk's layout as an editor on deadline meets it: the composer first and its feedback in view on a
+ * laptop and a phone, ending a blog behind a confirmation, and valid HTML.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { HtmlValidate } from 'html-validate';
+import type { Page } from 'playwright-core';
+import { createBlog, publish, request } from '../helpers/api';
+import type { Blog } from '../../shared/schemas';
+import { deskSuite } from './desk-harness';
+
+const desk = deskSuite('e2e-desk-layout');
+
+async function inView(page: Page, selector: string): Promise<boolean> {
+  const box = await page.locator(selector).first().boundingBox();
+  const viewport = page.viewportSize()!;
+  return !!box && box.y >= 0 && box.y + box.height <= viewport.height && box.x >= 0 && box.x + box.width <= viewport.width;
+}
+
+describe('the desk’s layout', () => {
+  it.each([
+    [1280, 900],
+    [390, 844],
+  ])('puts the composer first and keeps “Published at…” in view at %i×%i', async (width, height) => {
+    const blog = await createBlog(desk.server.url, `desk-layout-${width}`);
+    await publish(desk.server.url, blog.id, { body: 'An earlier entry' });
+    const page = await desk.signIn({ width, height });
+    await desk.chooseBlog(page, blog.id);
+    const box = await page.getByLabel('Update', { exact: true }).boundingBox();
+    expect(box!.y).toBeLessThan(width > 600 ? 260 : 330);
+    await page.getByLabel('Update', { exact: true }).fill('Fresh from the border');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.getByText(/Published at/).waitFor();
+    expect(await inView(page, '#composer-status')).toBe(true);
+    if (width > 600) {
+      // the list beside the composer, its newest entry in view
+      await page.locator('#entry-list > li', { hasText: 'Fresh from the border' }).waitFor();
+      expect(await inView(page, '#entry-list > li')).toBe(true);
+    }
+    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(scrollWidth).toBeLessThanOrEqual(width);
+  });
+
+  it('asks before ending a live blog, in a dialog used with the keyboard, apart from Apply', async () => {
+    const blog = await createBlog(desk.server.url, 'desk-end');
+    const page = await desk.signIn();
+    await desk.chooseBlog(page, blog.id);
+    const end = page.getByRole('button', { name: 'End live blog' });
+    const apply = page.getByRole('button', { name: 'Apply' });
+    // not in the same row as Apply: a slip of the mouse must not end the story
+    const [endBox, applyBox] = [await end.boundingBox(), await apply.boundingBox()];
+    expect(Math.abs(endBox!.y - applyBox!.y) > 40 || Math.abs(endBox!.x - applyBox!.x) > 300).toBe(true);
+
+    await end.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    expect(await page.evaluate(() => !!document.activeElement?.closest('dialog'))).toBe(true);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect((await request<Blog>(desk.server.url, 'GET', `/api/blogs/${blog.id}`)).body.status).toBe('live');
+    // focus goes back to the button that opened the dialog
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toMatch(/End live blog/);
+
+    await end.click();
+    await dialog.getByRole('button', { name: 'End the live blog' }).click();
+    await page.getByText(/The blog has ended/).waitFor();
+    expect((await request<Blog>(desk.server.url, 'GET', `/api/blogs/${blog.id}`)).body.status).toBe('ended');
+  });
+
+  it('serves /editor as valid HTML', async () => {
+    const html = await (await fetch(`${desk.server.url}/editor`)).text();
+    const report = await new HtmlValidate({ extends: ['html-validate:recommended'] }).validateString(html);
+    const errors = report.results.flatMap((result) => result.messages.map((m) => `${m.ruleId}: ${m.message}`));
+    expect(errors.filter((e) => /href|target|attribute/i.test(e))).toEqual([]);
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * Publishing from the desk when the network lies or lags: a retry after an unknown outcome publishes the
+ * text as the editor last corrected it, exactly once; text typed while a publish is on its way is kept.
+ */
+import { describe, expect, it } from '@jest/globals';
+import type { Route } from 'playwright-core';
+import { createBlog } from '../helpers/api';
+import { deskSuite } from './desk-harness';
+
+const desk = deskSuite('e2e-desk-publish');
+const body = (page: import('playwright-core').Page) => page.getByLabel('Update', { exact: true });
+
+describe('publishing from the desk', () => {
+  it('a corrected retry after a publish the server stored but never answered publishes the corrected text, once', async () => {
+    const blog = await createBlog(desk.server.url, 'desk-lost-answer');
+    const page = await desk.signIn();
+    await desk.chooseBlog(page, blog.id);
+    const keys: string[] = [];
+    let first = true;
+    await page.route(`**/api/blogs/${blog.id}/updates`, async (route: Route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      keys.push(route.request().headers()['idempotency-key']);
+      if (!first) return route.continue();
+      first = false;
+      await route.fetch(); // the server stores it…
+      await route.abort('connectionreset'); // …and the answer never reaches the desk
+    });
+    await body(page).fill('Filed under fier');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.getByText(/Not published: .*Could not reach the server.*Your text is kept/).waitFor();
+    expect((await desk.stored(blog.id)).map((u) => u.body)).toEqual(['Filed under fier']);
+
+    await body(page).fill('Filed under fire');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    // The first attempt had reached readers: it is corrected, not published a second time.
+    await page.getByText(/had been published.*corrected/i).waitFor();
+    const updates = await desk.stored(blog.id);
+    expect(updates.map((u) => u.body)).toEqual(['Filed under fire']);
+    expect(await body(page).inputValue()).toBe('');
+    expect(keys.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a corrected retry after a publish that never reached the server publishes the corrected text', async () => {
+    const blog = await createBlog(desk.server.url, 'desk-lost-request');
+    const page = await desk.signIn();
+    await desk.chooseBlog(page, blog.id);
+    let first = true;
+    await page.route(`**/api/blogs/${blog.id}/updates`, async (route: Route) => {
+      if (route.request().method() !== 'POST' || !first) return route.continue();
+      first = false;
+      await route.abort('internetdisconnected');
+    });
+    await body(page).fill('Filed under fier');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.getByText(/Not published: .*Your text is kept/).waitFor();
+    await body(page).fill('Filed under fire');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.getByText(/^Published at /).waitFor();
+    expect((await desk.stored(blog.id)).map((u) => u.body)).toEqual(['Filed under fire']);
+  });
+
+  it('keeps what was typed while a slow publish was on its way, in the box and in the saved draft', async () => {
+    const blog = await createBlog(desk.server.url, 'desk-slow-publish');
+    const page = await desk.signIn();
+    await desk.chooseBlog(page, blog.id);
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let arrived: () => void = () => undefined;
+    const posted = new Promise<void>((resolve) => (arrived = resolve));
+    await page.route(`**/api/blogs/${blog.id}/updates`, async (route: Route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      arrived();
+      await released;
+      await route.continue();
+    });
+    await body(page).fill('Troops crossed the border');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await posted;
+    await body(page).press('End');
+    await body(page).pressSequentially(' at dawn');
+    release();
+    await page.getByText(/Published at /).waitFor();
+    expect((await desk.stored(blog.id)).map((u) => u.body)).toEqual(['Troops crossed the border']);
+    expect(await body(page).inputValue()).toBe('Troops crossed the border at dawn');
+    await page.reload();
+    await page.getByText(/Signed in as/).waitFor();
+    await page.waitForFunction(() => (document.querySelector('#entry-body') as HTMLTextAreaElement).value !== '');
+    expect(await body(page).inputValue()).toBe('Troops crossed the border at dawn');
+  });
+
+  it('publishes with Ctrl+Enter from any field of the composer, and says what is wrong in plain words', async () => {
+    const blog = await createBlog(desk.server.url, 'desk-shortcut');
+    const page = await desk.signIn();
+    await desk.chooseBlog(page, blog.id);
+    await body(page).fill('From the headline field');
+    await page.getByLabel('Headline (optional)').fill('Shortcut');
+    await page.getByLabel('Headline (optional)').press('Control+Enter');
+    await page.getByText(/Published at /).waitFor();
+    expect((await desk.stored(blog.id)).map((u) => u.title)).toEqual(['Shortcut']);
+
+    await body(page).fill('Too far ahead');
+    await page.getByLabel('Set by hand').check();
+    await page.getByLabel('Publish time').fill('2099-01-01T10:00');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    const status = page.locator('#composer-status');
+    await status.filter({ hasText: /Not published/ }).waitFor();
+    const text = (await status.textContent()) ?? '';
+    expect(text).toMatch(/Time must not be more than an hour in the future\./);
+    expect(text).not.toMatch(/publishedAt/);
+    expect(text.trim()).toMatch(/\.$/);
+  });
+});
