@@ -1,6 +1,6 @@
 /** The admin's token manager: hand out a scoped token (its secret shown once), list, revoke. */
 import type { TokenInfo } from '../../shared/schemas';
-import { describeError } from '../lib/api';
+import { describeError } from './errors';
 import { $, h } from '../lib/dom';
 import type { Session } from './session';
 

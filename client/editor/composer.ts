@@ -64,7 +64,13 @@ export class Composer {
     this.zone.value = currentZoneName(draft?.zone ?? browserZone());
     this.setTimeMode(draft?.timeMode ?? 'now');
     this.chain = draft?.idempotencyKey ? { key: draft.idempotencyKey, unresolved: draft.unresolved ?? [] } : newChain();
-    this.say(draft?.body ? 'Draft restored.' : '');
+    this.say(
+      draft?.unresolved?.length
+        ? 'Draft restored. An earlier publish of it got no answer and may have reached readers: Publish will not make a second entry.'
+        : draft?.body
+          ? 'Draft restored.'
+          : '',
+    );
     this.setEnded(blog.status === 'ended');
     this.showOffset();
     this.schedulePreview(0);
