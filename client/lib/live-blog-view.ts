@@ -276,7 +276,7 @@ export class LiveBlogView {
     if (this.#slice) {
       const newer = this.#slice.newer + count;
       this.#slice.bar.querySelector('span')!.textContent =
-        `An earlier update. ${newer.toLocaleString('en-GB')} newer ${newer === 1 ? 'update is' : 'updates are'} not shown.`;
+        `${newer.toLocaleString('en-GB')} newer ${newer === 1 ? 'update' : 'updates'} above this earlier part of the blog.`;
     }
   }
 
@@ -406,6 +406,7 @@ export class LiveBlogView {
   #setSlice(slice: Omit<Slice, 'bar'> | null): void {
     this.#slice?.bar.remove();
     this.#slice = null;
+    this.#root.toggleAttribute('data-slice', !!slice);
     if (slice) {
       const bar = fromHtml('<div class="lb-slice"><button type="button">Back to the latest</button><span></span></div>');
       bar.firstElementChild!.addEventListener('click', () => void this.#backToLatest());

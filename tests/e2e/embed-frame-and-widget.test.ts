@@ -148,6 +148,30 @@ describe('the widget', () => {
     await page.context().close();
   });
 
+  it('reconnects by itself after the server restarts, and catches up with nothing missed or twice', async () => {
+    const blog = await createBlog(server.url, 'widget-restart');
+    const first = await publish(server.url, blog.id, { body: 'Before the restart' });
+    host.pages.set(
+      '/restart',
+      `<!doctype html><div data-liveblog="${blog.id}" id="w"></div><script src="${server.url}/embed.js" async></script>`,
+    );
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${host.url}/restart`);
+    await page.locator('#w .lb-blog[data-connection="live"]').waitFor();
+    const port = server.port;
+    await server.stop();
+    await page.locator('#w .lb-blog[data-connection="reconnecting"]').waitFor();
+    server = await startServer({ prefix, port });
+    const missed = await publish(server.url, blog.id, { body: 'Published while the widget was away' });
+    await page.locator(`#w #update-${missed.id}`).waitFor({ timeout: 20_000 });
+    await page.locator('#w .lb-blog[data-connection="live"]').waitFor();
+    const after = await publish(server.url, blog.id, { body: 'Live again' });
+    await page.locator(`#w #update-${after.id}`).waitFor();
+    const ids = await page.locator('#w .lb-updates > article').evaluateAll((articles) => articles.map((a) => a.id.replace('update-', '')));
+    expect(ids).toEqual([after.id, missed.id, first.id]);
+    await page.context().close();
+  }, 45_000);
+
   it('adds no banner or navigation landmark to the host page, with two widgets', async () => {
     const blog = await seed('widget-landmarks', 3);
     await publish(server.url, 'widget-landmarks', { body: 'Key', keyEvent: true, title: 'A key event' });
