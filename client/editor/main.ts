@@ -60,6 +60,9 @@ class Desk {
     this.fillSelect();
     const preferred = this.blogs.find((blog) => blog.id === stored.lastBlog()) ?? this.blogs[0];
     if (preferred) await this.open(preferred.id);
+    // Signed in, the editor is here to write: the Update box has the focus (not the page, where the sign-in form was).
+    if (this.blog) $('#entry-body').focus();
+    else $('#blog-select').focus();
     await this.access?.show(this.blog?.id);
   }
 
