@@ -25,7 +25,8 @@ export class WireSocket implements FeedSocket {
   readonly #url: string;
   readonly #listeners = new Map<string, Set<Listener>>();
   readonly #acks = new Map<number, (answer: unknown) => void>();
-  readonly #backoff = new Backoff();
+  /** Like socket.io-client's reconnection: from 1 s, doubling to at most 5 s, ± half at random. */
+  readonly #backoff = new Backoff(1_000, 5_000);
   #ws: WebSocket | undefined;
   #nextAck = 0;
   #heartbeat: ReturnType<typeof setTimeout> | undefined;
@@ -79,7 +80,15 @@ export class WireSocket implements FeedSocket {
   }
 
   #open(): void {
-    const ws = (this.#ws = new WebSocket(this.#url));
+    let ws: WebSocket;
+    try {
+      ws = this.#ws = new WebSocket(this.#url);
+    } catch (error) {
+      // Older browsers throw here when the host page's CSP forbids the connection: try again later.
+      console.warn('[liveblog] could not open a WebSocket', error);
+      setTimeout(() => this.#open(), this.#backoff.next());
+      return;
+    }
     ws.onmessage = ({ data }) => this.#onFrame(ws, String(data));
     ws.onclose = () => {
       clearTimeout(this.#heartbeat);

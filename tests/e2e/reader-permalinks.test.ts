@@ -4,6 +4,7 @@
  * without duplicates, leads back to the latest, and says so when the update is gone.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import type { Update } from '../../shared/schemas';
 import { createBlog, publish, request } from '../helpers/api';
@@ -145,5 +146,26 @@ describe('a permalink deep in a 2,000-update blog', () => {
     expect(after.slice(0, before.length)).toEqual(before);
     expect(new Set(after).size).toBe(after.length);
     await page.context().close();
+  });
+
+  it('has no serious or critical axe-core violation in the slice, light and dark, with a new update waiting', async () => {
+    for (const colorScheme of ['light', 'dark'] as const) {
+      // bypassCSP: only so that the test can inject axe-core; the page itself runs no inline script.
+      const page = await (await browser.newContext({ colorScheme, bypassCSP: true })).newPage();
+      await page.goto(`${server.url}/blogs/${BLOG}#update-${updates[DEEP + 3].id}`);
+      await inView(page, updates[DEEP + 3].id);
+      await page.waitForSelector('.lb-blog[data-connection="live"]');
+      await publish(server.url, BLOG, { body: `Waiting (${colorScheme})` });
+      await page.getByRole('button', { name: /new update/ }).waitFor();
+      await page.addScriptTag({ content: readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8') });
+      const violations = await page.evaluate(async () => {
+        const axe = (
+          window as unknown as { axe: { run: (context: Document) => Promise<{ violations: { id: string; impact: string }[] }> } }
+        ).axe;
+        return (await axe.run(document)).violations.map((v) => ({ id: v.id, impact: v.impact }));
+      });
+      expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+      await page.context().close();
+    }
   });
 });
