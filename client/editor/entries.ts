@@ -15,8 +15,8 @@ import { loadHistory, type HistoryHost } from './history';
 import type { Session } from './session';
 
 const itemId = (updateId: string) => `ed-update-${updateId}`;
-/** Updates per page of the desk's list (and of its search results). */
-export const DESK_PAGE = 50;
+/** Updates per page of the desk's list and of its search results (the most the API gives in one page). */
+export const DESK_PAGE = 100;
 
 export class Entries implements EditFormHost, HistoryHost {
   private readonly container = $<HTMLOListElement>('#entry-list');
