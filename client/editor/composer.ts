@@ -20,8 +20,9 @@ export class Composer {
   private readonly body = $<HTMLTextAreaElement>('#entry-body');
   private readonly author = $<HTMLInputElement>('#entry-author');
   private readonly time = $<HTMLInputElement>('#entry-time');
-  private readonly zone = $<HTMLInputElement>('#entry-zone');
-  private readonly offset = $('#entry-offset');
+  private readonly zone = $<HTMLInputElement>('#entry-zone-name');
+  /** The zone and its offset, in words: "Europe/Kyiv (UTC+02:00)". */
+  private readonly offset = $('#entry-zone');
   private readonly timeSet = $('.ed-time__set');
   private readonly keyEvent = $<HTMLInputElement>('#entry-key');
   private readonly pinned = $<HTMLInputElement>('#entry-pinned');
@@ -130,12 +131,8 @@ export class Composer {
     return isZone(zone) ? zone : browserZone();
   }
 
-  /** The offset of the zone the hand-set time is read in, on that date. */
+  /** The zone times are read in, with its offset on that date (today's, for Now). */
   private showOffset(): void {
-    if (this.timeMode === 'now') {
-      this.offset.textContent = '';
-      return;
-    }
     const zone = this.zone.value.trim();
     if (!isZone(zone)) {
       this.offset.textContent = 'Choose a time zone from the list.';

@@ -75,7 +75,7 @@ export class EditForm {
         'div',
         { class: 'ed-row' },
         h('span', {}, h('label', { for: this.author.id }, 'Author'), this.author),
-        h('span', {}, h('label', { for: this.time.id }, 'Time'), this.time),
+        h('span', {}, h('label', { for: this.time.id }, 'Publish time'), this.time),
         h('span', {}, h('label', { for: this.zone.id }, 'Time zone'), this.zone),
       ),
       h('div', { class: 'ed-row' }, h('label', {}, this.keyEvent, ' Key event'), h('label', {}, this.pinned, ' Pinned to the top')),

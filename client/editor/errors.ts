@@ -22,7 +22,7 @@ const FIELD_LABELS: Record<string, string> = {
 /** What the server's general messages mean for an editor. */
 const MESSAGES: Record<string, string> = {
   invalid: 'Some fields need a change.',
-  unauthorized: 'Your sign-in is no longer valid.',
+  unauthorized: 'The token is unknown or has been revoked.',
   forbidden: 'Your token may not change this blog.',
   not_found: 'It no longer exists: someone may have deleted it.',
   blog_ended: 'This blog has ended: reopen it to publish.',

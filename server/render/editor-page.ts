@@ -76,10 +76,10 @@ export function editorPage(context: PageContext): string {
               <span class="ed-time__set" hidden>
                 <label for="entry-time" class="ed-sr">Publish time</label>
                 <input id="entry-time" type="datetime-local" step="60" disabled>
-                <label for="entry-zone" class="ed-sr">Time zone</label>
-                <input id="entry-zone" type="text" class="ed-zone" list="entry-zone-list" spellcheck="false" autocomplete="off" disabled>
+                <label for="entry-zone-name" class="ed-sr">Time zone</label>
+                <input id="entry-zone-name" type="text" class="ed-zone" list="entry-zone-list" spellcheck="false" autocomplete="off" disabled>
               </span>
-              <span id="entry-offset" class="ed-hint"></span>
+              <span id="entry-zone" class="ed-hint"></span>
             </fieldset>
           </div>
         </form>

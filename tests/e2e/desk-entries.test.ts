@@ -21,7 +21,7 @@ describe('entries on the desk', () => {
     await item.getByRole('button', { name: 'Edit' }).click();
     await item.getByLabel('Headline').fill('Captured, and talking');
     await item.getByLabel('Author').fill('Night desk');
-    await item.getByLabel('Time', { exact: true }).fill('2025-01-11T17:45');
+    await item.getByLabel('Publish time').fill('2025-01-11T17:45');
     await item.getByLabel('Key event').check();
     await item.getByLabel('Pinned to the top').check();
     await item.getByLabel('Author').press('Control+Enter');
@@ -138,6 +138,8 @@ describe('entries on the desk', () => {
     const blog = await createBlog(desk.server.url, 'desk-zone');
     const page = await desk.signIn();
     await desk.chooseBlog(page, blog.id);
+    // named before the time is set by hand, and in the zone chooser after
+    expect(await page.locator('#entry-zone').textContent()).toMatch(/^Europe\/Kyiv \(UTC\+0[23]:00\)$/);
     await page.getByLabel('Set by hand').check();
     const zone = page.getByLabel('Time zone').first();
     expect(await zone.inputValue()).toBe('Europe/Kyiv');

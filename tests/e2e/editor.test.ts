@@ -179,7 +179,7 @@ describe('the editors’ desk', () => {
     await desk.getByLabel('Set by hand').check();
     await desk.getByLabel('Publish time').fill('2025-01-11T17:45');
     expect(await desk.getByLabel('Time zone').inputValue()).toBe('Europe/Kyiv');
-    expect(await desk.locator('#entry-offset').textContent()).toBe('Europe/Kyiv (UTC+02:00)');
+    expect(await desk.locator('#entry-zone').textContent()).toBe('Europe/Kyiv (UTC+02:00)');
     await desk.reload();
     await desk.getByText(/Signed in as/).waitFor();
     await desk.waitForFunction(() => (document.querySelector('#entry-body') as HTMLTextAreaElement).value !== '');
