@@ -152,6 +152,8 @@ export interface BlogHtmlOptions {
   timeZone?: string;
   /** An id for the list of updates (a skip link's target). */
   listId?: string;
+  /** The updates are an older page (`?before=`): the list does not reach the latest. */
+  older?: boolean;
   /**
    * Inside another site's page (the widget): no banner, navigation or region landmarks of its own, which
    * would stand beside the host's (twice, with two widgets); the blog is one region named by its title.
@@ -173,7 +175,7 @@ export function renderBlog(blog: Blog, updates: Update[], keyEvents: Update[], o
   const listLabel = options.embedded ? '' : ' aria-label="Updates"';
   return (
     `<div class="lb-blog" data-blog-id="${escapeHtml(blog.id)}" data-cursor="${escapeHtml(options.cursor)}"` +
-    `${options.next ? ` data-next="${escapeHtml(options.next)}"` : ''} data-status="${blog.status}"` +
+    `${options.next ? ` data-next="${escapeHtml(options.next)}"` : ''}${options.older ? ' data-older' : ''} data-status="${blog.status}"` +
     `${options.embedded ? ' role="region" aria-labelledby="lb-title"' : ''}>` +
     `<${header} class="lb-header"><p class="lb-kicker"><span class="lb-flag${ended ? ' lb-flag--ended' : ''}">${ended ? 'Ended' : 'Live'}</span>` +
     `<span class="lb-connection" role="status"></span></p>` +

@@ -52,8 +52,8 @@ export function permalinkId(hash: string): string | undefined {
 interface Slice {
   /** Order key of the newest update of the slice: anything newer is not shown. */
   top: string;
-  /** Updates newer than the slice when it was read. */
-  newer: number;
+  /** Updates newer than the slice when it was read (unknown on an older page served as such, `?before=`). */
+  newer?: number;
   bar: HTMLElement;
 }
 
@@ -117,6 +117,10 @@ export class LiveBlogView {
       if (updateId) void this.goTo(updateId, root.getRootNode() !== document);
     });
     window.addEventListener('scroll', () => this.#showHeldAtTop(), { passive: true });
+
+    // An older page (`?before=`, opened from a link) does not reach the latest: new updates are counted, not put above it.
+    const newest = this.#listElement.querySelector<HTMLElement>(':scope > [data-order]')?.dataset.order;
+    if (root.dataset.older !== undefined && newest) this.#setSlice({ top: newest.slice(2) });
 
     this.#feed = new LiveFeed(options.socket, this.blogId, root.dataset.cursor!, {
       onEvents: (events) => this.#apply(events),
@@ -274,9 +278,11 @@ export class LiveBlogView {
     this.#notice.textContent = count === 1 ? '1 new update' : `${count} new updates`;
     this.#options.onHeld?.(count);
     if (this.#slice) {
-      const newer = this.#slice.newer + count;
+      const newer = this.#slice.newer === undefined ? undefined : this.#slice.newer + count;
       this.#slice.bar.querySelector('span')!.textContent =
-        `${newer.toLocaleString('en-GB')} newer ${newer === 1 ? 'update' : 'updates'} above this earlier part of the blog.`;
+        newer === undefined
+          ? 'Newer updates are above this earlier part of the blog.'
+          : `${newer.toLocaleString('en-GB')} newer ${newer === 1 ? 'update' : 'updates'} above this earlier part of the blog.`;
     }
   }
 
@@ -423,7 +429,10 @@ export class LiveBlogView {
       this.#install(view);
       this.#setSlice(null);
       this.#setMessage(null);
-      if (permalinkId(location.hash)) history.replaceState(history.state, '', location.pathname + location.search);
+      // The address no longer names an update or an older page (the widget leaves the host's query alone).
+      const older = this.#root.dataset.older !== undefined;
+      delete this.#root.dataset.older;
+      if (permalinkId(location.hash) || older) history.replaceState(history.state, '', location.pathname + (older ? '' : location.search));
       this.#root.scrollIntoView({ block: 'start' });
       const first = this.#listElement.querySelector<HTMLElement>(':scope > article');
       if (first) focusQuietly(first);

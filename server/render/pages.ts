@@ -78,6 +78,7 @@ export function readerPage(view: BlogView, context: PageContext, before?: string
       headingLevel: 1,
       timeZone: 'UTC',
       listId: 'updates-start',
+      older: !!before,
     }) +
     latest +
     `<footer class="lb-footer"><a href="/blogs/${blog.id}/feed.atom">Atom feed</a> · <a href="/">All live blogs</a></footer></main>`;

@@ -89,6 +89,28 @@ describe('live changes', () => {
   });
 });
 
+describe('an older page (?before=) opened with scripts', () => {
+  it('does not put new updates above its older ones: it counts them, and leads back to the latest', async () => {
+    const updates = await seed('older-page', 25);
+    const context = await browser.newContext();
+    const first = await context.newPage();
+    await first.goto(`${server.url}/blogs/older-page`);
+    const next = await first.getAttribute('.lb-blog', 'data-next');
+    await first.close();
+    const page = await open(`/blogs/older-page?before=${encodeURIComponent(next!)}`);
+    expect(await page.locator('.lb-updates > article').count()).toBe(5);
+    const fresh = await publish(server.url, 'older-page', { body: 'Newest of all' });
+    await page.getByRole('button', { name: '1 new update' }).waitFor();
+    expect(await page.$(`#update-${fresh.id}`)).toBeNull();
+    await page.getByRole('button', { name: 'Back to the latest' }).click();
+    await page.waitForSelector(`#update-${fresh.id}`);
+    expect(await page.$(`#update-${updates[0].id}`)).toBeNull();
+    expect(page.url()).toBe(`${server.url}/blogs/older-page`);
+    await page.context().close();
+    await context.close();
+  });
+});
+
 describe('the Key events box', () => {
   it('on a phone, ten key events take little room: short excerpts with a clean ellipsis, five shown and "show all"', async () => {
     const body = (i: number) => `${'Turnout in the region stood at 40.0%. '.repeat(3)}Entry ${i}. ${TEXT}`;
