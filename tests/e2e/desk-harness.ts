@@ -4,6 +4,7 @@
  * the API holds. Each suite calls `deskSuite(name)` at its top.
  */
 import { afterAll, afterEach, beforeAll, expect } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { UpdatePage } from '../../shared/schemas';
 import { request } from '../helpers/api';
@@ -11,11 +12,19 @@ import { ADMIN_TOKEN, prefixCleaner, startServer, type TestServer } from '../hel
 import { launchBrowser } from '../helpers/browser';
 import { testPrefix } from '../helpers/redis';
 
+export interface PageOptions {
+  width?: number;
+  height?: number;
+  colorScheme?: 'light' | 'dark';
+  /** Only so that a test can inject axe-core: the desk itself runs no inline script. */
+  bypassCSP?: boolean;
+}
+
 export interface DeskSuite {
   readonly server: TestServer;
   readonly prefix: string;
-  newPage(options?: { width?: number; height?: number; colorScheme?: 'light' | 'dark' }): Promise<Page>;
-  signIn(options?: { token?: string; width?: number; height?: number; colorScheme?: 'light' | 'dark'; url?: string }): Promise<Page>;
+  newPage(options?: PageOptions): Promise<Page>;
+  signIn(options?: PageOptions & { token?: string; url?: string }): Promise<Page>;
   chooseBlog(page: Page, blogId: string): Promise<void>;
   stored(blogId: string, url?: string): Promise<UpdatePage['updates']>;
 }
@@ -46,8 +55,8 @@ export function deskSuite(name: string): DeskSuite {
       return server;
     },
     prefix,
-    async newPage({ width = 1280, height = 900, colorScheme = 'light' } = {}) {
-      const context = await browser.newContext({ timezoneId: 'Europe/Kyiv', viewport: { width, height }, colorScheme });
+    async newPage({ width = 1280, height = 900, colorScheme = 'light', bypassCSP = false } = {}) {
+      const context = await browser.newContext({ timezoneId: 'Europe/Kyiv', viewport: { width, height }, colorScheme, bypassCSP });
       contexts.push(context);
       const page = await context.newPage();
       page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -73,6 +82,23 @@ export function deskSuite(name: string): DeskSuite {
     },
   };
   return suite;
+}
+
+/** axe-core's serious and critical violations on the page as it is. */
+export async function axeViolations(page: Page): Promise<{ id: string; impact: string; count: number; targets: string[] }[]> {
+  await page.addScriptTag({ content: readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8') });
+  const violations = await page.evaluate(async () => {
+    type Result = { violations: { id: string; impact: string; nodes: { target: string[] }[] }[] };
+    const axe = (window as unknown as { axe: { run: (context: Document) => Promise<Result> } }).axe;
+    const result = await axe.run(document);
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      count: v.nodes.length,
+      targets: v.nodes.map((n) => n.target.join(' ')),
+    }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
 /** The desk's entry (in its list) that shows `text`. */

@@ -7,7 +7,7 @@ import { HtmlValidate } from 'html-validate';
 import type { Page } from 'playwright-core';
 import { createBlog, publish, request } from '../helpers/api';
 import type { Blog } from '../../shared/schemas';
-import { deskSuite } from './desk-harness';
+import { axeViolations, deskSuite } from './desk-harness';
 
 const desk = deskSuite('e2e-desk-layout');
 
@@ -67,6 +67,33 @@ describe('the desk’s layout', () => {
     await page.getByText(/The blog has ended/).waitFor();
     expect((await request<Blog>(desk.server.url, 'GET', `/api/blogs/${blog.id}`)).body.status).toBe('ended');
   });
+
+  it.each([
+    [1280, 900, 'light'],
+    [390, 844, 'dark'],
+  ] as const)(
+    'has no serious or critical axe-core violation at %i×%i (%s), with a form, a history and a conflict open',
+    async (width, height, colorScheme) => {
+      const blog = await createBlog(desk.server.url, `desk-axe-${width}`);
+      const first = await publish(desk.server.url, blog.id, { body: 'Captured on 8 January', keyEvent: true });
+      const second = await publish(desk.server.url, blog.id, { body: 'Moved to Kyiv', title: 'Prisoners' });
+      await request(desk.server.url, 'PATCH', `/api/blogs/${blog.id}/updates/${first.id}`, {
+        body: { body: 'Captured on 9 January', pinned: true },
+      });
+      const page = await desk.signIn({ width, height, colorScheme, bypassCSP: true });
+      await desk.chooseBlog(page, blog.id);
+      await page.locator(`#ed-update-${first.id}`).getByRole('button', { name: 'History' }).click();
+      await page.locator('.ed-history:not([hidden])').waitFor();
+      await page.locator(`#ed-update-${second.id}`).getByRole('button', { name: 'Edit' }).click();
+      await page.locator(`#edit-body-${second.id}`).fill('Moved to Kyiv by train');
+      await request(desk.server.url, 'PATCH', `/api/blogs/${blog.id}/updates/${second.id}`, { body: { body: 'Moved to Kyiv by bus' } });
+      await page.locator('.ed-conflict').waitFor();
+      await page.locator('#entry-body').fill('A draft'); // (its label, Update, is the open edit form's too)
+      await page.getByRole('button', { name: 'Publish' }).click();
+      await page.getByText(/Published at/).waitFor();
+      expect(await axeViolations(page)).toEqual([]);
+    },
+  );
 
   it('serves /editor as valid HTML', async () => {
     const html = await (await fetch(`${desk.server.url}/editor`)).text();
