@@ -19,3 +19,18 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   for (const child of children) if (child) element.append(child);
   return element;
 }
+
+/** Focus for keyboard and screen-reader users (also on an element not in the tab order), without a second scroll. */
+export function focusQuietly(element: HTMLElement): void {
+  element.setAttribute('tabindex', '-1');
+  element.focus({ preventScroll: true });
+}
+
+/** The focused element, also inside a shadow root (the widget's). */
+export function activeElement(within: Node): Element | null {
+  return (within.getRootNode() as Document | ShadowRoot).activeElement;
+}
+
+export function prefersReducedMotion(): boolean {
+  return window.matchMedia?.('(prefers-reduced-motion: reduce)').matches ?? false;
+}

@@ -22,6 +22,7 @@ import type { Blog, BlogEvent, BlogView, Update, UpdatePage } from '../../shared
 import { api, ApiError } from './api';
 import { collapseIfLong, KeyEventsBox } from './collapsibles';
 import { LiveFeed, type FeedSocket, type FeedStatus } from './live-feed';
+import { activeElement, focusQuietly, prefersReducedMotion } from './dom';
 import { fromHtml, localizeTimes, refreshRelativeTimes, UpdateList } from './update-list';
 
 export interface LiveBlogViewOptions {
@@ -197,7 +198,7 @@ export class LiveBlogView {
       }
     };
     if (this.#atTop()) change();
-    else this.#keepInPlace(change);
+    else this.#list.keepInPlace(change);
     this.#keyBox.refresh();
     this.#refreshNotice();
     for (const update of shown) this.#highlight(update.id);
@@ -256,21 +257,6 @@ export class LiveBlogView {
     if (this.#held.size && this.#atTop() && activeElement(this.#root) !== this.#notice) this.#showHeld(false);
   }
 
-  /** Runs a DOM change without moving the first update the reader can see. */
-  #keepInPlace(change: () => void): void {
-    const anchor = Array.from(this.#listElement.querySelectorAll<HTMLElement>(':scope > [data-order]')).find(
-      (element) => element.getBoundingClientRect().bottom > 0,
-    );
-    const next = anchor?.nextElementSibling;
-    const before = anchor?.getBoundingClientRect().top;
-    change();
-    const still = anchor?.isConnected ? anchor : next?.isConnected ? next : null;
-    if (still && before !== undefined) {
-      const delta = still.getBoundingClientRect().top - before;
-      if (delta) window.scrollBy(0, delta);
-    }
-  }
-
   #refreshNotice(): void {
     const count = this.#held.size;
     if (count && this.#notice.hidden) this.#placeNotice();
@@ -289,10 +275,7 @@ export class LiveBlogView {
   /** Just above the update holding focus, or else the first one in view: a Shift+Tab or two away. */
   #placeNotice(): void {
     const focused = activeElement(this.#root)?.closest?.('.lb-updates > article');
-    const firstInView = Array.from(this.#listElement.querySelectorAll(':scope > [data-order]')).find(
-      (element) => element.getBoundingClientRect().bottom > 0,
-    );
-    const place = focused ?? (this.#atTop() ? null : firstInView);
+    const place = focused ?? (this.#atTop() ? null : this.#list.firstInView());
     if (place) place.before(this.#noticeBar);
     else this.#listElement.before(this.#noticeBar);
   }
@@ -307,7 +290,7 @@ export class LiveBlogView {
     this.#held.clear();
     const change = () => updates.forEach((update) => this.#list.upsert(update));
     if (scroll) change();
-    else this.#keepInPlace(change);
+    else this.#list.keepInPlace(change);
     const hadFocus = activeElement(this.#root) === this.#notice;
     this.#refreshNotice();
     updates.forEach((update) => this.#highlight(update.id));
@@ -485,19 +468,4 @@ function warn(what: string, error: unknown): void {
 
 function updateOrderKeyOf(update: Update): string {
   return updateOrderKey(update.publishedAt, update.id);
-}
-
-/** Focus for keyboard and screen-reader users, without a second scroll. */
-function focusQuietly(element: HTMLElement): void {
-  element.setAttribute('tabindex', '-1');
-  element.focus({ preventScroll: true });
-}
-
-/** The focused element, also inside a shadow root. */
-function activeElement(root: HTMLElement): Element | null {
-  return (root.getRootNode() as Document | ShadowRoot).activeElement;
-}
-
-function prefersReducedMotion(): boolean {
-  return window.matchMedia?.('(prefers-reduced-motion: reduce)').matches ?? false;
 }

@@ -58,6 +58,26 @@ export class UpdateList {
     return elements[elements.length - 1]?.dataset.order;
   }
 
+  /** The first element the reader can see (or that is below the viewport's top). */
+  firstInView(): HTMLElement | undefined {
+    return Array.from(this.#container.querySelectorAll<HTMLElement>(':scope > [data-order]')).find(
+      (element) => element.getBoundingClientRect().bottom > 0,
+    );
+  }
+
+  /** Runs a change to the list without moving the first update the reader can see. */
+  keepInPlace(change: () => void): void {
+    const anchor = this.firstInView();
+    const next = anchor?.nextElementSibling;
+    const before = anchor?.getBoundingClientRect().top;
+    change();
+    const still = anchor?.isConnected ? anchor : next?.isConnected ? next : null;
+    if (still && before !== undefined) {
+      const delta = still.getBoundingClientRect().top - before;
+      if (delta) window.scrollBy(0, delta);
+    }
+  }
+
   get size(): number {
     return this.#container.querySelectorAll(':scope > [data-order]').length;
   }
