@@ -12,7 +12,7 @@ import { wordDiff } from './diff-view';
 import { describeError } from './errors';
 import { newChain, publishContent } from './publishing';
 import type { Session } from './session';
-import type { EntryContent } from './storage';
+import { stored, type EditDraft, type EntryContent } from './storage';
 import { browserZone, instantToZoned, isZone, zonedToInstant } from './zones';
 
 type Field = 'body' | 'title' | 'author' | 'publishedAt' | 'pinned' | 'keyEvent';
@@ -48,11 +48,13 @@ export class EditForm {
   private deleted = false;
   private readonly chain = newChain();
 
+  /** `restored`: a correction left unsaved (a reload, another blog opened), put back as it was. */
   constructor(
     update: Update,
     private readonly host: EditFormHost,
+    restored?: EditDraft,
   ) {
-    this.base = update;
+    this.base = restored?.base ?? update;
     const id = (name: string) => `edit-${name}-${update.id}`;
     this.title = h('input', { id: id('title'), type: 'text', maxlength: String(LIMITS.updateTitle) });
     // The text also as the textarea's content, so that the entry still reads as itself (find-in-page, tests).
@@ -84,7 +86,21 @@ export class EditForm {
       this.error,
     );
     this.zone.value = browserZone();
-    this.fill(update);
+    this.fill(this.base);
+    if (restored) {
+      this.zone.value = restored.zone;
+      this.title.value = restored.title;
+      this.body.value = restored.body;
+      this.author.value = restored.author;
+      this.time.value = restored.time;
+      this.keyEvent.checked = restored.keyEvent;
+      this.pinned.checked = restored.pinned;
+      this.showPanel(h('p', {}, 'Your unsaved correction is back, as you left it: Save or Cancel it.'));
+    }
+    // Every change is kept in the browser until it is saved or given up: a reload loses nothing.
+    this.element.addEventListener('input', () => this.keep());
+    this.element.addEventListener('change', () => this.keep());
+    if (restored && update.version > restored.base.version) this.remoteChange(update);
     this.element.addEventListener('submit', (event) => {
       event.preventDefault();
       void this.save();
@@ -104,6 +120,19 @@ export class EditForm {
     this.body.focus();
   }
 
+  private keep(): void {
+    stored.setEditDraft(this.host.blogId, this.base.id, {
+      base: this.base,
+      title: this.title.value,
+      body: this.body.value,
+      author: this.author.value,
+      time: this.time.value,
+      zone: this.zone.value,
+      keyEvent: this.keyEvent.checked,
+      pinned: this.pinned.checked,
+    });
+  }
+
   /** Another version arrived live (another editor's change, or the echo of this form's own save). */
   remoteChange(update: Update): void {
     if (this.saving) {
@@ -119,6 +148,7 @@ export class EditForm {
       // Different fields: take theirs into the untouched fields; what the editor typed stays.
       this.fill(update, theirs);
       this.base = update;
+      if (mine.length) this.keep();
     }
   }
 

@@ -13,6 +13,7 @@ import { EditForm, type EditFormHost } from './edit-form';
 import { describeError } from './errors';
 import { loadHistory, type HistoryHost } from './history';
 import type { Session } from './session';
+import { stored, type EditDraft } from './storage';
 
 const itemId = (updateId: string) => `ed-update-${updateId}`;
 /** Updates per page of the desk's list and of its search results (the most the API gives in one page). */
@@ -61,7 +62,17 @@ export class Entries implements EditFormHost, HistoryHost {
     this.notices.replaceChildren();
     this.container.replaceChildren();
     for (const update of page.updates) this.list.upsert(update);
+    this.reopenKept(page.updates);
     this.setNext(page.next);
+  }
+
+  /** Entries with a correction left unsaved (a reload, another blog opened) open again in their form. */
+  private reopenKept(updates: Update[]): void {
+    for (const update of updates) {
+      const kept = stored.editDraft(this.blogId, update.id);
+      const item = kept && !this.editing.has(update.id) ? this.list.find(update.id) : null;
+      if (item && kept) this.openEditor(item, update, kept, false);
+    }
   }
 
   private setNext(next: string | undefined): void {
@@ -86,6 +97,7 @@ export class Entries implements EditFormHost, HistoryHost {
       const page = await this.session.call<UpdatePage>('GET', this.path(`&before=${encodeURIComponent(this.next)}`));
       const first = page.updates[0];
       for (const update of page.updates) if (!this.editing.has(update.id)) this.list.upsert(update);
+      this.reopenKept(page.updates);
       this.setNext(page.next);
       // Focus moves to the first of the older entries, so a keyboard user reads on from there.
       if (first) this.list.find(first.id)?.querySelector<HTMLElement>('.lb-permalink, button')?.focus();
@@ -138,6 +150,7 @@ export class Entries implements EditFormHost, HistoryHost {
   // EditFormHost
   closed(updateId: string, update: Update | null, focus: boolean): void {
     this.editing.delete(updateId);
+    stored.setEditDraft(this.blogId, updateId, null);
     if (update) {
       const element = this.list.upsert(update);
       if (focus) element.querySelector<HTMLButtonElement>('.ed-actions button')?.focus();
@@ -182,11 +195,11 @@ export class Entries implements EditFormHost, HistoryHost {
     return item;
   }
 
-  private openEditor(item: HTMLElement, update: Update): void {
-    const form = new EditForm(update, this);
+  private openEditor(item: HTMLElement, update: Update, kept?: EditDraft, focus = true): void {
+    const form = new EditForm(update, this, kept);
     this.editing.set(update.id, form);
     item.replaceChildren(form.element);
-    form.focus();
+    if (focus) form.focus();
   }
 
   /**

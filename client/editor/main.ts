@@ -1,7 +1,6 @@
 /** The editors' desk: sign in, choose or create a blog, then write, correct and manage it live. */
 import { SOCKET_EVENTS } from '../../shared/events';
 import type { Blog, BlogEvent, UpdatePage } from '../../shared/schemas';
-import { api } from '../lib/api';
 import { $, h } from '../lib/dom';
 import { LiveFeed, type ClientSocket } from '../lib/live-feed';
 import { connectSocket } from '../lib/socket';
@@ -25,6 +24,7 @@ class Desk {
   private blogs: Blog[] = [];
   private blog: Blog | null = null;
   private feed: LiveFeed | null = null;
+  private openSeq = 0;
 
   constructor(private readonly session: Session) {
     this.composer = new Composer(session);
@@ -73,12 +73,26 @@ class Desk {
     if (this.blog) this.select.value = this.blog.id;
   }
 
+  /** Opens `blogId`; of several opens in flight (a quick change of blog), only the last one shows. */
   private async open(blogId: string): Promise<void> {
+    const seq = ++this.openSeq;
     this.feed?.stop();
-    const [blog, page] = await Promise.all([
-      api<Blog>('GET', `/api/blogs/${blogId}`),
-      api<UpdatePage>('GET', `/api/blogs/${blogId}/updates?limit=${DESK_PAGE}`),
-    ]);
+    this.feed = null;
+    const status = $('#desk-status');
+    let blog: Blog;
+    let page: UpdatePage;
+    try {
+      [blog, page] = await Promise.all([
+        this.session.call<Blog>('GET', `/api/blogs/${blogId}`),
+        this.session.call<UpdatePage>('GET', `/api/blogs/${blogId}/updates?limit=${DESK_PAGE}`),
+      ]);
+    } catch (error) {
+      if (seq !== this.openSeq) return;
+      status.textContent = `Could not open this blog: ${describeError(error)} Choose it again to retry.`;
+      return;
+    }
+    if (seq !== this.openSeq) return; // another blog was chosen meanwhile
+    status.textContent = '';
     this.blog = blog;
     stored.setLastBlog(blogId);
     this.select.value = blogId;

@@ -1,6 +1,8 @@
+import type { Update } from '../../shared/schemas';
+
 /**
  * What the desk keeps in the browser. The token lives in sessionStorage (this tab only, gone when it
- * closes); drafts and the author's name in localStorage, so a reload or a crashed tab loses nothing.
+ * closes); drafts (of new entries and of corrections) and the author's name in localStorage, so a reload or a crashed tab loses nothing.
  */
 export interface Draft {
   title: string;
@@ -28,10 +30,25 @@ export interface EntryContent {
   keyEvent: boolean;
 }
 
+/** A correction being written in an entry's edit form, kept until it is saved or given up. */
+export interface EditDraft {
+  /** The version the form started from (its If-Match). */
+  base: Update;
+  title: string;
+  body: string;
+  author: string;
+  /** `datetime-local` value, on the clocks of `zone`. */
+  time: string;
+  zone: string;
+  keyEvent: boolean;
+  pinned: boolean;
+}
+
 const TOKEN = 'liveblog:token';
 const AUTHOR = 'liveblog:author';
 const LAST_BLOG = 'liveblog:blog';
 const draftKey = (blogId: string) => `liveblog:draft:${blogId}`;
+const editKey = (blogId: string, updateId: string) => `liveblog:edit:${blogId}:${updateId}`;
 
 function read(storage: Storage, key: string): string | null {
   try {
@@ -67,4 +84,15 @@ export const stored = {
     }
   },
   setDraft: (blogId: string, draft: Draft | null) => write(localStorage, draftKey(blogId), draft ? JSON.stringify(draft) : null),
+  editDraft(blogId: string, updateId: string): EditDraft | null {
+    const raw = read(localStorage, editKey(blogId, updateId));
+    if (!raw) return null;
+    try {
+      return JSON.parse(raw) as EditDraft;
+    } catch {
+      return null; // a draft we cannot read is one we cannot restore
+    }
+  },
+  setEditDraft: (blogId: string, updateId: string, draft: EditDraft | null) =>
+    write(localStorage, editKey(blogId, updateId), draft ? JSON.stringify(draft) : null),
 };

@@ -38,6 +38,7 @@ export function editorPage(context: PageContext): string {
         <p class="ed-readers"><span id="readers">0</span> <span id="readers-label">readers</span> watching now ·
           <a id="reader-link" href="/" target="_blank" rel="noopener">Open the reader’s page</a></p>
       </div>
+      <p class="ed-error" id="desk-status" role="alert"></p>
       <form id="new-blog-form" class="ed-card" hidden>
         <label for="new-blog-id">New blog’s address (letters, digits, dashes)</label>
         <input id="new-blog-id" type="text" required pattern="[a-z0-9][a-z0-9\\-]{0,63}" maxlength="64" spellcheck="false">

@@ -36,6 +36,25 @@ describe('entries on the desk', () => {
     });
   });
 
+  it('keeps an unsaved correction across a reload, and saves it after', async () => {
+    const blog = await createBlog(desk.server.url, 'desk-edit-kept');
+    const entry = await publish(desk.server.url, blog.id, { body: 'Captured near Kursk' });
+    const page = await desk.signIn();
+    await desk.chooseBlog(page, blog.id);
+    await page.locator(`#ed-update-${entry.id}`).getByRole('button', { name: 'Edit' }).click();
+    await page.locator(`#edit-body-${entry.id}`).fill('Captured near Sudzha, in the Kursk region');
+    await page.reload();
+    await page.getByText(/Signed in as/).waitFor();
+    await page.getByText(/Your unsaved correction is back/).waitFor();
+    expect(await page.locator(`#edit-body-${entry.id}`).inputValue()).toBe('Captured near Sudzha, in the Kursk region');
+    await page.locator(`#edit-body-${entry.id}`).press('Control+Enter');
+    await page.locator(`#ed-update-${entry.id}`).getByRole('button', { name: 'Edit' }).waitFor();
+    expect((await desk.stored(blog.id))[0].body).toBe('Captured near Sudzha, in the Kursk region');
+    await page.reload();
+    await page.getByText(/Signed in as/).waitFor();
+    await page.locator(`#ed-update-${entry.id}`).getByRole('button', { name: 'Edit' }).waitFor();
+  });
+
   it('reaches older entries with “Load older” and by searching', async () => {
     const blog = await createBlog(desk.server.url, 'desk-older');
     const start = Date.parse('2025-01-10T08:00:00Z');
