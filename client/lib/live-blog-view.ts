@@ -56,6 +56,8 @@ interface Slice {
   /** Updates newer than the slice when it was read (unknown on an older page served as such, `?before=`). */
   newer?: number;
   bar: HTMLElement;
+  /** The same way back, for keyboard users, just before the opened update: one Shift+Tab from it, shown when focused. */
+  jump: HTMLElement;
 }
 
 export class LiveBlogView {
@@ -169,6 +171,7 @@ export class LiveBlogView {
     if (!element) return false;
     this.#root.querySelector('.lb-target')?.classList.remove('lb-target');
     element.classList.add('lb-target');
+    if (this.#slice) element.before(this.#slice.jump);
     element.scrollIntoView({ block: 'start', behavior: prefersReducedMotion() ? 'auto' : 'smooth' });
     focusQuietly(element);
     return true;
@@ -392,15 +395,17 @@ export class LiveBlogView {
   }
 
   /** Enters (or, with null, leaves) the state where the list shows a permalink's neighbours. */
-  #setSlice(slice: Omit<Slice, 'bar'> | null): void {
+  #setSlice(slice: Pick<Slice, 'top' | 'newer'> | null): void {
     this.#slice?.bar.remove();
+    this.#slice?.jump.remove();
     this.#slice = null;
     this.#root.toggleAttribute('data-slice', !!slice);
     if (slice) {
       const bar = fromHtml('<div class="lb-slice"><button type="button">Back to the latest</button><span></span></div>');
-      bar.firstElementChild!.addEventListener('click', () => void this.#backToLatest());
+      const jump = fromHtml('<button type="button" class="lb-jump">Back to the latest updates</button>');
+      for (const button of [bar.firstElementChild!, jump]) button.addEventListener('click', () => void this.#backToLatest());
       this.#listElement.before(bar);
-      this.#slice = { ...slice, bar };
+      this.#slice = { ...slice, bar, jump };
     }
     this.#refreshNotice();
   }

@@ -84,8 +84,12 @@ describe('a permalink deep in a 2,000-update blog', () => {
     expect(ids).toContain(updates[DEEP - 1].id);
     expect(ids.length).toBeLessThanOrEqual(50);
     expect(await page.$eval(`#update-${deep.id}`, (element) => element.classList.contains('lb-target'))).toBe(true);
-    const back = page.getByRole('button', { name: /back to the latest/i });
+    const back = page.getByRole('button', { name: 'Back to the latest', exact: true });
     expect(await back.isVisible()).toBe(true);
+    // by keyboard, the way back is one Shift+Tab from the opened update
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe(`update-${deep.id}`);
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Back to the latest updates');
     await page.waitForSelector('.lb-blog[data-connection="live"]');
 
     // a live update is newer than the slice: counted, not shown above it
