@@ -10,8 +10,8 @@
  * - a different, earlier content was stored (409 `conflict`): the desk replays each unresolved content
  *   with the key until one answers — that is the entry readers have — and corrects it to the current
  *   content (PATCH with If-Match). Readers get the corrected text, in one entry, never a second one;
- * - the entry made under the key has been deleted since (409 for every replay): a fresh key publishes
- *   the current content as a new entry.
+ * - the entry made under the key has been deleted since (409 for every replay): the desk says so and
+ *   starts a fresh key; publishing again publishes the content anew (a takedown is never undone unasked).
  * So a key is never taken as a promise that changed text was published: the server compares content.
  */
 import type { Update } from '../../shared/schemas';
@@ -45,7 +45,7 @@ function canonical(content: EntryContent): unknown[] {
 
 /** True when a failed request may have been stored: no answer, or the server could not say. */
 export function outcomeUnknown(error: unknown): boolean {
-  return !(error instanceof ApiError) || error.status === 0 || error.status >= 500;
+  return error instanceof ApiError && (error.status === 0 || error.status >= 500);
 }
 
 /**
@@ -96,10 +96,13 @@ export async function publishContent(
     });
     return { kind: 'corrected', update, earlier: stored };
   }
-  // Whatever the key made is gone: this content is new.
-  Object.assign(chain, newChain(), { unresolved: [content] });
+  // What the key made has been deleted since, perhaps by an editor taking it down: the desk does not
+  // put it back on its own. A new chain publishes it anew, if the editor presses Publish again.
+  Object.assign(chain, newChain());
   save();
-  return { kind: 'created', update: await post(content, chain.key) };
+  throw new Error(
+    'an earlier attempt of this entry was published and has since been deleted, perhaps by another editor. Press Publish again to publish it anew',
+  );
 }
 
 function forget(chain: PublishChain, content: EntryContent, save: () => void): void {

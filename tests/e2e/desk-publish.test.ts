@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import type { Route } from 'playwright-core';
-import { createBlog } from '../helpers/api';
+import { createBlog, request } from '../helpers/api';
 import { deskSuite } from './desk-harness';
 
 const desk = deskSuite('e2e-desk-publish');
@@ -57,6 +57,32 @@ describe('publishing from the desk', () => {
     await page.getByRole('button', { name: 'Publish' }).click();
     await page.getByText(/^Published at /).waitFor();
     expect((await desk.stored(blog.id)).map((u) => u.body)).toEqual(['Filed under fire']);
+  });
+
+  it('does not put back on its own an entry taken down after its publish lost its answer', async () => {
+    const blog = await createBlog(desk.server.url, 'desk-taken-down');
+    const page = await desk.signIn();
+    await desk.chooseBlog(page, blog.id);
+    let first = true;
+    await page.route(`**/api/blogs/${blog.id}/updates`, async (route: Route) => {
+      if (route.request().method() !== 'POST' || !first) return route.continue();
+      first = false;
+      await route.fetch();
+      await route.abort('connectionreset');
+    });
+    await body(page).fill('Unverified claim');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.getByText(/Not published: .*Your text is kept/).waitFor();
+    const [taken] = await desk.stored(blog.id);
+    expect((await request(desk.server.url, 'DELETE', `/api/blogs/${blog.id}/updates/${taken.id}`)).status).toBe(204);
+
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.getByText(/has since been deleted.*Press Publish again/).waitFor();
+    expect(await desk.stored(blog.id)).toEqual([]);
+    expect(await body(page).inputValue()).toBe('Unverified claim');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.getByText(/^Published at /).waitFor();
+    expect((await desk.stored(blog.id)).map((u) => u.body)).toEqual(['Unverified claim']);
   });
 
   it('keeps what was typed while a slow publish was on its way, in the box and in the saved draft', async () => {
