@@ -1,15 +1,16 @@
 /**
  * The widget's connection: the Socket.IO wire protocol (Engine.IO 4) over a plain WebSocket, with only
  * what a live feed uses — events, an emit with an ack and a deadline, the heartbeat, reconnection with
- * back-off. socket.io-client weighs about 8 KB gzipped, this under 1 KB: it is what keeps the one-tag
- * widget within its 20 KB budget. What it leaves out is long-polling: where WebSocket is blocked, the
- * widget shows what it loaded and "Reconnecting…" (the reader's page and the iframe page, on
- * socket.io-client, fall back to long-polling).
+ * back-off — and Engine.IO's long-polling where WebSocket is blocked. socket.io-client weighs about
+ * 8 KB gzipped, this about 1 KB: it is what keeps the one-tag widget within its 20 KB budget. Written
+ * by hand for that reason alone; the reader's page and the iframe page use socket.io-client.
  *
- * Frames: the server opens with `0{…,"pingInterval":…,"pingTimeout":…}`; we join the default namespace
- * with `40`, answered `40{…}`; it pings with `2`, we answer `3`; `42<id>["event",payload]` is an emit
- * whose ack comes back as `43<id>[answer]`; the server's events arrive as `42["event",payload]`.
+ * Frames: the server opens with `0{"sid":…,"pingInterval":…,"pingTimeout":…}`; we join the default
+ * namespace with `40`, answered `40{…}`; it pings with `2`, we answer `3`; `42<id>["event",payload]` is
+ * an emit whose ack comes back as `43<id>[answer]`; the server's events arrive as `42["event",payload]`.
  * `41`, `44` (the namespace refused us) or `1` (the server closes) end the connection: we start over.
+ * Long-polling carries the same frames: a GET waits for the server's (several joined by U+001E), a POST
+ * sends ours; the handshake's `sid` names the session in both.
  */
 import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../shared/events';
 import type { SubscribePayload } from '../../shared/schemas';
@@ -17,23 +18,32 @@ import { Backoff } from '../lib/backoff';
 import type { FeedSocket } from '../lib/live-feed';
 
 type Listener = (...args: never[]) => void;
+/** One connection's way of carrying frames: a WebSocket, or a long-polling session. */
+interface Wire {
+  send(frame: string): void;
+  close(): void;
+}
+
+/** WebSocket attempts that never opened, in a row, after which the widget long-polls instead. */
+const WEBSOCKET_ATTEMPTS = 2;
 /** As socket.io-client calls it: an error and no answer, or null and the answer. */
 type Ack = (error: Error | null, answer: SubscribeAck) => void;
 
 export class WireSocket implements FeedSocket {
   connected = false;
   readonly #url: string;
+  #webSocketFailures = 0;
   readonly #listeners = new Map<string, Set<Listener>>();
   readonly #acks = new Map<number, (answer: unknown) => void>();
   /** Like socket.io-client's reconnection: from 1 s, doubling to at most 5 s, ± half at random. */
   readonly #backoff = new Backoff(1_000, 5_000);
-  #ws: WebSocket | undefined;
+  #wire: Wire | undefined;
   #nextAck = 0;
   #heartbeat: ReturnType<typeof setTimeout> | undefined;
   #deadAfterMs = 45_000;
 
   constructor(origin: string) {
-    this.#url = `${origin.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
+    this.#url = `${origin}/socket.io/?EIO=4&transport=`;
     this.#open();
   }
 
@@ -72,7 +82,7 @@ export class WireSocket implements FeedSocket {
   }
 
   #send(frame: string): void {
-    if (this.connected) this.#ws!.send(frame);
+    if (this.connected) this.#wire!.send(frame);
   }
 
   #fire(event: string, ...args: unknown[]): void {
@@ -80,42 +90,88 @@ export class WireSocket implements FeedSocket {
   }
 
   #open(): void {
+    if (this.#webSocketFailures < WEBSOCKET_ATTEMPTS) this.#openWebSocket();
+    else void this.#poll();
+  }
+
+  /** The connection ended (or never began): the feed hears of it, and a new one is tried after a while. */
+  #lost(): void {
+    clearTimeout(this.#heartbeat);
+    if (this.connected) {
+      this.connected = false;
+      this.#fire('disconnect');
+    }
+    setTimeout(() => this.#open(), this.#backoff.next());
+  }
+
+  #openWebSocket(): void {
     let ws: WebSocket;
     try {
-      ws = this.#ws = new WebSocket(this.#url);
+      ws = new WebSocket(`${this.#url.replace(/^http/, 'ws')}websocket`);
     } catch (error) {
-      // Older browsers throw here when the host page's CSP forbids the connection: try again later.
+      // Older browsers throw here when the host page's CSP forbids the connection.
       console.warn('[liveblog] could not open a WebSocket', error);
-      setTimeout(() => this.#open(), this.#backoff.next());
+      this.#webSocketFailures++;
+      this.#lost();
       return;
     }
-    ws.onmessage = ({ data }) => this.#onFrame(ws, String(data));
+    let opened = false;
+    this.#wire = ws;
+    ws.onmessage = ({ data }) => {
+      opened = true;
+      this.#webSocketFailures = 0;
+      this.#onFrame(ws, String(data));
+    };
     ws.onclose = () => {
-      clearTimeout(this.#heartbeat);
-      if (this.connected) {
-        this.connected = false;
-        this.#fire('disconnect');
-      }
-      setTimeout(() => this.#open(), this.#backoff.next());
+      if (!opened) this.#webSocketFailures++;
+      this.#lost();
     };
   }
 
-  /** A server silent for longer than its ping interval and timeout is gone: close, and reconnect. */
-  #alive(ws: WebSocket): void {
-    clearTimeout(this.#heartbeat);
-    this.#heartbeat = setTimeout(() => ws.close(), this.#deadAfterMs);
+  /** One long-polling session, from its handshake until the server or the heartbeat ends it. */
+  async #poll(): Promise<void> {
+    const abort = new AbortController();
+    let sid = '';
+    const url = () => `${this.#url}polling&t=${Date.now().toString(36)}${sid && `&sid=${sid}`}`;
+    const wire: Wire = {
+      send: (frame) => {
+        fetch(url(), { method: 'POST', body: frame, signal: abort.signal }).catch(() => abort.abort());
+      },
+      close: () => abort.abort(),
+    };
+    this.#wire = wire;
+    try {
+      while (!abort.signal.aborted) {
+        const response = await fetch(url(), { signal: abort.signal, cache: 'no-store' });
+        if (!response.ok) break;
+        for (const frame of (await response.text()).split('\x1e')) {
+          if (frame[0] === '0') sid = (JSON.parse(frame.slice(1)) as { sid: string }).sid;
+          this.#onFrame(wire, frame);
+        }
+      }
+    } catch {
+      // aborted, or the network failed: either way this session is over
+    }
+    abort.abort();
+    this.#lost();
   }
 
-  #onFrame(ws: WebSocket, frame: string): void {
+  /** A server silent for longer than its ping interval and timeout is gone: close, and reconnect. */
+  #alive(wire: Wire): void {
+    clearTimeout(this.#heartbeat);
+    this.#heartbeat = setTimeout(() => wire.close(), this.#deadAfterMs);
+  }
+
+  #onFrame(wire: Wire, frame: string): void {
     const type = frame.slice(0, 2);
     if (frame[0] === '0') {
       const { pingInterval, pingTimeout } = JSON.parse(frame.slice(1)) as { pingInterval: number; pingTimeout: number };
       this.#deadAfterMs = pingInterval + pingTimeout;
-      this.#alive(ws);
-      ws.send('40');
+      this.#alive(wire);
+      wire.send('40');
     } else if (frame === '2') {
-      this.#alive(ws);
-      ws.send('3');
+      this.#alive(wire);
+      wire.send('3');
     } else if (type === '40') {
       this.connected = true;
       this.#backoff.reset();
@@ -130,7 +186,7 @@ export class WireSocket implements FeedSocket {
       this.#acks.delete(id);
       resolve?.((JSON.parse(frame.slice(open)) as unknown[])[0]);
     } else if (type === '41' || type === '44' || frame[0] === '1') {
-      ws.close();
+      wire.close();
     }
   }
 }

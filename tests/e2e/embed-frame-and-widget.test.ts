@@ -172,6 +172,43 @@ describe('the widget', () => {
     await page.context().close();
   }, 45_000);
 
+  it('goes live over long-polling where WebSocket is blocked, and stays exact through a restart', async () => {
+    const blog = await createBlog(server.url, 'widget-no-websocket');
+    const first = await publish(server.url, blog.id, { body: 'Before the widget' });
+    host.pages.set(
+      '/no-websocket',
+      `<!doctype html><div data-liveblog="${blog.id}" id="w"></div><script src="${server.url}/embed.js" async></script>`,
+    );
+    const page = await (await browser.newContext()).newPage();
+    // A proxy that refuses every WebSocket: each one is closed before the server sees it.
+    let refused = 0;
+    await page.routeWebSocket(/\/socket\.io\//, (ws) => {
+      refused++;
+      ws.close();
+    });
+    const polls: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('transport=polling')) polls.push(request.method());
+    });
+    await page.goto(`${host.url}/no-websocket`);
+    await page.locator('#w .lb-blog[data-connection="live"]').waitFor({ timeout: 15_000 });
+    expect(refused).toBeGreaterThanOrEqual(2);
+    expect(polls).toEqual(expect.arrayContaining(['GET', 'POST']));
+    const live = await publish(server.url, blog.id, { body: 'Over long-polling' });
+    await page.locator(`#w #update-${live.id}`).waitFor();
+    const port = server.port;
+    await server.stop();
+    await page.locator('#w .lb-blog[data-connection="reconnecting"]').waitFor();
+    server = await startServer({ prefix, port });
+    const missed = await publish(server.url, blog.id, { body: 'Published while the widget was away' });
+    await page.locator(`#w #update-${missed.id}`).waitFor({ timeout: 20_000 });
+    const after = await publish(server.url, blog.id, { body: 'Live again, still polling' });
+    await page.locator(`#w #update-${after.id}`).waitFor();
+    const ids = await page.locator('#w .lb-updates > article').evaluateAll((articles) => articles.map((a) => a.id.replace('update-', '')));
+    expect(ids).toEqual([after.id, missed.id, live.id, first.id]);
+    await page.context().close();
+  }, 60_000);
+
   it('adds no banner or navigation landmark to the host page, with two widgets', async () => {
     const blog = await seed('widget-landmarks', 3);
     await publish(server.url, 'widget-landmarks', { body: 'Key', keyEvent: true, title: 'A key event' });
