@@ -10,7 +10,7 @@ import { describeError } from './errors';
 import { newChain, outcomeUnknown, publishContent, type PublishChain } from './publishing';
 import type { Session } from './session';
 import { stored, type Draft, type EntryContent } from './storage';
-import { browserZone, currentZoneName, instantToZoned, isZone, utcOffset, zonedToInstant } from './zones';
+import { browserZone, clockTime, currentZoneName, instantToZoned, isZone, utcOffset, zonedToInstant } from './zones';
 
 const PREVIEW_DELAY_MS = 250;
 
@@ -218,7 +218,7 @@ export class Composer {
     this.say('Publishing…');
     try {
       const published = await publishContent(this.session, blogId, content, this.chain, () => this.saveDraft());
-      const at = new Date(published.kind === 'corrected' ? published.earlier.createdAt : published.update.createdAt).toLocaleTimeString();
+      const at = clockTime(published.kind === 'corrected' ? published.earlier.createdAt : published.update.createdAt);
       const earlier = `Your earlier attempt had been published at ${at} (its answer was lost); it is now corrected to the text you sent: readers see one entry, marked edited.`;
       this.chain = newChain();
       if (this.blog?.id !== blogId) {

@@ -13,7 +13,7 @@ import { describeError } from './errors';
 import { newChain, publishContent } from './publishing';
 import type { Session } from './session';
 import { stored, type EditDraft, type EntryContent } from './storage';
-import { browserZone, instantToZoned, isZone, zonedToInstant } from './zones';
+import { browserZone, clockTime, instantToZoned, isZone, zonedToInstant } from './zones';
 
 type Field = 'body' | 'title' | 'author' | 'publishedAt' | 'pinned' | 'keyEvent';
 type Patch = Partial<Record<Field, string | boolean | null>>;
@@ -287,7 +287,7 @@ export class EditForm {
         dismiss,
       );
     });
-    const when = new Date(current.editedAt ?? current.createdAt).toLocaleTimeString();
+    const when = clockTime(current.editedAt ?? current.createdAt);
     this.showPanel(
       h(
         'p',

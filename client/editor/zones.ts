@@ -106,3 +106,10 @@ export function utcOffset(zone: string, time: number): string {
   const abs = Math.abs(minutes);
   return `UTC${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 }
+
+const clock = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+
+/** "17:45:03": a moment today, on the editor's clock, as the desk's status lines say it. */
+export function clockTime(iso: string): string {
+  return clock.format(new Date(iso));
+}

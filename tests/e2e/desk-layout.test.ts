@@ -23,7 +23,7 @@ describe('the desk’s layout', () => {
     [390, 844],
   ])('puts the composer first and keeps “Published at…” in view at %i×%i', async (width, height) => {
     const blog = await createBlog(desk.server.url, `desk-layout-${width}`);
-    await publish(desk.server.url, blog.id, { body: 'An earlier entry' });
+    await publish(desk.server.url, blog.id, { body: `An earlier entry: https://example.com/${'a'.repeat(300)}`, title: 'T'.repeat(150) });
     const page = await desk.signIn({ width, height });
     await desk.chooseBlog(page, blog.id);
     const box = await page.getByLabel('Update', { exact: true }).boundingBox();
