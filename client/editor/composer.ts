@@ -114,8 +114,8 @@ export class Composer {
   }
 
   /** What the editor has written (the form, without the publish chain). */
-  private formState(): string {
-    const { idempotencyKey: _key, unresolved: _unresolved, ...form } = this.draft();
+  private formState(draft: Draft = this.draft()): string {
+    const { idempotencyKey: _key, unresolved: _unresolved, ...form } = draft;
     return JSON.stringify(form);
   }
 
@@ -217,12 +217,22 @@ export class Composer {
     this.publishButton.disabled = true;
     this.say('Publishing…');
     try {
-      const published = await publishContent(this.session, blogId, content, this.chain, () => this.saveDraft());
+      const chain = this.chain;
+      // The chain is saved with its draft, also when another blog was opened meanwhile.
+      const saveChain = () => {
+        if (this.blog?.id === blogId && this.chain === chain) return this.saveDraft();
+        const left = stored.draft(blogId);
+        if (left) stored.setDraft(blogId, { ...left, idempotencyKey: chain.key, unresolved: chain.unresolved });
+      };
+      const published = await publishContent(this.session, blogId, content, chain, saveChain);
       const at = clockTime(published.kind === 'corrected' ? published.earlier.createdAt : published.update.createdAt);
       const earlier = `Your earlier attempt had been published at ${at} (its answer was lost); it is now corrected to the text you sent: readers see one entry, marked edited.`;
-      this.chain = newChain();
+      // The key is spent: the next content of this blog's form starts a chain of its own.
+      if (this.blog?.id === blogId) this.chain = newChain();
       if (this.blog?.id !== blogId) {
-        stored.setDraft(blogId, null);
+        // Another blog is open now: its form is not this draft. What was typed into this one since stays.
+        const left = stored.draft(blogId);
+        stored.setDraft(blogId, left && this.formState(left) !== sent ? { ...left, idempotencyKey: '', unresolved: [] } : null);
         return;
       }
       if (this.formState() !== sent) {

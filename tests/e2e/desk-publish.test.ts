@@ -5,6 +5,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Route } from 'playwright-core';
 import { createBlog, request } from '../helpers/api';
+import { waitFor } from '../helpers/wait';
 import { deskSuite } from './desk-harness';
 
 const desk = deskSuite('e2e-desk-publish');
@@ -112,6 +113,37 @@ describe('publishing from the desk', () => {
     await page.getByText(/Signed in as/).waitFor();
     await page.waitForFunction(() => (document.querySelector('#entry-body') as HTMLTextAreaElement).value !== '');
     expect(await body(page).inputValue()).toBe('Troops crossed the border at dawn');
+  });
+
+  it('keeps what was typed into a blog’s draft when another blog is opened while its publish is on its way', async () => {
+    const [a, b] = [await createBlog(desk.server.url, 'desk-switch-a'), await createBlog(desk.server.url, 'desk-switch-b')];
+    const page = await desk.signIn();
+    await desk.chooseBlog(page, b.id);
+    await body(page).fill('Draft of B');
+    await desk.chooseBlog(page, a.id);
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await page.route(`**/api/blogs/${a.id}/updates`, async (route: Route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      await released;
+      await route.continue();
+    });
+    await body(page).fill('Entry of A');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await body(page).press('End');
+    await body(page).pressSequentially(', and more');
+    await desk.chooseBlog(page, b.id);
+    expect(await body(page).inputValue()).toBe('Draft of B');
+    release();
+    await page.waitForFunction(() => !document.querySelector('#publish')?.hasAttribute('disabled'));
+    await waitFor(async () => (await desk.stored(a.id)).length === 1, 'the entry of A');
+    expect(await body(page).inputValue()).toBe('Draft of B');
+    await desk.chooseBlog(page, a.id);
+    expect(await body(page).inputValue()).toBe('Entry of A, and more');
+    // …a new draft: publishing it makes a second entry, it does not correct the first
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.getByText(/^Published at /).waitFor();
+    expect((await desk.stored(a.id)).map((u) => u.body)).toEqual(['Entry of A, and more', 'Entry of A']);
   });
 
   it('publishes with Ctrl+Enter from any field of the composer, and says what is wrong in plain words', async () => {
