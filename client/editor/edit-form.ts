@@ -110,14 +110,20 @@ export class EditForm {
         event.preventDefault();
         void this.save();
       } else if (event.key === 'Escape' && !this.changes(this.base).length) {
-        this.host.closed(this.base.id, this.base, true);
+        this.close();
       }
     });
-    cancel.addEventListener('click', () => this.host.closed(this.base.id, this.arrived ?? this.base, true));
+    cancel.addEventListener('click', () => this.close());
   }
 
   focus(): void {
     this.body.focus();
+  }
+
+  /** Closes without saving: the entry as it is now, or nothing once it was deleted. */
+  private close(): void {
+    if (this.deleted) this.host.closed(this.base.id, null, false);
+    else this.host.closed(this.base.id, this.arrived ?? this.base, true);
   }
 
   private keep(): void {

@@ -155,7 +155,10 @@ export class Entries implements EditFormHost, HistoryHost {
       const element = this.list.upsert(update);
       if (focus) element.querySelector<HTMLButtonElement>('.ed-actions button')?.focus();
     } else {
+      const hadFocus = this.list.find(updateId)?.contains(document.activeElement);
       this.list.remove(updateId);
+      // Focus never falls to the page: it goes to the list's first entry (or the search box).
+      if (hadFocus) (this.container.querySelector<HTMLElement>('.ed-actions button') ?? this.searchBox).focus();
     }
   }
 

@@ -66,4 +66,19 @@ describe('two editors on one entry', () => {
     const updates = await desk.stored(blog.id);
     expect(updates.map((u) => [u.title, u.body])).toEqual([['Prisoners', 'Prisoners moved to Kyiv by train']]);
   });
+
+  it('closes the form of a deleted entry without putting the entry back, focus staying in the list', async () => {
+    const blog = await createBlog(desk.server.url, 'desk-deleted-cancel');
+    await publish(desk.server.url, blog.id, { body: 'Stays' });
+    const entry = await publish(desk.server.url, blog.id, { body: 'Taken down' });
+    const page = await desk.signIn();
+    await desk.chooseBlog(page, blog.id);
+    await deskEntry(page, 'Taken down').getByRole('button', { name: 'Edit' }).click();
+    expect((await request(desk.server.url, 'DELETE', `/api/blogs/${blog.id}/updates/${entry.id}`)).status).toBe(204);
+    await page.getByText(/Another editor deleted this entry/).waitFor();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator(`#ed-update-${entry.id}`).waitFor({ state: 'detached' });
+    expect(await page.evaluate(() => document.activeElement?.closest('#entries') !== null)).toBe(true);
+    expect(await page.locator('#entry-list > li').count()).toBe(1);
+  });
 });
