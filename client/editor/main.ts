@@ -62,7 +62,12 @@ class Desk {
     if (preferred) await this.open(preferred.id);
     // Signed in, the editor is here to write: the Update box has the focus (not the page, where the sign-in form was).
     if (this.blog) $('#entry-body').focus();
-    else $('#blog-select').focus();
+    else if (this.session.canCreateBlogs) {
+      $('#desk-status').textContent = 'No blog yet: create one with New blog.';
+      $('#new-blog').focus();
+    } else {
+      $('#desk-status').textContent = 'Your token may not edit any blog yet: ask an admin to add one to it.';
+    }
     await this.access?.show(this.blog?.id);
   }
 
