@@ -12,7 +12,23 @@ const markdown = new MarkdownIt({ html: true, linkify: true, typographer: false,
 const LINK_SCHEME = /^(https?:\/\/|mailto:)/i;
 const IMAGE_SCHEME = /^https:\/\//i;
 const REFUSED_CLASS = 'lb-image-refused';
-const REFUSED_TEXT = 'Image not shown: not https.';
+/** The heading tags the allow-list keeps: an update's title is an h2, so its own headings start below it. */
+const HEADING_TAGS = ['h3', 'h4'] as const;
+
+/** Why a picture is not shown: a plain-http one is not https; anything else (`x.jpg`, `//host/a`, `data:`) is no https address at all. */
+function refusedText(src: string): string {
+  return /^http:\/\//i.test(src) ? 'Image not shown: not https.' : 'Image not shown: not an https address.';
+}
+
+// `#` is h3, `##` and deeper h4: the sanitiser would drop an h1 or h2 to its bare text, running a
+// heading into the next paragraph, and the page already has its h1 and each update's h2.
+markdown.core.ruler.push('heading_levels', (state) => {
+  for (const token of state.tokens) {
+    if (token.type !== 'heading_open' && token.type !== 'heading_close') continue;
+    const level = Number(token.tag.slice(1));
+    token.tag = HEADING_TAGS[Math.min(level, HEADING_TAGS.length) - 1];
+  }
+});
 
 // A picture alone in its paragraph is a <figure>; its Markdown title ("![alt](url "caption")") is the
 // <figcaption> (the contract's Media form), not a tooltip.
@@ -45,7 +61,7 @@ markdown.renderer.rules.image = (tokens, index, options, env, self) => {
   // one; the sanitiser below checks the link like any other.
   const alt = self.renderInlineAsText(token.children ?? [], options, env) || 'the image';
   const link = /^http:\/\//i.test(src) ? ` <a href="${markdown.utils.escapeHtml(src)}">${markdown.utils.escapeHtml(alt)}</a>` : '';
-  return `<small class="${REFUSED_CLASS}">${REFUSED_TEXT}${link}</small>${figcaption}`;
+  return `<small class="${REFUSED_CLASS}">${refusedText(src)}${link}</small>${figcaption}`;
 };
 
 const SANITIZE: sanitizeHtml.IOptions = {
@@ -53,8 +69,7 @@ const SANITIZE: sanitizeHtml.IOptions = {
     'p',
     'br',
     'hr',
-    'h3',
-    'h4',
+    ...HEADING_TAGS,
     'strong',
     'em',
     'b',
@@ -93,7 +108,7 @@ const SANITIZE: sanitizeHtml.IOptions = {
     img: (tagName, attribs): sanitizeHtml.Tag =>
       IMAGE_SCHEME.test((attribs.src ?? '').trim())
         ? { tagName, attribs: { ...attribs, loading: 'lazy' } }
-        : { tagName: 'small', attribs: { class: REFUSED_CLASS }, text: REFUSED_TEXT },
+        : { tagName: 'small', attribs: { class: REFUSED_CLASS }, text: refusedText((attribs.src ?? '').trim()) },
   },
 };
 
