@@ -100,14 +100,29 @@ export const PatchUpdateSchema = z
   })
   .refine(atLeastOneField, 'send at least one field to change');
 
+/** A count in a query string: decimal digits only (not `0x10`, not `1e2`), from 1 to `max`. */
+export function countParam(max: number, fallback: number) {
+  return z
+    .string()
+    .regex(/^[0-9]{1,7}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(1, 'must be at least 1').max(max, `must be at most ${max}`))
+    .default(fallback);
+}
+
 export const ListUpdatesQuerySchema = z
   .object({
-    limit: z.coerce.number().int().min(1).max(LIMITS.pageMax).default(LIMITS.pageDefault),
+    limit: countParam(LIMITS.pageMax, LIMITS.pageDefault),
     before: PageTokenSchema.optional(),
     /** The page around this update (a permalink), instead of the newest. */
     around: z.string().regex(UPDATE_ID_PATTERN, 'must be an update id').optional(),
     /** Only the updates whose text, headline or author holds this (the desk's search). */
-    q: z.string().trim().min(1, 'must not be empty').max(LIMITS.searchPhrase).optional(),
+    q: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(LIMITS.searchPhrase, `must be at most ${LIMITS.searchPhrase} characters`)
+      .optional(),
   })
   .refine((query) => !(query.around && (query.before || query.q)), {
     message: '`around` goes alone, without `before` or `q`',
@@ -116,7 +131,7 @@ export const ListUpdatesQuerySchema = z
 
 export const EventsQuerySchema = z.object({
   after: CursorSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(LIMITS.catchUpMax).default(LIMITS.catchUpMax),
+  limit: countParam(LIMITS.catchUpMax, LIMITS.catchUpMax),
 });
 
 export const IdempotencyKeySchema = z

@@ -2,13 +2,14 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { LIMITS } from '../../shared/limits';
+import { countParam } from '../../shared/schemas';
 import { loadBlogView } from '../service/blog-view';
 import type { Timeline } from '../store/timeline';
 import { notFound, parseOr400 } from './errors';
 import { sendCached, type PageCache } from './page-cache';
 import { blogIdParam } from './params';
 
-const ViewQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(LIMITS.viewMax).default(LIMITS.pageDefault) });
+const ViewQuerySchema = z.object({ limit: countParam(LIMITS.viewMax, LIMITS.pageDefault) });
 
 export function viewRouter(deps: { timeline: Timeline; cache: PageCache }): Router {
   const router = Router({ mergeParams: true });

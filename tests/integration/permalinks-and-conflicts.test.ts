@@ -67,6 +67,33 @@ describe('GET /api/blogs/:blogId/updates?around=', () => {
   });
 });
 
+describe('counts in query strings', () => {
+  it('take decimal whole numbers within bounds only, with a message that says so', async () => {
+    expect((await request<UpdatePage>(url, 'GET', '/api/blogs/long/updates?limit=16', { token: null })).body.updates).toHaveLength(16);
+    const cases: [string, string][] = [
+      ['limit=0x10', 'must be a whole number'],
+      ['limit=1e1', 'must be a whole number'],
+      ['limit=2.5', 'must be a whole number'],
+      ['limit=-1', 'must be a whole number'],
+      ['limit=0', 'must be at least 1'],
+      ['limit=101', 'must be at most 100'],
+      ['limit=1&limit=2', ''],
+    ];
+    for (const path of ['/api/blogs/long/updates', '/api/blogs/long/view', '/api/blogs/long/events']) {
+      for (const [query, message] of cases) {
+        const { status, body } = await request(url, 'GET', `${path}?${query}`, { token: null });
+        if (path.endsWith('/events') && query === 'limit=101') continue; // its most is 1,000
+        if (path.endsWith('/view') && query === 'limit=101') {
+          expect(body.error.details?.limit).toBe('must be at most 50');
+          continue;
+        }
+        expect({ path, query, status }).toEqual({ path, query, status: 400 });
+        expect(body.error.details?.limit).toEqual(expect.stringContaining(message));
+      }
+    }
+  });
+});
+
 describe('GET /api/blogs/:blogId/updates?q=', () => {
   it('finds the updates holding a phrase, newest first, whatever their case, however far back', async () => {
     const { body } = await request<UpdatePage>(url, 'GET', '/api/blogs/long/updates?q=BRIDGE&limit=10', { token: null });
