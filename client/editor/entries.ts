@@ -18,6 +18,10 @@ import { stored, type EditDraft } from './storage';
 const itemId = (updateId: string) => `ed-update-${updateId}`;
 /** Updates per page of the desk's list and of its search results (the most the API gives in one page). */
 export const DESK_PAGE = 100;
+/** Requests one search (or one "Load older" of it) may make while nothing has matched yet. */
+const SEARCH_READS_MAX = 20;
+/** …and once something matched, to fill the page. */
+const SEARCH_READS_FOR_MORE = 3;
 
 export class Entries implements EditFormHost, HistoryHost {
   private readonly container = $<HTMLOListElement>('#entry-list');
@@ -90,11 +94,30 @@ export class Entries implements EditFormHost, HistoryHost {
     return `/api/blogs/${this.blogId}/updates?limit=${DESK_PAGE}${q}${extra}`;
   }
 
+  /**
+   * One page of the list, or of the search: a search reads a bounded stretch of the blog per request
+   * and may answer short, with a `next`, so it reads on until it has something to show or the blog ends.
+   */
+  private async readPage(before: string | undefined): Promise<UpdatePage> {
+    const query = this.query;
+    let page = await this.session.call<UpdatePage>('GET', this.path(before ? `&before=${encodeURIComponent(before)}` : ''));
+    const updates = [...page.updates];
+    for (let reads = 1; query && updates.length < DESK_PAGE && page.next && reads < SEARCH_READS_MAX; reads += 1) {
+      if (updates.length && reads >= SEARCH_READS_FOR_MORE) break;
+      page = await this.session.call<UpdatePage>('GET', this.path(`&before=${encodeURIComponent(page.next)}`));
+      if (this.query !== query) break;
+      updates.push(...page.updates);
+    }
+    return { ...page, updates };
+  }
+
   private async loadOlder(): Promise<void> {
     if (!this.next) return;
     this.olderButton.disabled = true;
     try {
-      const page = await this.session.call<UpdatePage>('GET', this.path(`&before=${encodeURIComponent(this.next)}`));
+      const query = this.query;
+      const page = await this.readPage(this.next);
+      if (this.query !== query) return; // a search was asked for meanwhile
       const first = page.updates[0];
       for (const update of page.updates) if (!this.editing.has(update.id)) this.list.upsert(update);
       this.reopenKept(page.updates);
@@ -102,6 +125,7 @@ export class Entries implements EditFormHost, HistoryHost {
       // Focus moves to the first of the older entries, so a keyboard user reads on from there.
       if (first) this.list.find(first.id)?.querySelector<HTMLElement>('.lb-permalink, button')?.focus();
       if (!page.next) this.say(this.query ? 'Every matching entry is shown.' : 'Every entry is shown, down to the first.');
+      else if (!first) this.say('No older match in this stretch of the blog: Load older searches further back.');
     } catch (error) {
       this.olderButton.disabled = false;
       this.say(`Older entries could not be loaded: ${describeError(error)}`);
@@ -112,7 +136,7 @@ export class Entries implements EditFormHost, HistoryHost {
     this.say(query ? 'Searching…' : '');
     try {
       this.query = query;
-      const page = await this.session.call<UpdatePage>('GET', this.path(''));
+      const page = await this.readPage(undefined);
       if (this.query !== query) return; // another search was asked for meanwhile
       this.fill(page);
       this.clearSearch.hidden = !query;
@@ -122,7 +146,9 @@ export class Entries implements EditFormHost, HistoryHost {
         query
           ? count
             ? `${count}${more} ${count === 1 && !more ? 'entry matches' : 'entries match'} “${query}”.`
-            : `No entry matches “${query}”.`
+            : page.next
+              ? `No entry matches “${query}” among the newest: Load older searches further back.`
+              : `No entry matches “${query}”.`
           : count
             ? ''
             : 'Nothing published yet.',

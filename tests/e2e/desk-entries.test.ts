@@ -87,6 +87,34 @@ describe('entries on the desk', () => {
     expect(await page.locator('#entry-list > li[data-order]').count()).toBe(1);
   });
 
+  it('finds by searching an entry older than the stretch one search request reads', async () => {
+    const blog = await createBlog(desk.server.url, 'desk-deep-search');
+    // 2,300 updates written straight to the store (through the API it would take a minute)
+    const all: Update[] = Array.from({ length: 2300 }, (_, i) => {
+      const at = new Date(Date.UTC(2025, 0, 11, 0, 0, i * 20)).toISOString();
+      const body = i === 5 ? 'First shelling reported in Sudzha.' : `Entry ${i}.`;
+      return {
+        id: `u${String(i).padStart(5, '0')}`,
+        blogId: blog.id,
+        body,
+        html: `<p>${body}</p>`,
+        publishedAt: at,
+        createdAt: at,
+        pinned: false,
+        keyEvent: false,
+        version: 1,
+      };
+    });
+    for (let i = 0; i < all.length; i += 100)
+      await Promise.all(all.slice(i, i + 100).map((update) => desk.server.timeline.createUpdate(update)));
+    const page = await desk.signIn();
+    await desk.chooseBlog(page, blog.id);
+    await page.getByRole('searchbox', { name: 'Search entries' }).fill('Sudzha');
+    await page.getByRole('searchbox', { name: 'Search entries' }).press('Enter');
+    await deskEntry(page, 'First shelling reported in Sudzha').getByRole('button', { name: 'Edit' }).waitFor({ timeout: 10_000 });
+    await page.getByText('1 entry matches “Sudzha”.').waitFor();
+  });
+
   it('deletes at once and undoes the delete with the same content at its original time', async () => {
     const blog = await createBlog(desk.server.url, 'desk-undo');
     const gone = await publish(desk.server.url, blog.id, {
