@@ -191,5 +191,15 @@ describe('entries on the desk', () => {
     const zone = page.getByLabel('Time zone').first();
     expect(await zone.inputValue()).toBe('Europe/Kyiv');
     expect(await page.locator('#entry-zone-list option[value="Europe/Kiev"]').count()).toBe(0);
+    expect(await page.locator('#entry-zone-list option[value="Europe/Kyiv"]').count()).toBe(1);
+
+    // a time read in another zone, in its summer time
+    await zone.fill('America/New_York');
+    await page.getByLabel('Publish time').fill('2025-07-04T12:00');
+    expect(await page.locator('#entry-zone').textContent()).toBe('America/New_York (UTC−04:00)');
+    await page.getByLabel('Update', { exact: true }).fill('Noon in New York');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.getByText(/Published at/).waitFor();
+    expect((await desk.stored(blog.id))[0].publishedAt).toBe('2025-07-04T16:00:00.000Z');
   });
 });
