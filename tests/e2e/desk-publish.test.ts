@@ -5,6 +5,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Route } from 'playwright-core';
 import { createBlog, request } from '../helpers/api';
+import { ADMIN_TOKEN } from '../helpers/app';
 import { waitFor } from '../helpers/wait';
 import { deskSuite } from './desk-harness';
 
@@ -84,6 +85,35 @@ describe('publishing from the desk', () => {
     await page.getByRole('button', { name: 'Publish' }).click();
     await page.getByText(/^Published at /).waitFor();
     expect((await desk.stored(blog.id)).map((u) => u.body)).toEqual(['Unverified claim']);
+  });
+
+  it('gives the Publish button back when no answer comes, and the retry stores the entry once', async () => {
+    const blog = await createBlog(desk.server.url, 'desk-no-answer');
+    const page = await desk.newPage();
+    await page.clock.install();
+    await page.goto(`${desk.server.url}/editor`);
+    await page.getByLabel('Token').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await desk.chooseBlog(page, blog.id);
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let held = true;
+    await page.route(`**/api/blogs/${blog.id}/updates`, async (route: Route) => {
+      if (route.request().method() !== 'POST' || !held) return route.continue();
+      held = false;
+      await released; // a connection that died without a word: no answer, no error
+      await route.abort('timedout');
+    });
+    await body(page).fill('Filed from the front');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.getByText('Publishing…').waitFor();
+    await page.clock.fastForward(21_000);
+    await page.getByText(/Not published: No answer from the server after 20 seconds\..*Your text is kept/).waitFor();
+    expect(await page.getByRole('button', { name: 'Publish' }).isEnabled()).toBe(true);
+    release();
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.getByText(/^Published at /).waitFor();
+    expect((await desk.stored(blog.id)).map((u) => u.body)).toEqual(['Filed from the front']);
   });
 
   it('keeps what was typed while a slow publish was on its way, in the box and in the saved draft', async () => {
