@@ -239,6 +239,11 @@ export class EditForm {
       this.zone.focus();
       return;
     }
+    if (this.value('publishedAt') === null) {
+      this.error.textContent = 'Not saved: set the publish time.';
+      this.time.focus();
+      return;
+    }
     this.saving = true;
     this.saveButton.disabled = true;
     try {
