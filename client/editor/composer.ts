@@ -256,7 +256,9 @@ export class Composer {
     } catch (error) {
       // The text stays, in the form and in the saved draft: the editor can simply try again.
       this.saveDraft();
-      const unknown = outcomeUnknown(error) ? ' It may have reached the server: publishing again will not make a second entry.' : '';
+      const unknown = outcomeUnknown(error)
+        ? ' It may have reached readers all the same: publishing again, even after a correction, never makes a second entry.'
+        : '';
       this.say(`Not published: ${describeError(error)}${unknown} Your text is kept.`, 'error');
     } finally {
       this.publishing = false;
