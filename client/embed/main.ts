@@ -1,8 +1,8 @@
 /**
  * The one-tag widget: `<div data-liveblog="BLOG_ID"></div><script src="https://HOST/embed.js" async></script>`.
  * Each such div gets a shadow root (the host's styles stay out, ours stay in) holding the live blog;
- * every widget on the page shares one connection. Options: `data-limit` (updates shown first, 1–50)
- * and `data-theme` (`light`, `dark` or `auto`). Its permalinks are the host page's address with
+ * every widget on the page shares one connection. Options: `data-limit` (updates shown first, 1–50,
+ * rounded down) and `data-theme` (`light`, `dark` or `auto`, in any case). Its permalinks are the host page's address with
  * `#update-<id>`: opened, that address scrolls the widget to the update (fetched if it is not shown).
  */
 import { renderBlog } from '../../shared/html';
@@ -18,13 +18,23 @@ const script = document.currentScript as HTMLScriptElement | null;
 const origin = script?.src ? new URL(script.src).origin : location.origin;
 const STYLE = `${readerCss}\n${widgetCss}`;
 let socket: WireSocket | undefined;
+/** Updates shown first when `data-limit` is missing or not a number. */
+const DEFAULT_LIMIT = 10;
+const THEMES = ['light', 'dark', 'auto'] as const;
+
+/** `data-limit` as people type it ("2.5", " 4 ", "999"): a whole number from 1 to VIEW_MAX (the API refuses others). */
+function widgetLimit(attribute: string | undefined): number {
+  const limit = Math.floor(Number(attribute));
+  if (!Number.isFinite(limit) || limit === 0) return DEFAULT_LIMIT;
+  return Math.min(VIEW_MAX, Math.max(1, limit));
+}
 
 function mount(host: HTMLElement): void {
   if (host.dataset.liveblogMounted !== undefined) return;
   host.dataset.liveblogMounted = '';
   const blogId = host.dataset.liveblog ?? '';
-  const limit = Math.min(VIEW_MAX, Math.max(1, Number(host.dataset.limit) || 10));
-  const theme = ['light', 'dark'].includes(host.dataset.theme ?? '') ? host.dataset.theme! : 'auto';
+  const limit = widgetLimit(host.dataset.limit);
+  const theme = THEMES.find((name) => name === host.dataset.theme?.trim().toLowerCase()) ?? 'auto';
   const shadow = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
   shadow.innerHTML = `<style>${STYLE}</style><div class="lb-widget" data-theme="${theme}"><p class="lb-loading">Loading the live blog…</p></div>`;
   const widget = shadow.querySelector<HTMLElement>('.lb-widget')!;

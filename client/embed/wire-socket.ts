@@ -40,11 +40,29 @@ export class WireSocket implements FeedSocket {
   #wire: Wire | undefined;
   #nextAck = 0;
   #heartbeat: ReturnType<typeof setTimeout> | undefined;
+  /** The next attempt, while one is waited for (none while an attempt is under way). */
+  #reopen: ReturnType<typeof setTimeout> | undefined;
   #deadAfterMs = 45_000;
 
   constructor(origin: string) {
     this.#url = `${origin}/socket.io/?EIO=4&transport=`;
     this.#open();
+    // A WebSocket does not notice the network going until the heartbeat fails (45 s): say so at once,
+    // and when it is back, connect at once rather than after the back-off.
+    addEventListener('offline', () => {
+      const wire = this.#wire;
+      if (!wire) return;
+      // A WebSocket's close handshake would wait for the network: this wire is dropped now.
+      this.#wire = undefined;
+      wire.close();
+      this.#lost();
+    });
+    addEventListener('online', () => {
+      if (this.connected || this.#reopen === undefined) return;
+      clearTimeout(this.#reopen);
+      this.#backoff.reset();
+      this.#open();
+    });
   }
 
   on(event: keyof ServerToClientEvents | 'connect' | 'disconnect', listener: Listener): this {
@@ -90,6 +108,7 @@ export class WireSocket implements FeedSocket {
   }
 
   #open(): void {
+    this.#reopen = undefined;
     if (this.#webSocketFailures < WEBSOCKET_ATTEMPTS) this.#openWebSocket();
     else void this.#poll();
   }
@@ -101,7 +120,8 @@ export class WireSocket implements FeedSocket {
       this.connected = false;
       this.#fire('disconnect');
     }
-    setTimeout(() => this.#open(), this.#backoff.next());
+    clearTimeout(this.#reopen);
+    this.#reopen = setTimeout(() => this.#open(), this.#backoff.next());
   }
 
   #openWebSocket(): void {
@@ -118,11 +138,13 @@ export class WireSocket implements FeedSocket {
     let opened = false;
     this.#wire = ws;
     ws.onmessage = ({ data }) => {
+      if (this.#wire !== ws) return;
       opened = true;
       this.#webSocketFailures = 0;
       this.#onFrame(ws, String(data));
     };
     ws.onclose = () => {
+      if (this.#wire !== ws) return;
       if (!opened) this.#webSocketFailures++;
       this.#lost();
     };
@@ -153,7 +175,7 @@ export class WireSocket implements FeedSocket {
       // aborted, or the network failed: either way this session is over
     }
     abort.abort();
-    this.#lost();
+    if (this.#wire === wire) this.#lost();
   }
 
   /** A server silent for longer than its ping interval and timeout is gone: close, and reconnect. */
