@@ -126,11 +126,19 @@ export function keyEventElementId(updateId: string): string {
   return `key-${updateId}`;
 }
 
-/** One entry of the "Key events" list, linking to its update. */
-export function renderKeyEvent(update: Update, timeZone?: string): string {
+/**
+ * Where a link to an update leads: its fragment when the page shows it; otherwise the page of it among
+ * its neighbours (`?around=`), which works with scripts off too (with them, it opens in place).
+ */
+export function updateHref(updateId: string, onPage = true): string {
+  return onPage ? `#${updateElementId(updateId)}` : `?around=${updateId}#${updateElementId(updateId)}`;
+}
+
+/** One entry of the "Key events" list, linking to its update (`onPage`: the page shows it). */
+export function renderKeyEvent(update: Update, timeZone?: string, onPage = true): string {
   return (
     `<li id="${keyEventElementId(update.id)}" data-order="${escapeHtml(displayOrderKey({ ...update, pinned: false }))}">` +
-    `<a href="#${updateElementId(update.id)}"><time class="lb-time" datetime="${escapeHtml(update.publishedAt)}">${escapeHtml(formatTime(update.publishedAt, timeZone))}</time> ` +
+    `<a href="${escapeHtml(updateHref(update.id, onPage))}"><time class="lb-time" datetime="${escapeHtml(update.publishedAt)}">${escapeHtml(formatTime(update.publishedAt, timeZone))}</time> ` +
     `${escapeHtml(excerpt(update, KEY_EVENT_EXCERPT))}</a></li>`
   );
 }
@@ -152,8 +160,15 @@ export interface BlogHtmlOptions {
   timeZone?: string;
   /** An id for the list of updates (a skip link's target). */
   listId?: string;
-  /** The updates are an older page (`?before=`): the list does not reach the latest. */
+  /** The updates are an older page (`?before=`, `?around=`): the list does not reach the latest. */
   older?: boolean;
+  /**
+   * On a page of its own (the reader's): key events the page does not show link to `?around=<id>`, so
+   * that they lead somewhere with scripts off. The widget's links stay fragments of the host's address.
+   */
+  linkAround?: boolean;
+  /** A line above the list about what the address led to (an update gone). */
+  notice?: string;
   /**
    * Inside another site's page (the widget): no banner, navigation or region landmarks of its own, which
    * would stand beside the host's (twice, with two widgets); the blog is one region named by its title.
@@ -173,6 +188,8 @@ export function renderBlog(blog: Blog, updates: Update[], keyEvents: Update[], o
     : '<button type="button" class="lb-older">Load older updates</button>';
   const [header, nav, list] = options.embedded ? ['div', 'div', 'div'] : ['header', 'nav', 'section'];
   const listLabel = options.embedded ? '' : ' aria-label="Updates"';
+  const shown = new Set(updates.map((update) => update.id));
+  const empty = options.older ? 'No older updates.' : 'No updates yet.';
   return (
     `<div class="lb-blog" data-blog-id="${escapeHtml(blog.id)}" data-cursor="${escapeHtml(options.cursor)}"` +
     `${options.next ? ` data-next="${escapeHtml(options.next)}"` : ''}${options.older ? ' data-older' : ''} data-status="${blog.status}"` +
@@ -184,10 +201,11 @@ export function renderBlog(blog: Blog, updates: Update[], keyEvents: Update[], o
     `<p class="lb-ended"${ended ? '' : ' hidden'}>This live blog has ended.</p></${header}>` +
     `<${nav} class="lb-key-events"${options.embedded ? '' : ' aria-label="Key events"'}${keyEvents.length ? '' : ' hidden'}>` +
     `<h${options.headingLevel + 1} class="lb-key-events__title">Key events</h${options.headingLevel + 1}>` +
-    `<ol>${keyEvents.map((update) => renderKeyEvent(update, options.timeZone)).join('')}</ol></${nav}>` +
+    `<ol>${keyEvents.map((update) => renderKeyEvent(update, options.timeZone, !options.linkAround || shown.has(update.id))).join('')}</ol></${nav}>` +
     '<div class="lb-announcer" aria-live="polite"></div>' +
+    (options.notice ? `<p class="lb-message" role="alert">${escapeHtml(options.notice)}</p>` : '') +
     `<${list} class="lb-updates"${options.listId ? ` id="${escapeHtml(options.listId)}" tabindex="-1"` : ''}${listLabel}>` +
-    (updates.map((update) => renderUpdate(update, options.timeZone)).join('') || '<p class="lb-empty">No updates yet.</p>') +
+    (updates.map((update) => renderUpdate(update, options.timeZone)).join('') || `<p class="lb-empty">${empty}</p>`) +
     `</${list}><p class="lb-more"${options.next ? '' : ' hidden'}>${older}</p></div>`
   );
 }

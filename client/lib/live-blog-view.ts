@@ -33,6 +33,12 @@ export interface LiveBlogViewOptions {
   apiOrigin: string;
   /** After each change: how many new updates wait behind the notice (the reader's page counts them in the tab title). */
   onHeld?(count: number): void;
+  /**
+   * The page is the blog's own (the reader's page, not an iframe or a host's page, whose history is
+   * the host's): following a permalink or key event adds an entry to the browser's history, and Back
+   * returns to where the reader was.
+   */
+  ownsHistory?: boolean;
 }
 
 const STATUS_TEXT: Record<FeedStatus, string> = { connecting: 'Connecting…', live: '', reconnecting: 'Reconnecting…' };
@@ -82,6 +88,8 @@ export class LiveBlogView {
   #message: HTMLElement | null = null;
   /** In an iframe: whether the host page shows the list's top. */
   #topInHost = true;
+  /** The address whose part of the blog is shown: a `popstate` and a `hashchange` for one step back are followed once. */
+  #address = location.href;
 
   constructor(options: LiveBlogViewOptions) {
     this.#options = options;
@@ -113,12 +121,12 @@ export class LiveBlogView {
     });
     this.#enhanceOlderButton();
     root.addEventListener('click', (event) => this.#onLinkClick(event));
+    // A message the server put above the list (an `?around=` update that is gone) goes as ours would.
+    this.#message = root.querySelector<HTMLElement>('.lb-message');
     // A permalink typed or followed into this page (in the widget, the host page's address): quietly, for a
     // widget, since the update may be another widget's.
-    window.addEventListener('hashchange', () => {
-      const updateId = permalinkId(location.hash);
-      if (updateId) void this.goTo(updateId, root.getRootNode() !== document);
-    });
+    window.addEventListener('hashchange', () => this.#followAddress());
+    if (options.ownsHistory) window.addEventListener('popstate', () => this.#followAddress());
     window.addEventListener('scroll', () => this.#showHeldAtTop(), { passive: true });
 
     // An older page (`?before=`, opened from a link) does not reach the latest: new updates are counted, not put above it.
@@ -297,9 +305,19 @@ export class LiveBlogView {
     const hadFocus = activeElement(this.#root) === this.#notice;
     this.#refreshNotice();
     updates.forEach((update) => this.#highlight(update.id));
-    if (scroll && updates.length) this.#root.scrollIntoView({ block: 'start', behavior: prefersReducedMotion() ? 'auto' : 'smooth' });
+    if (scroll && updates.length) this.#scrollToHeader(prefersReducedMotion() ? 'auto' : 'smooth');
     const first = this.#listElement.querySelector<HTMLElement>('.lb-new');
     if ((scroll || hadFocus) && first) focusQuietly(first);
+  }
+
+  /**
+   * The blog's header (Live badge, headline) wholly in view: on a page of the blog's own, the page's
+   * top (the blog's box starts below the page's margin); in a host's page, the widget's top.
+   */
+  #scrollToHeader(behavior: ScrollBehavior): void {
+    if (this.#root.getRootNode() === document && this.#root.getBoundingClientRect().top + scrollY < innerHeight / 2)
+      scrollTo({ top: 0, behavior });
+    else this.#root.scrollIntoView({ block: 'start', behavior });
   }
 
   #highlight(updateId: string): void {
@@ -420,8 +438,10 @@ export class LiveBlogView {
       // The address no longer names an update or an older page (the widget leaves the host's query alone).
       const older = this.#root.dataset.older !== undefined;
       delete this.#root.dataset.older;
-      if (permalinkId(location.hash) || older) history.replaceState(history.state, '', location.pathname + (older ? '' : location.search));
-      this.#root.scrollIntoView({ block: 'start' });
+      if (permalinkId(location.hash) || older)
+        history.replaceState(history.state, '', older ? latestAddress() : location.pathname + location.search);
+      this.#address = location.href;
+      this.#scrollToHeader('auto');
       const first = this.#listElement.querySelector<HTMLElement>(':scope > article');
       if (first) focusQuietly(first);
     } catch (error) {
@@ -458,13 +478,52 @@ export class LiveBlogView {
    * that it can be copied and shared.
    */
   #onLinkClick(event: MouseEvent): void {
-    const link = (event.target as Element | null)?.closest?.('a[href^="#update-"]');
-    const updateId = link && permalinkId(link.getAttribute('href')!);
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return; // a new tab or window: the browser's
+    const link = (event.target as Element | null)?.closest?.<HTMLAnchorElement>('a[href^="#update-"], a[href^="?around="]');
+    const updateId = link && permalinkId(new URL(link.href).hash);
     if (!updateId) return;
     event.preventDefault();
-    history.replaceState(history.state, '', `#${updateElementId(updateId)}`);
+    if (this.#options.ownsHistory) {
+      // A step of its own: Back returns to where the reader was (the latest, or the permalink before).
+      const address = new URL(latestAddress(), location.href);
+      address.hash = updateElementId(updateId);
+      history.pushState(null, '', address);
+    } else {
+      history.replaceState(history.state, '', `#${updateElementId(updateId)}`);
+    }
+    this.#address = location.href;
     void this.goTo(updateId);
   }
+
+  /**
+   * The address changed without a page load (a typed fragment, Back or Forward): show what it names —
+   * the update of a permalink, else the latest updates. In the widget only permalinks are followed,
+   * quietly, since the update may be another widget's; the host page's own fragments are the host's.
+   */
+  #followAddress(): void {
+    if (location.href === this.#address) return;
+    this.#address = location.href;
+    const updateId = permalinkId(location.hash);
+    if (updateId) {
+      void this.goTo(updateId, this.#root.getRootNode() !== document);
+      return;
+    }
+    if (!this.#options.ownsHistory) return;
+    const query = new URLSearchParams(location.search);
+    // An older page the server rendered (`?before=`, or `?around=` without its fragment): the server's again.
+    if (query.has('before') || query.has('around')) location.reload();
+    // (Showing the latest already, the browser puts the reader back where they were.)
+    else if (this.#slice || this.#message) void this.#backToLatest();
+  }
+}
+
+/** This page's address without the parts that name an earlier part of the blog (`?before=`, `?around=`, a permalink). */
+function latestAddress(): string {
+  const url = new URL(location.href);
+  url.searchParams.delete('before');
+  url.searchParams.delete('around');
+  url.hash = '';
+  return url.pathname + url.search;
 }
 
 function warn(what: string, error: unknown): void {

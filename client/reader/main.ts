@@ -13,6 +13,8 @@ function start(page: HTMLElement, root: HTMLElement): void {
     root,
     socket: connectSocket(),
     apiOrigin: '',
+    // The iframe's history is the host's tab's: Back there is the host's business.
+    ownsHistory: !framed,
     // On the reader's own page, "(3) Kursk offensive – live": the title follows the blog's, and its status.
     onHeld: framed
       ? undefined

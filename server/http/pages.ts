@@ -1,13 +1,13 @@
 /** The HTML pages and the feed, served from the page cache: the list of blogs, a blog, its iframe page, its Atom feed. */
 import { Router, type Request, type Response } from 'express';
 import { LIMITS } from '../../shared/limits';
-import { PAGE_TOKEN_PATTERN } from '../../shared/schemas';
+import { PAGE_TOKEN_PATTERN, UPDATE_ID_PATTERN } from '../../shared/schemas';
 import type { Assets } from '../assets';
 import { editorPage } from '../render/editor-page';
 import { atomFeed, FEED_SIZE } from '../render/feed';
 import { FAVICON_SVG } from '../render/layout';
 import { embedPage, indexPage, notFoundPage, readerPage, type PageContext } from '../render/pages';
-import { loadBlogView } from '../service/blog-view';
+import { KEY_EVENTS_SHOWN, loadBlogView, type BlogView } from '../service/blog-view';
 import type { Timeline } from '../store/timeline';
 import { cspHeader } from './csp';
 import { HttpError, notFound } from './errors';
@@ -16,6 +16,26 @@ import { INDEX, renderedEntry, sendCached, type PageCache, type Rendered } from 
 import { blogIdParam } from './params';
 
 const EDITOR_CSP = cspHeader({ 'frame-ancestors': ["'none'"] });
+/** Said on the page when `?around=` names an update that is not there: the same words as with scripts. */
+const GONE_NOTICE = 'This update is no longer available: it may have been removed.';
+
+/** A permalink's page (`?around=`): the update among its neighbours, or null when it is not there (deleted, or never was). */
+async function loadAroundView(timeline: Timeline, blogId: string, updateId: string): Promise<(BlogView & { newer: number }) | null> {
+  const [blog, page, keyEvents] = await Promise.all([
+    timeline.getBlog(blogId),
+    timeline.listAround(blogId, updateId, LIMITS.pageDefault),
+    timeline.listKeyEvents(blogId, { limit: KEY_EVENTS_SHOWN }),
+  ]);
+  if (!blog || !page) return null;
+  return {
+    blog,
+    updates: page.updates,
+    keyEvents: keyEvents.updates,
+    cursor: page.cursor,
+    ...(page.next ? { next: page.next } : {}),
+    newer: page.newer ?? 0,
+  };
+}
 
 /**
  * `publicOrigin`: the service's own address (LIVEBLOG_PUBLIC_URL) for canonical links, feeds and share
@@ -73,15 +93,26 @@ export function pagesRouter(deps: {
       const blogId = blogIdParam(req);
       // A malformed `before` is ignored rather than refused: this is a page people follow links to.
       const before = typeof req.query.before === 'string' && PAGE_TOKEN_PATTERN.test(req.query.before) ? req.query.before : undefined;
+      const around = typeof req.query.around === 'string' && UPDATE_ID_PATTERN.test(req.query.around) ? req.query.around : undefined;
       const render = async (): Promise<Rendered> => {
+        if (around) {
+          const slice = await loadAroundView(timeline, blogId, around);
+          if (slice) return { type: 'html', body: readerPage(slice, context(), { around: slice.newer > 0 }) };
+          // An update that is gone: the blog is still here, so the latest, with a word (200, not a 404: the
+          // reader reached the blog they meant, and a 404 page would hide it).
+          const latest = await loadBlogView(timeline, blogId, { limit: LIMITS.pageDefault });
+          if (!latest) throw notFound('blog');
+          return { type: 'html', body: readerPage(latest, context(), { notice: GONE_NOTICE }) };
+        }
         const view = await loadBlogView(timeline, blogId, { limit: LIMITS.pageDefault, before });
         if (!view) throw notFound('blog');
-        return { type: 'html', body: readerPage(view, context(), before) };
+        return { type: 'html', body: readerPage(view, context(), { before }) };
       };
       // The latest page is what readers load, and is cached; older pages (`?before=`, for readers without
-      // scripts) can be asked for at any of countless positions, so they are rendered each time instead
-      // of filling the cache (the per-address limits bound what that costs).
-      sendCached(req, res, before ? renderedEntry(blogId, await render()) : await cache.get(`page:${blogId}:`, blogId, render));
+      // scripts) and permalinks' pages (`?around=`) can be asked for at any of countless positions, so they
+      // are rendered each time instead of filling the cache (the per-address limits bound what that costs).
+      const uncached = before || around;
+      sendCached(req, res, uncached ? renderedEntry(blogId, await render()) : await cache.get(`page:${blogId}:`, blogId, render));
     }),
   );
 

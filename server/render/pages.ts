@@ -54,19 +54,30 @@ function socialTags(blog: Blog, url: string): string {
   );
 }
 
-/** The reader's page; `before` shows an older page (the no-script "Load older updates"). */
-export function readerPage(view: BlogView, context: PageContext, before?: string): string {
+/** Which part of the blog a reader's page shows, besides the latest. */
+export interface PagePlace {
+  /** An older page (the no-script "Load older updates"). */
+  before?: string;
+  /** A permalink's page: the update among its neighbours (`?around=`), reached with scripts off too. */
+  around?: boolean;
+  /** A line above the list: what the address led to (an update that is gone). */
+  notice?: string;
+}
+
+/** The reader's page: the latest updates, or an earlier part of the blog (`place`). */
+export function readerPage(view: BlogView, context: PageContext, place: PagePlace = {}): string {
   const { blog } = view;
+  const older = !!place.before || !!place.around;
   const url = `${context.origin}/blogs/${blog.id}`;
   const head =
     `<meta name="description" content="${escapeHtml(blog.description ?? blog.title)}">` +
-    (before ? '<meta name="robots" content="noindex, follow">' : '') +
+    (older || place.notice ? '<meta name="robots" content="noindex, follow">' : '') +
     `<link rel="canonical" href="${escapeHtml(url)}">` +
     `<link rel="alternate" type="application/atom+xml" title="${escapeHtml(blog.title)}" href="/blogs/${blog.id}/feed.atom">` +
     socialTags(blog, url) +
     `<script type="application/ld+json">${jsonForScript(liveBlogPosting(blog, view.updates, url))}</script>`;
   // The older pages (no scripts) lead back to the latest, above and below the list.
-  const latest = before ? `<p class="lb-latest"><a href="/blogs/${blog.id}">Back to the latest updates</a></p>` : '';
+  const latest = older ? `<p class="lb-latest"><a href="/blogs/${blog.id}">Back to the latest updates</a></p>` : '';
   const body =
     '<a class="lb-skip" href="#updates-start">Skip to the updates</a>' +
     `<main class="lb-page" data-liveblog-reader>` +
@@ -78,7 +89,9 @@ export function readerPage(view: BlogView, context: PageContext, before?: string
       headingLevel: 1,
       timeZone: 'UTC',
       listId: 'updates-start',
-      older: !!before,
+      older,
+      linkAround: true,
+      notice: place.notice,
     }) +
     latest +
     `<footer class="lb-footer"><a href="/blogs/${blog.id}/feed.atom">Atom feed</a> · <a href="/">All live blogs</a></footer></main>`;
