@@ -6,8 +6,8 @@
 
 /** Characters of text beyond which an update is collapsed. */
 const LONG_UPDATE_CHARS = 2_000;
-/** Key events shown before "Show all". */
-const KEY_EVENTS_SHOWN = 5;
+/** Key events shown before "Show all" (unless told fewer). */
+export const KEY_EVENTS_SHOWN = 5;
 
 function toggleButton(onClick: () => void): HTMLButtonElement {
   const button = document.createElement('button');
@@ -39,7 +39,7 @@ export function collapseIfLong(article: HTMLElement, expanded: Set<string>): voi
   show(expanded.has(article.id));
 }
 
-/** The Key events box: hidden when empty, five entries then "Show all N key events". */
+/** The Key events box: hidden when empty, five entries (or `shown`) then "Show all N key events". */
 export class KeyEventsBox {
   #expanded = false;
   readonly #toggle = toggleButton(() => {
@@ -49,7 +49,10 @@ export class KeyEventsBox {
 
   readonly #box: HTMLElement;
 
-  constructor(box: HTMLElement) {
+  constructor(
+    box: HTMLElement,
+    readonly shown = KEY_EVENTS_SHOWN,
+  ) {
     this.#box = box;
     box.append(this.#toggle);
     this.refresh();
@@ -57,10 +60,13 @@ export class KeyEventsBox {
 
   /** After the list changed. */
   refresh(): void {
-    const count = this.#box.querySelectorAll('li').length;
+    const entries = this.#box.querySelectorAll<HTMLElement>('li');
+    const count = entries.length;
+    const collapsed = count > this.shown && !this.#expanded;
     this.#box.hidden = count === 0;
-    this.#toggle.hidden = count <= KEY_EVENTS_SHOWN;
-    this.#box.toggleAttribute('data-collapsed', count > KEY_EVENTS_SHOWN && !this.#expanded);
+    this.#toggle.hidden = count <= this.shown;
+    this.#box.toggleAttribute('data-collapsed', collapsed);
+    entries.forEach((entry, index) => (entry.hidden = collapsed && index >= this.shown));
     this.#toggle.setAttribute('aria-expanded', String(this.#expanded));
     this.#toggle.textContent = this.#expanded ? 'Show fewer key events' : `Show all ${count} key events`;
   }

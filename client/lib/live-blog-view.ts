@@ -39,6 +39,8 @@ export interface LiveBlogViewOptions {
    * returns to where the reader was.
    */
   ownsHistory?: boolean;
+  /** Key events shown before "Show all N key events" (five unless told fewer). */
+  keyEventsShown?: number;
 }
 
 const STATUS_TEXT: Record<FeedStatus, string> = { connecting: 'Connecting…', live: '', reconnecting: 'Reconnecting…' };
@@ -103,7 +105,7 @@ export class LiveBlogView {
       render: (update) => fromHtml(renderKeyEvent(update)),
       elementId: keyEventElementId,
     });
-    this.#keyBox = new KeyEventsBox(root.querySelector<HTMLElement>('.lb-key-events')!);
+    this.#keyBox = new KeyEventsBox(root.querySelector<HTMLElement>('.lb-key-events')!, options.keyEventsShown);
     localizeTimes(root);
     refreshRelativeTimes(root);
     this.#listElement.querySelectorAll<HTMLElement>(':scope > article').forEach((article) => collapseIfLong(article, this.#expanded));

@@ -6,6 +6,10 @@ import { connectSocket } from '../lib/socket';
 
 /** The iframe grows with its content up to this, then scrolls within (its page links to the full blog). */
 const FRAME_MAX_HEIGHT = 800;
+/** A frame this narrow is on a phone: its 800 px are most of the screen, so the key events give way to the updates. */
+const NARROW_FRAME_PX = 480;
+/** Key events a narrow frame shows before "Show all N key events". */
+const NARROW_FRAME_KEY_EVENTS = 2;
 
 function start(page: HTMLElement, root: HTMLElement): void {
   const framed = page.dataset.framed !== undefined;
@@ -15,6 +19,7 @@ function start(page: HTMLElement, root: HTMLElement): void {
     apiOrigin: '',
     // The iframe's history is the host's tab's: Back there is the host's business.
     ownsHistory: !framed,
+    keyEventsShown: framed && innerWidth < NARROW_FRAME_PX ? NARROW_FRAME_KEY_EVENTS : undefined,
     // On the reader's own page, "(3) Kursk offensive – live": the title follows the blog's, and its status.
     onHeld: framed
       ? undefined
