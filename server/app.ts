@@ -165,9 +165,10 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
   app.use('/assets', staticAssets(assets.dir, { immutable: true, maxAge: '365d' }));
   // The one-tag widget's URL never changes, so it is cached briefly; what it loads is versioned.
   app.get('/embed.js', staticAssets(assets.dir, { maxAge: '5m' }));
-  // Everything else worth it (pages, feeds, JSON) is compressed as it goes; cached pages were already
-  // compressed once (page-cache.ts) and pass through untouched.
-  app.use(compression());
+  // Everything else (pages, feeds, JSON) is compressed as it goes, small answers too, as the contract
+  // says: a few bytes more on a tiny answer, but no client ever gets an answer it asked compressed
+  // uncompressed. Cached pages were already compressed once (page-cache.ts) and pass through untouched.
+  app.use(compression({ threshold: 0 }));
   app.use(['/api/blogs', '/blogs/:blogId/feed.atom'], embed.cors);
   app.use(healthRouter({ timeline, registry: metrics.registry }));
   app.use(limitPublicRequests(ipLimiter));

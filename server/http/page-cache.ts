@@ -27,9 +27,6 @@ interface Entry {
 const ENCODINGS = ['br', 'gzip'] as const;
 type Encoding = (typeof ENCODINGS)[number];
 
-/** Smaller bodies are sent as they are: compressing them gains less than its headers cost. */
-const COMPRESS_FROM_BYTES = 1024;
-
 /** Brotli at 5 compresses a page about as fast as gzip at 6 and a fifth smaller; the result is kept. */
 const COMPRESSORS: Record<Encoding, (body: Buffer) => Buffer> = {
   br: (body) =>
@@ -128,7 +125,7 @@ const CONTENT_TYPES: Record<string, string> = { html: 'text/html; charset=utf-8'
 export function sendCached(req: Request, res: Response, entry: Entry, cacheControl = PUBLIC_CACHE_CONTROL): void {
   res.vary('Accept-Encoding');
   // Brotli whenever the client takes it (browsers list gzip first, at the same weight).
-  const accepted = entry.body.length >= COMPRESS_FROM_BYTES ? req.acceptsEncodings() : [];
+  const accepted = req.acceptsEncodings();
   const encoding = ENCODINGS.find((candidate) => accepted.includes(candidate));
   const etag = encoding ? `${entry.etag.slice(0, -1)}-${encoding}"` : entry.etag;
   res.setHeader('ETag', etag);
