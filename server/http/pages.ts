@@ -7,7 +7,7 @@ import { editorPage } from '../render/editor-page';
 import { atomFeed, FEED_SIZE } from '../render/feed';
 import { FAVICON_SVG } from '../render/layout';
 import { embedPage, indexPage, notFoundPage, readerPage, type PageContext } from '../render/pages';
-import { KEY_EVENTS_SHOWN, loadBlogView, type BlogView } from '../service/blog-view';
+import { loadAroundView, loadBlogView } from '../service/blog-view';
 import type { Timeline } from '../store/timeline';
 import { cspHeader } from './csp';
 import { HttpError, notFound } from './errors';
@@ -18,24 +18,6 @@ import { blogIdParam } from './params';
 const EDITOR_CSP = cspHeader({ 'frame-ancestors': ["'none'"] });
 /** Said on the page when `?around=` names an update that is not there: the same words as with scripts. */
 const GONE_NOTICE = 'This update is no longer available: it may have been removed.';
-
-/** A permalink's page (`?around=`): the update among its neighbours, or null when it is not there (deleted, or never was). */
-async function loadAroundView(timeline: Timeline, blogId: string, updateId: string): Promise<(BlogView & { newer: number }) | null> {
-  const [blog, page, keyEvents] = await Promise.all([
-    timeline.getBlog(blogId),
-    timeline.listAround(blogId, updateId, LIMITS.pageDefault),
-    timeline.listKeyEvents(blogId, { limit: KEY_EVENTS_SHOWN }),
-  ]);
-  if (!blog || !page) return null;
-  return {
-    blog,
-    updates: page.updates,
-    keyEvents: keyEvents.updates,
-    cursor: page.cursor,
-    ...(page.next ? { next: page.next } : {}),
-    newer: page.newer ?? 0,
-  };
-}
 
 /**
  * `publicOrigin`: the service's own address (LIVEBLOG_PUBLIC_URL) for canonical links, feeds and share
@@ -53,12 +35,14 @@ export function pagesRouter(deps: {
   const router = Router();
   const context = (): PageContext => ({ assets, origin: deps.publicOrigin() });
 
+  /** Other sites frame the iframe page (and its 404): which ones is the embed policy's to say. */
+  const frameable = (res: Response): void => {
+    res.setHeader('Content-Security-Policy', deps.embed.frameCsp);
+    res.removeHeader('X-Frame-Options');
+  };
   /** People get a page, not the API's JSON: an unknown blog (or a mistyped address) is an HTML 404 with a way back. */
   const sendNotFound = (res: Response, framed: boolean): void => {
-    if (framed) {
-      res.setHeader('Content-Security-Policy', deps.embed.frameCsp);
-      res.removeHeader('X-Frame-Options');
-    }
+    if (framed) frameable(res);
     res.status(404).type('html').setHeader('Cache-Control', 'public, max-age=0, s-maxage=5');
     res.send(notFoundPage(context(), framed));
   };
@@ -96,7 +80,7 @@ export function pagesRouter(deps: {
       const around = typeof req.query.around === 'string' && UPDATE_ID_PATTERN.test(req.query.around) ? req.query.around : undefined;
       const render = async (): Promise<Rendered> => {
         if (around) {
-          const slice = await loadAroundView(timeline, blogId, around);
+          const slice = await loadAroundView(timeline, blogId, around, LIMITS.pageDefault);
           if (slice) return { type: 'html', body: readerPage(slice, context(), { around: slice.newer > 0 }) };
           // An update that is gone: the blog is still here, so the latest, with a word (200, not a 404: the
           // reader reached the blog they meant, and a 404 page would hide it).
@@ -139,9 +123,7 @@ export function pagesRouter(deps: {
         if (!view) throw notFound('blog');
         return { type: 'html', body: embedPage(view, context()) };
       });
-      // Other sites frame this page: which ones is the embed policy's to say.
-      res.setHeader('Content-Security-Policy', deps.embed.frameCsp);
-      res.removeHeader('X-Frame-Options');
+      frameable(res);
       sendCached(req, res, entry);
     }, true),
   );

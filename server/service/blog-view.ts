@@ -24,3 +24,26 @@ export async function loadBlogView(timeline: Timeline, blogId: string, page: { l
     ...(updates.next ? { next: updates.next } : {}),
   };
 }
+
+/** A permalink's page (`?around=`): the update among its neighbours, or null when it is not there (deleted, or never was). */
+export async function loadAroundView(
+  timeline: Timeline,
+  blogId: string,
+  updateId: string,
+  limit: number,
+): Promise<(BlogView & { newer: number }) | null> {
+  const [blog, page, keyEvents] = await Promise.all([
+    timeline.getBlog(blogId),
+    timeline.listAround(blogId, updateId, limit),
+    timeline.listKeyEvents(blogId, { limit: KEY_EVENTS_SHOWN }),
+  ]);
+  if (!blog || !page) return null;
+  return {
+    blog,
+    updates: page.updates,
+    keyEvents: keyEvents.updates,
+    cursor: page.cursor,
+    ...(page.next ? { next: page.next } : {}),
+    newer: page.newer ?? 0,
+  };
+}
