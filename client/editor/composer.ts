@@ -4,15 +4,47 @@
  * publishing.ts), and never wipes what was typed while it was on its way.
  */
 import { renderUpdate } from '../../shared/html';
+import { LIMITS } from '../../shared/limits';
 import type { Blog, Update } from '../../shared/schemas';
 import { $ } from '../lib/dom';
 import { describeError } from './errors';
 import { newChain, outcomeUnknown, publishContent, type PublishChain } from './publishing';
 import type { Session } from './session';
 import { stored, type Draft, type EntryContent } from './storage';
-import { browserZone, clockTime, currentZoneName, instantToZoned, isZone, utcOffset, zonedToInstant } from './zones';
+import { browserZone, clockTime, currentZoneName, instantToZoned, isZone, readZonedTime, utcOffset, zonedToInstant } from './zones';
 
 const PREVIEW_DELAY_MS = 250;
+/** From this length on, the counter under the Update box shows how close the text is to the limit. */
+const COUNT_FROM = Math.floor(LIMITS.body * 0.9);
+const count = (n: number) => n.toLocaleString('en');
+
+/** Why a hand-set time cannot be read, in the composer's words. */
+const TIME_PROBLEMS = { zone: 'Choose a time zone from the list.', time: 'Set the time, or choose Now.' };
+
+/**
+ * What is left to publish when a publish completes after the editor typed on: when the form still
+ * begins with the text just published, only what follows it (so that Publish again does not publish
+ * that text twice), with the headline, flags and time dropped if they are the ones published. When
+ * the editor changed the published text itself, everything stays (`rest` false): a correction of the
+ * entry just published belongs in its Edit form, which the message says.
+ */
+export function typedSince(now: Draft, sent: Draft): { draft: Draft; rest: boolean } {
+  const published = sent.body.trim();
+  const body = now.body.trimStart();
+  if (!body.startsWith(published)) return { draft: now, rest: false };
+  const sameTime = now.timeMode === sent.timeMode && now.time === sent.time && now.zone === sent.zone;
+  return {
+    rest: true,
+    draft: {
+      ...now,
+      body: body.slice(published.length).trimStart(),
+      title: now.title === sent.title ? '' : now.title,
+      keyEvent: now.keyEvent === sent.keyEvent ? false : now.keyEvent,
+      pinned: now.pinned === sent.pinned ? false : now.pinned,
+      ...(sameTime ? { timeMode: 'now' as const, time: '' } : {}),
+    },
+  };
+}
 
 export class Composer {
   private readonly form = $<HTMLFormElement>('#composer-form');
@@ -30,13 +62,22 @@ export class Composer {
   private readonly status = $('#composer-status');
   private readonly preview = $('#preview');
   private readonly endedNotice = $('#ended-notice');
-  private blog: Blog | null = null;
+  private readonly counter = $('#entry-count');
+  /** The open blog's id; its status is read from the desk (`currentBlog`), the one place that knows it. */
+  private blogId: string | null = null;
+  /** The time mode as last seen: switching to Set by hand fills in the time, clearing it later does not. */
+  private lastTimeMode: 'now' | 'set' = 'now';
+  /** The status says why a publish was refused here (an empty box…): it goes once the editor acts. */
+  private refused = false;
   private chain: PublishChain = newChain();
   private publishing = false;
   private previewTimer: ReturnType<typeof setTimeout> | undefined;
   private previewSeq = 0;
 
-  constructor(private readonly session: Session) {
+  constructor(
+    private readonly session: Session,
+    private readonly currentBlog: () => Blog | null,
+  ) {
     this.author.value = stored.author();
     this.form.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -55,15 +96,9 @@ export class Composer {
 
   /** Shows `blog`'s draft (or an empty one). */
   setBlog(blog: Blog): void {
-    this.blog = blog;
+    this.blogId = blog.id;
     const draft = stored.draft(blog.id);
-    this.title.value = draft?.title ?? '';
-    this.body.value = draft?.body ?? '';
-    this.keyEvent.checked = draft?.keyEvent ?? false;
-    this.pinned.checked = draft?.pinned ?? false;
-    this.time.value = draft?.time ?? '';
-    this.zone.value = currentZoneName(draft?.zone ?? browserZone());
-    this.setTimeMode(draft?.timeMode ?? 'now');
+    this.fillForm(draft);
     this.chain = draft?.idempotencyKey ? { key: draft.idempotencyKey, unresolved: draft.unresolved ?? [] } : newChain();
     this.say(
       draft?.unresolved?.length
@@ -72,14 +107,30 @@ export class Composer {
           ? 'Draft restored.'
           : '',
     );
-    this.setEnded(blog.status === 'ended');
-    this.showOffset();
+    this.showBlogStatus();
     this.schedulePreview(0);
   }
 
-  setEnded(ended: boolean): void {
-    this.endedNotice.hidden = !ended;
-    this.publishButton.disabled = ended || this.publishing;
+  private fillForm(draft: Draft | null): void {
+    this.title.value = draft?.title ?? '';
+    this.body.value = draft?.body ?? '';
+    this.keyEvent.checked = draft?.keyEvent ?? false;
+    this.pinned.checked = draft?.pinned ?? false;
+    this.time.value = draft?.time ?? '';
+    this.zone.value = currentZoneName(draft?.zone ?? browserZone());
+    this.setTimeMode(draft?.timeMode ?? 'now');
+    this.showOffset();
+    this.showCount();
+  }
+
+  private get ended(): boolean {
+    return this.currentBlog()?.status === 'ended';
+  }
+
+  /** Shows whether the open blog takes entries (call when its status may have changed). */
+  showBlogStatus(): void {
+    this.endedNotice.hidden = !this.ended;
+    this.publishButton.disabled = this.ended || this.publishing;
   }
 
   private get timeMode(): 'now' | 'set' {
@@ -88,13 +139,20 @@ export class Composer {
 
   private setTimeMode(mode: 'now' | 'set'): void {
     $<HTMLInputElement>(`input[name="time-mode"][value="${mode}"]`, this.form).checked = true;
+    this.lastTimeMode = mode;
     this.time.disabled = this.zone.disabled = this.timeSet.hidden = mode === 'now';
   }
 
   private changed(): void {
-    this.time.disabled = this.zone.disabled = this.timeSet.hidden = this.timeMode === 'now';
-    if (this.timeMode === 'set' && !this.time.value) this.time.value = instantToZoned(Date.now(), this.zoneForTimes());
+    const mode = this.timeMode;
+    this.time.disabled = this.zone.disabled = this.timeSet.hidden = mode === 'now';
+    // Switching to Set by hand starts from now; a time the editor clears stays cleared.
+    if (mode === 'set' && this.lastTimeMode === 'now' && !this.time.value)
+      this.time.value = instantToZoned(Date.now(), this.zoneForTimes());
+    this.lastTimeMode = mode;
+    if (this.refused) this.say('');
     this.showOffset();
+    this.showCount();
     this.saveDraft();
     this.schedulePreview(PREVIEW_DELAY_MS);
   }
@@ -120,15 +178,24 @@ export class Composer {
   }
 
   private saveDraft(): void {
-    if (!this.blog) return;
+    if (!this.blogId) return;
     const empty = !this.body.value.trim() && !this.title.value.trim();
     // An empty form with nothing on its way to the server leaves nothing to keep.
-    stored.setDraft(this.blog.id, empty && !this.chain.unresolved.length ? null : this.draft());
+    stored.setDraft(this.blogId, empty && !this.chain.unresolved.length ? null : this.draft());
   }
 
+  /** The zone to suggest a time in: the one chosen, or the browser's until one is (never used to publish). */
   private zoneForTimes(): string {
     const zone = this.zone.value.trim();
     return isZone(zone) ? zone : browserZone();
+  }
+
+  /** Near the limit, how long the text is: a text over it is refused when published, never cut. */
+  private showCount(): void {
+    const length = this.body.value.trim().length;
+    this.counter.hidden = length < COUNT_FROM;
+    this.counter.dataset.over = String(length > LIMITS.body);
+    this.counter.textContent = `${count(length)} characters of ${count(LIMITS.body)}${length > LIMITS.body ? ': too long to publish.' : ''}`;
   }
 
   /** The zone times are read in, with its offset on that date (today's, for Now). */
@@ -143,9 +210,9 @@ export class Composer {
   }
 
   private publishedAt(): string | undefined {
-    if (this.timeMode === 'now' || !this.time.value) return undefined;
-    const instant = zonedToInstant(this.time.value, this.zoneForTimes());
-    return Number.isNaN(instant) ? undefined : new Date(instant).toISOString();
+    if (this.timeMode === 'now') return undefined;
+    const time = readZonedTime(this.time.value, this.zone.value);
+    return 'iso' in time ? time.iso : undefined;
   }
 
   private content(): EntryContent {
@@ -170,7 +237,8 @@ export class Composer {
   private async renderPreview(): Promise<void> {
     const seq = ++this.previewSeq;
     const body = this.body.value.trim();
-    if (!body || !this.blog) {
+    const blogId = this.blogId;
+    if (!body || !blogId) {
       this.preview.textContent = 'The preview shows here as readers will see it.';
       return;
     }
@@ -182,7 +250,7 @@ export class Composer {
       const update: Update = {
         ...content,
         id: 'preview',
-        blogId: this.blog.id,
+        blogId,
         html,
         publishedAt: content.publishedAt ?? now,
         createdAt: now,
@@ -197,22 +265,39 @@ export class Composer {
   private say(text: string, tone: 'info' | 'error' | 'done' = 'info'): void {
     this.status.textContent = text;
     this.status.dataset.tone = tone;
+    this.refused = false;
+  }
+
+  /** Says why Publish did nothing this time, until the editor changes the form. */
+  private refuse(text: string, field?: HTMLElement): void {
+    this.say(text, 'error');
+    this.refused = true;
+    field?.focus();
   }
 
   async publish(): Promise<void> {
-    if (!this.blog || this.publishing || this.blog.status === 'ended') return;
+    // Every way out before the request says why: Publish never does nothing without a word.
+    if (this.publishing) return; // "Publishing…" is on screen: this press is the same publish
+    const blogId = this.blogId;
+    if (!blogId) return this.refuse('Choose a blog first.');
+    if (this.ended) return this.refuse('This blog has ended: Reopen live blog (under This blog) to publish again.');
     const content = this.content();
-    if (!content.body) {
-      this.say('Write the update first.', 'error');
-      this.body.focus();
-      return;
+    if (!content.body) return this.refuse('Write the update first.', this.body);
+    if (content.body.length > LIMITS.body) {
+      return this.refuse(`The update is ${count(content.body.length)} characters; the most is ${count(LIMITS.body)}.`, this.body);
     }
-    if (this.timeMode === 'set' && !this.publishedAt()) {
-      this.say(isZone(this.zone.value.trim()) ? 'Set the time, or choose Now.' : 'Choose a time zone from the list.', 'error');
-      return;
+    if (this.timeMode === 'set') {
+      const time = readZonedTime(this.time.value, this.zone.value);
+      if ('problem' in time) return this.refuse(TIME_PROBLEMS[time.problem], time.problem === 'zone' ? this.zone : this.time);
     }
-    const blogId = this.blog.id;
-    const sent = this.formState();
+    if (!navigator.onLine) {
+      // Nothing leaves a browser that knows it is offline: no "it may have reached readers" to wonder about.
+      return this.refuse(
+        'Not published: this browser is offline, so nothing was sent. Your text is kept: publish when the connection is back.',
+      );
+    }
+    const sentDraft = this.draft();
+    const sent = this.formState(sentDraft);
     this.publishing = true;
     this.publishButton.disabled = true;
     this.say('Publishing…');
@@ -220,7 +305,7 @@ export class Composer {
       const chain = this.chain;
       // The chain is saved with its draft, also when another blog was opened meanwhile.
       const saveChain = () => {
-        if (this.blog?.id === blogId && this.chain === chain) return this.saveDraft();
+        if (this.blogId === blogId && this.chain === chain) return this.saveDraft();
         const left = stored.draft(blogId);
         if (left) stored.setDraft(blogId, { ...left, idempotencyKey: chain.key, unresolved: chain.unresolved });
       };
@@ -228,18 +313,27 @@ export class Composer {
       const at = clockTime(published.kind === 'corrected' ? published.earlier.createdAt : published.update.createdAt);
       const earlier = `Your earlier attempt had been published at ${at} (its answer was lost); it is now corrected to the text you sent: readers see one entry, marked edited.`;
       // The key is spent: the next content of this blog's form starts a chain of its own.
-      if (this.blog?.id === blogId) this.chain = newChain();
-      if (this.blog?.id !== blogId) {
+      if (this.blogId === blogId) this.chain = newChain();
+      if (this.blogId !== blogId) {
         // Another blog is open now: its form is not this draft. What was typed into this one since stays.
         const left = stored.draft(blogId);
-        stored.setDraft(blogId, left && this.formState(left) !== sent ? { ...left, idempotencyKey: '', unresolved: [] } : null);
+        const kept = left && this.formState(left) !== sent ? typedSince(left, sentDraft).draft : null;
+        stored.setDraft(blogId, kept ? { ...kept, idempotencyKey: '', unresolved: [] } : null);
         return;
       }
       if (this.formState() !== sent) {
-        // What the editor typed while the publish was on its way stays, as the next draft.
+        // What the editor typed while the publish was on its way stays, as the next draft, without what was published.
+        const { draft, rest } = typedSince(this.draft(), sentDraft);
+        this.fillForm(draft);
         this.saveDraft();
+        this.schedulePreview(0);
         const done = published.kind === 'corrected' ? earlier : `Published at ${at}, as it was when you pressed Publish.`;
-        this.say(`${done} What you typed since is kept below, not published.`, 'done');
+        this.say(
+          rest
+            ? `${done} What you typed after it is kept below, not published.`
+            : `${done} Your changes since are kept below, not published: to correct the entry just published, use its Edit.`,
+          'done',
+        );
         return;
       }
       stored.setDraft(blogId, null);
@@ -250,6 +344,7 @@ export class Composer {
       this.time.value = '';
       this.setTimeMode('now');
       this.showOffset();
+      this.showCount();
       this.schedulePreview(0);
       this.body.focus();
       this.say(published.kind === 'corrected' ? earlier : `Published at ${at}.`, 'done');
@@ -262,7 +357,7 @@ export class Composer {
       this.say(`Not published: ${describeError(error)}${unknown} Your text is kept.`, 'error');
     } finally {
       this.publishing = false;
-      this.setEnded(!this.endedNotice.hidden);
+      this.showBlogStatus();
     }
   }
 }

@@ -27,7 +27,7 @@ class Desk {
   private openSeq = 0;
 
   constructor(private readonly session: Session) {
-    this.composer = new Composer(session);
+    this.composer = new Composer(session, () => this.blog);
     this.entries = new Entries(session);
     this.access = session.isAdmin ? new Access(session) : null;
     this.panel = new BlogPanel(session, (blog) =>
@@ -119,7 +119,7 @@ class Desk {
       this.blogs = this.blogs.map((blog) => (blog.id === event.blog!.id ? event.blog! : blog));
       this.fillSelect();
       this.showBlog(event.blog);
-      this.composer.setEnded(event.blog.status === 'ended');
+      this.composer.showBlogStatus();
       return;
     }
     this.entries.apply(event);

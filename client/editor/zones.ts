@@ -113,3 +113,18 @@ const clock = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-dig
 export function clockTime(iso: string): string {
   return clock.format(new Date(iso));
 }
+
+/** What keeps a hand-set time from being read: no zone the browser knows, or no time. */
+export type TimeProblem = 'zone' | 'time';
+
+/**
+ * A hand-set time (`2025-01-11T17:45` on the clocks of `zone`) as the API takes it. A zone the browser
+ * cannot read is a problem to tell the editor, never a reason to guess: the browser's zone would publish
+ * at another hour than the one typed. Both the composer and the edit form read times with this.
+ */
+export function readZonedTime(local: string, zone: string): { iso: string } | { problem: TimeProblem } {
+  const name = zone.trim();
+  if (!isZone(name)) return { problem: 'zone' };
+  const instant = zonedToInstant(local, name);
+  return Number.isNaN(instant) ? { problem: 'time' } : { iso: new Date(instant).toISOString() };
+}

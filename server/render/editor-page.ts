@@ -59,7 +59,8 @@ export function editorPage(context: PageContext): string {
           <label for="entry-title">Headline (optional)</label>
           <input id="entry-title" type="text" maxlength="${LIMITS.updateTitle}">
           <label for="entry-body">Update</label>
-          <textarea id="entry-body" rows="7" maxlength="${LIMITS.body}" placeholder="Markdown: **bold**, *italic*, [link](https://…), > quote, - list"></textarea>
+          <textarea id="entry-body" rows="7" aria-describedby="entry-count" placeholder="Markdown: **bold**, *italic*, [link](https://…), > quote, - list"></textarea>
+          <p class="ed-hint ed-count" id="entry-count" aria-live="polite" hidden></p>
           <div class="ed-row ed-publish-row">
             <button type="submit" id="publish">Publish</button>
             <span class="ed-hint">or Ctrl+Enter (⌘+Enter)</span>
