@@ -9,17 +9,22 @@ import type { Update } from '../../shared/schemas';
 import { ApiError } from '../lib/api';
 import { h } from '../lib/dom';
 import { wordDiff } from './diff-view';
-import { describeError } from './errors';
-import { newChain, publishContent } from './publishing';
+import { describeError, sentence } from './errors';
+import { newChain, outcomeUnknown, publishContent } from './publishing';
 import type { Session } from './session';
 import { stored, type EditDraft, type EntryContent } from './storage';
-import { browserZone, clockTime, instantToZoned, isZone, zonedToInstant } from './zones';
+import { browserZone, clockTime, instantToZoned, isZone, readZonedTime } from './zones';
 
 type Field = 'body' | 'title' | 'author' | 'publishedAt' | 'pinned' | 'keyEvent';
 type Patch = Partial<Record<Field, string | boolean | null>>;
 const FIELDS: Field[] = ['body', 'title', 'author', 'publishedAt', 'pinned', 'keyEvent'];
 /** Automatic merges in a row before the desk gives up and asks. */
 const MERGES_MAX = 3;
+/** A save whose answer was lost, when the server cannot be asked what it holds either. */
+class OutcomeUnknown extends Error {}
+
+/** Why a hand-set time cannot be read, in the edit form's words. */
+const TIME_PROBLEMS = { zone: 'Not saved: choose a time zone from the list.', time: 'Not saved: set the publish time.' };
 
 export interface EditFormHost {
   readonly session: Session;
@@ -58,7 +63,8 @@ export class EditForm {
     const id = (name: string) => `edit-${name}-${update.id}`;
     this.title = h('input', { id: id('title'), type: 'text', maxlength: String(LIMITS.updateTitle) });
     // The text also as the textarea's content, so that the entry still reads as itself (find-in-page, tests).
-    this.body = h('textarea', { id: id('body'), rows: '6', maxlength: String(LIMITS.body) }, update.body);
+    // No maxlength: a text over the limit is refused with its length, never cut (see save).
+    this.body = h('textarea', { id: id('body'), rows: '6' }, update.body);
     this.author = h('input', { id: id('author'), type: 'text', maxlength: String(LIMITS.author), autocomplete: 'name' });
     this.time = h('input', { id: id('time'), type: 'datetime-local', step: '60' });
     this.zone = h('input', { id: id('zone'), type: 'text', list: 'entry-zone-list', spellcheck: 'false', class: 'ed-zone' });
@@ -69,18 +75,24 @@ export class EditForm {
     this.element = h(
       'form',
       { class: 'ed-edit', 'aria-label': 'Edit entry' },
-      h('label', { for: this.title.id }, 'Headline'),
+      // Names of their own ("Entry text", not "Update"): the composer beside keeps its names unique.
+      h('label', { for: this.title.id }, 'Entry headline'),
       this.title,
-      h('label', { for: this.body.id }, 'Update'),
+      h('label', { for: this.body.id }, 'Entry text'),
       this.body,
       h(
         'div',
         { class: 'ed-row' },
-        h('span', {}, h('label', { for: this.author.id }, 'Author'), this.author),
-        h('span', {}, h('label', { for: this.time.id }, 'Publish time'), this.time),
-        h('span', {}, h('label', { for: this.zone.id }, 'Time zone'), this.zone),
+        h('span', {}, h('label', { for: this.author.id }, 'Entry author'), this.author),
+        h('span', {}, h('label', { for: this.time.id }, 'Entry publish time'), this.time),
+        h('span', {}, h('label', { for: this.zone.id }, 'Entry time zone'), this.zone),
       ),
-      h('div', { class: 'ed-row' }, h('label', {}, this.keyEvent, ' Key event'), h('label', {}, this.pinned, ' Pinned to the top')),
+      h(
+        'div',
+        { class: 'ed-row' },
+        h('label', {}, this.keyEvent, ' Entry is a key event'),
+        h('label', {}, this.pinned, ' Entry pinned to the top'),
+      ),
       this.panel,
       h('div', { class: 'ed-row' }, this.saveButton, cancel, h('span', { class: 'ed-hint' }, 'or Ctrl+Enter (⌘+Enter) to save')),
       this.error,
@@ -148,7 +160,7 @@ export class EditForm {
     if (update.version <= this.base.version || this.deleted) return;
     const mine = this.changes(this.base);
     const theirs = changedFields(this.base, update);
-    if (mine.some((field) => theirs.includes(field))) {
+    if (this.clashes(mine, theirs, update)) {
       this.showConflict(update);
     } else {
       // Different fields: take theirs into the untouched fields; what the editor typed stays.
@@ -204,8 +216,8 @@ export class EditForm {
       case 'author':
         return this.author.value.trim() || null;
       case 'publishedAt': {
-        const instant = zonedToInstant(this.time.value, this.zoneForTimes());
-        return Number.isNaN(instant) ? null : new Date(instant).toISOString();
+        const time = readZonedTime(this.time.value, this.zone.value);
+        return 'iso' in time ? time.iso : null;
       }
       case 'pinned':
         return this.pinned.checked;
@@ -216,10 +228,17 @@ export class EditForm {
 
   /** The fields whose form value differs from `update`'s. */
   private changes(update: Update): Field[] {
-    return FIELDS.filter((field) => {
-      if (field === 'publishedAt') return this.time.value !== instantToZoned(Date.parse(update.publishedAt), this.zoneForTimes());
-      return this.value(field) !== (update[field] ?? null);
-    });
+    return FIELDS.filter((field) => this.differs(field, update));
+  }
+
+  private differs(field: Field, update: Update): boolean {
+    if (field === 'publishedAt') return this.time.value !== instantToZoned(Date.parse(update.publishedAt), this.zoneForTimes());
+    return this.value(field) !== (update[field] ?? null);
+  }
+
+  /** Both sides changed a field, to different values: only then is there something to choose. */
+  private clashes(mine: Field[], theirs: Field[], current: Update): boolean {
+    return mine.some((field) => theirs.includes(field) && this.differs(field, current));
   }
 
   private patch(fields: Field[]): Patch {
@@ -234,14 +253,16 @@ export class EditForm {
       this.body.focus();
       return;
     }
-    if (!isZone(this.zone.value.trim())) {
-      this.error.textContent = 'Not saved: choose a time zone from the list.';
-      this.zone.focus();
+    const length = this.body.value.trim().length;
+    if (length > LIMITS.body) {
+      this.error.textContent = `Not saved: the update is ${length.toLocaleString('en')} characters; the most is ${LIMITS.body.toLocaleString('en')}.`;
+      this.body.focus();
       return;
     }
-    if (this.value('publishedAt') === null) {
-      this.error.textContent = 'Not saved: set the publish time.';
-      this.time.focus();
+    const time = readZonedTime(this.time.value, this.zone.value);
+    if ('problem' in time) {
+      this.error.textContent = TIME_PROBLEMS[time.problem];
+      (time.problem === 'zone' ? this.zone : this.time).focus();
       return;
     }
     this.saving = true;
@@ -250,6 +271,7 @@ export class EditForm {
       for (let merges = 0; ; merges += 1) {
         const fields = this.changes(this.base);
         if (!fields.length) return this.host.closed(this.base.id, this.arrived ?? this.base, true);
+        let current: Update;
         try {
           const saved = await this.host.session.call<Update>('PATCH', `/api/blogs/${this.host.blogId}/updates/${this.base.id}`, {
             body: this.patch(fields),
@@ -260,20 +282,54 @@ export class EditForm {
         } catch (failure) {
           if (!(failure instanceof ApiError)) throw failure;
           if (failure.status === 404) return this.remoteDelete();
-          if (failure.status !== 412 || !failure.details) throw failure;
-          const current = failure.details as unknown as Update;
-          const theirs = changedFields(this.base, current);
-          if (merges >= MERGES_MAX || fields.some((field) => theirs.includes(field))) return this.showConflict(current);
-          this.fill(current, theirs);
-          this.base = current; // different fields: save again on top of theirs
+          if (outcomeUnknown(failure)) {
+            // The answer was lost: the server may hold the correction. Ask it rather than guess.
+            const found = await this.current(failure);
+            if (!found) return this.remoteDelete();
+            current = found;
+            if (current.version === this.base.version) throw failure; // it did not arrive: nothing changed
+          } else if (failure.status === 412 && failure.details) {
+            current = failure.details as unknown as Update;
+          } else {
+            throw failure;
+          }
         }
+        // Saved already (a lost answer) or saved the same by someone else: nothing left to send.
+        if (!fields.some((field) => this.differs(field, current))) return this.host.closed(current.id, current, true);
+        const theirs = changedFields(this.base, current);
+        if (merges >= MERGES_MAX || this.clashes(fields, theirs, current)) return this.showConflict(current);
+        this.fill(
+          current,
+          theirs.filter((field) => !fields.includes(field)),
+        );
+        this.base = current; // different fields: save again on top of theirs
       }
     } catch (failure) {
-      this.error.textContent = `Not saved: ${describeError(failure)} Your text is kept.`;
+      this.error.textContent =
+        failure instanceof OutcomeUnknown
+          ? sentence(failure.message)
+          : outcomeUnknown(failure)
+            ? `Not saved: ${describeError(failure)} The server still holds the version you started from. Your text is kept: Save again.`
+            : `Not saved: ${describeError(failure)} Your text is kept.`;
     } finally {
       this.saving = false;
       this.saveButton.disabled = this.deleted;
       this.arrived = null;
+    }
+  }
+
+  /**
+   * The entry as the server holds it now, after a save whose answer was lost (null: it is deleted).
+   * When the server cannot be asked either, the outcome stays unknown, and the editor is told so.
+   */
+  private async current(lost: ApiError): Promise<Update | null> {
+    try {
+      return await this.host.session.call<Update>('GET', `/api/blogs/${this.host.blogId}/updates/${this.base.id}`);
+    } catch (failure) {
+      if (failure instanceof ApiError && failure.status === 404) return null;
+      throw new OutcomeUnknown(
+        `the server did not answer (${describeError(lost)}), so the desk cannot tell whether your correction was saved. Your text is kept: Save again when the server is reachable; it never overwrites another editor’s change`,
+      );
     }
   }
 
@@ -282,7 +338,14 @@ export class EditForm {
     const saveMine = h('button', { type: 'button' }, 'Save mine over theirs');
     const useTheirs = h('button', { type: 'button' }, 'Use theirs');
     saveMine.addEventListener('click', () => {
-      this.base = current; // the editor has seen theirs: save on top of it
+      // Only what this editor changed goes over theirs: a field only they changed keeps their value.
+      const fresh = this.arrived && this.arrived.version > current.version ? this.arrived : current;
+      const changed = this.changes(this.base);
+      this.fill(
+        fresh,
+        changedFields(this.base, fresh).filter((field) => !changed.includes(field)),
+      );
+      this.base = fresh; // the editor has seen theirs: save on top of it
       this.panel.hidden = true;
       void this.save();
     });
@@ -333,6 +396,11 @@ export class EditForm {
 
   private async publishAsNew(button: HTMLButtonElement): Promise<void> {
     this.error.textContent = '';
+    const time = readZonedTime(this.time.value, this.zone.value);
+    if ('problem' in time) {
+      this.error.textContent = TIME_PROBLEMS[time.problem].replace('Not saved', 'Not published');
+      return;
+    }
     button.disabled = true;
     const publishedAt = this.value('publishedAt');
     const content: EntryContent = {

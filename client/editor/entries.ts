@@ -12,6 +12,7 @@ import { fromHtml, UpdateList } from '../lib/update-list';
 import { EditForm, type EditFormHost } from './edit-form';
 import { describeError } from './errors';
 import { loadHistory, type HistoryHost } from './history';
+import { outcomeUnknown } from './publishing';
 import type { Session } from './session';
 import { stored, type EditDraft } from './storage';
 
@@ -22,6 +23,24 @@ export const DESK_PAGE = 100;
 const SEARCH_READS_MAX = 20;
 /** …and once something matched, to fill the page. */
 const SEARCH_READS_FOR_MORE = 3;
+
+/** A deleted entry whose Undo notice is on screen. */
+interface Deleted {
+  update: Update;
+  /** Undo is on its way: the entry it creates is this editor's own, not a republication. */
+  undoing: boolean;
+  /** Another editor published it again (an edit form's "Publish as a new entry"): say so beside Undo. */
+  republished(by: Update): void;
+}
+
+/**
+ * True when `created` looks like `deleted` published again: the same text, or the time an edit form
+ * keeps (the deleted entry's publish time, to the minute: a fresh entry's time has seconds of its own).
+ */
+function republishes(created: Update, deleted: Update): boolean {
+  const minute = Math.floor(Date.parse(deleted.publishedAt) / 60_000) * 60_000;
+  return created.body === deleted.body || Date.parse(created.publishedAt) === minute;
+}
 
 export class Entries implements EditFormHost, HistoryHost {
   private readonly container = $<HTMLOListElement>('#entry-list');
@@ -34,6 +53,8 @@ export class Entries implements EditFormHost, HistoryHost {
   private readonly list = new UpdateList(this.container, { render: (update) => this.render(update), elementId: itemId });
   /** Updates open in an edit form. */
   private readonly editing = new Map<string, EditForm>();
+  /** Deleted entries with Undo on offer. */
+  private readonly undoable = new Set<Deleted>();
   /** The search shown, if any: its text. */
   private query = '';
   private next: string | undefined;
@@ -63,6 +84,7 @@ export class Entries implements EditFormHost, HistoryHost {
 
   private fill(page: UpdatePage): void {
     this.editing.clear();
+    this.undoable.clear();
     this.notices.replaceChildren();
     this.container.replaceChildren();
     for (const update of page.updates) this.list.upsert(update);
@@ -160,6 +182,9 @@ export class Entries implements EditFormHost, HistoryHost {
 
   apply(event: BlogEvent): void {
     const id = event.update?.id ?? event.updateId;
+    if (event.type === 'update.created' && event.update) {
+      for (const deleted of this.undoable) if (republishes(event.update, deleted.update)) deleted.republished(event.update);
+    }
     const form = id ? this.editing.get(id) : undefined;
     if (form) {
       if (event.type === 'update.deleted') form.remoteDelete();
@@ -237,51 +262,86 @@ export class Entries implements EditFormHost, HistoryHost {
    */
   private async remove(item: HTMLElement, update: Update): Promise<void> {
     item.hidden = true;
+    const attempt = { target: update };
+    let deleted: Update;
     try {
-      const deleted = await this.deleteLatest(update);
-      item.remove();
-      const undo = h('button', { type: 'button' }, 'Undo');
-      const dismiss = h('button', { type: 'button', 'aria-label': 'Dismiss this notice' }, 'Dismiss');
-      const notice = h(
-        'p',
-        { class: 'ed-notice' },
-        `Deleted the entry published ${formatTime(deleted.publishedAt)}: readers no longer see it. `,
-        undo,
-        ' ',
-        dismiss,
-      );
-      undo.addEventListener('click', () => void this.undo(notice, deleted, undo));
-      dismiss.addEventListener('click', () => {
-        notice.remove();
-        this.container.querySelector<HTMLButtonElement>('.ed-actions button')?.focus();
-      });
-      this.notices.prepend(notice);
-      undo.focus();
+      deleted = await this.deleteLatest(attempt);
     } catch (error) {
-      item.hidden = false;
-      this.say(`Not deleted: ${describeError(error)}`);
+      const gone = outcomeUnknown(error) ? await this.gone(attempt.target) : false;
+      if (gone !== true) {
+        item.hidden = false;
+        // "Not deleted" only when the server said so; a lost answer it could not be asked about is unknown.
+        this.say(
+          gone === false
+            ? `Not deleted: ${describeError(error)}`
+            : `The delete got no answer (${describeError(error)}): the entry may or may not be deleted. When the server is reachable again, the list shows which (a deleted entry leaves it); delete again if it is still there.`,
+        );
+        return;
+      }
+      deleted = attempt.target;
+    }
+    item.remove();
+    this.offerUndo(deleted);
+  }
+
+  /** After a delete whose answer was lost: true when the server no longer has the entry; null when it cannot say. */
+  private async gone(update: Update): Promise<boolean | null> {
+    try {
+      await this.session.call<Update>('GET', `/api/blogs/${this.blogId}/updates/${update.id}`);
+      return false;
+    } catch (error) {
+      return error instanceof ApiError && error.status === 404 ? true : null;
     }
   }
 
+  private offerUndo(update: Update): void {
+    const undo = h('button', { type: 'button' }, 'Undo');
+    const dismiss = h('button', { type: 'button', 'aria-label': 'Dismiss this notice' }, 'Dismiss');
+    const text = h('span', {}, `Deleted the entry published ${formatTime(update.publishedAt)}: readers no longer see it. `);
+    const notice = h('p', { class: 'ed-notice' }, text, undo, ' ', dismiss);
+    const deleted: Deleted = {
+      update,
+      undoing: false,
+      republished: (by) => {
+        if (deleted.undoing) return;
+        text.textContent = `Another editor has published this entry again since (${formatTime(by.createdAt)}, “${excerpt(by, 40)}”): Undo would put it back beside theirs, so readers would see it twice. `;
+        notice.dataset.republished = 'true';
+      },
+    };
+    this.undoable.add(deleted);
+    const close = () => {
+      notice.remove();
+      this.undoable.delete(deleted);
+    };
+    undo.addEventListener('click', () => void this.undo(deleted, close, undo));
+    dismiss.addEventListener('click', () => {
+      close();
+      this.container.querySelector<HTMLButtonElement>('.ed-actions button')?.focus();
+    });
+    this.notices.prepend(notice);
+    undo.focus();
+  }
+
   /** DELETE with If-Match; when the entry moved on meanwhile, the newer version is deleted, and kept for Undo. */
-  private async deleteLatest(update: Update): Promise<Update> {
-    let target = update;
-    for (let attempt = 0; ; attempt += 1) {
+  private async deleteLatest(attempt: { target: Update }): Promise<Update> {
+    for (let tries = 0; ; tries += 1) {
       try {
-        await this.session.call('DELETE', `/api/blogs/${this.blogId}/updates/${target.id}`, {
-          headers: { 'If-Match': `"${target.version}"` },
+        await this.session.call('DELETE', `/api/blogs/${this.blogId}/updates/${attempt.target.id}`, {
+          headers: { 'If-Match': `"${attempt.target.version}"` },
         });
-        return target;
+        return attempt.target;
       } catch (error) {
-        if (!(error instanceof ApiError && error.status === 412 && error.details) || attempt >= 3) throw error;
-        target = error.details as unknown as Update;
+        if (!(error instanceof ApiError && error.status === 412 && error.details) || tries >= 3) throw error;
+        attempt.target = error.details as unknown as Update;
       }
     }
   }
 
   /** Publishes the deleted content again, at its original time, with its flags: a new entry (with a new link). */
-  private async undo(notice: HTMLElement, deleted: Update, button: HTMLButtonElement): Promise<void> {
+  private async undo(entry: Deleted, close: () => void, button: HTMLButtonElement): Promise<void> {
+    const deleted = entry.update;
     button.disabled = true;
+    entry.undoing = true;
     try {
       const restored = await this.session.call<Update>('POST', `/api/blogs/${this.blogId}/updates`, {
         body: {
@@ -294,7 +354,7 @@ export class Entries implements EditFormHost, HistoryHost {
         },
         headers: { 'Idempotency-Key': crypto.randomUUID() },
       });
-      notice.remove();
+      close();
       const element = this.list.upsert(restored);
       element.querySelector<HTMLButtonElement>('.ed-actions button')?.focus();
       this.say(
@@ -302,6 +362,7 @@ export class Entries implements EditFormHost, HistoryHost {
       );
     } catch (error) {
       button.disabled = false;
+      entry.undoing = false;
       this.say(`Not put back: ${describeError(error)}`);
     }
   }

@@ -59,7 +59,7 @@ export async function loadHistory(host: HistoryHost, updateId: string, container
       'li',
       { class: 'ed-version' },
       h('strong', {}, label),
-      ` · ${before ? 'corrected' : 'published'} ${formatTime(before ? (version.editedAt ?? version.createdAt) : version.createdAt)}`,
+      ` · ${before ? 'corrected' : 'published'} ${formatTime(before ? (version.editedAt ?? version.createdAt) : version.publishedAt)}`,
       version === current ? ' (as readers see it now)' : '',
       flags.length ? ` · ${flags.join(', ')}` : '',
       before ? fieldChange('Headline', before.title, version.title) : version.title ? h('p', {}, h('strong', {}, version.title)) : null,

@@ -4,6 +4,7 @@
  * shown before it costs a publish, and the words the desk uses.
  */
 import { describe, expect, it } from '@jest/globals';
+import type { Route } from 'playwright-core';
 import type { Update } from '../../shared/schemas';
 import { createBlog, publish, request } from '../helpers/api';
 import { startServer } from '../helpers/app';
@@ -201,5 +202,33 @@ describe('entries on the desk', () => {
     await page.getByRole('button', { name: 'Publish' }).click();
     await page.getByText(/Published at/).waitFor();
     expect((await desk.stored(blog.id))[0].publishedAt).toBe('2025-07-04T16:00:00.000Z');
+  });
+  it('offers Undo when a delete’s answer was lost but the server deleted the entry', async () => {
+    const blog = await createBlog(desk.server.url, 'desk-lost-delete');
+    const entry = await publish(desk.server.url, blog.id, { body: 'Wrong figure' });
+    const page = await desk.signIn();
+    await desk.chooseBlog(page, blog.id);
+    await page.route(`**/api/blogs/${blog.id}/updates/${entry.id}`, async (route: Route) => {
+      if (route.request().method() !== 'DELETE') return route.continue();
+      await route.fetch(); // deleted…
+      await route.abort('connectionreset'); // …and the answer lost
+    });
+    await deskEntry(page, 'Wrong figure').getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Undo' }).waitFor({ timeout: 5000 });
+    expect(await page.getByText(/Not deleted/).count()).toBe(0);
+    expect(await desk.stored(blog.id)).toEqual([]);
+  });
+
+  it('dates the first version in History by its publish time, not when it was written', async () => {
+    const blog = await createBlog(desk.server.url, 'desk-history-dated');
+    const entry = await publish(desk.server.url, blog.id, { body: 'Back-dated', publishedAt: '2025-01-11T10:00:00.000Z' });
+    await request(desk.server.url, 'PATCH', `/api/blogs/${blog.id}/updates/${entry.id}`, { body: { body: 'Back-dated, corrected' } });
+    const page = await desk.signIn();
+    await desk.chooseBlog(page, blog.id);
+    const item = page.locator(`#ed-update-${entry.id}`);
+    await item.getByRole('button', { name: 'History' }).click();
+    const first = item.locator('.ed-version').first();
+    await first.waitFor();
+    expect(await first.textContent()).toMatch(/Version 1 · published .*2025/);
   });
 });
