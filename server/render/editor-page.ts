@@ -28,6 +28,13 @@ export function editorPage(context: PageContext): string {
   </section>
 
   <div id="desk" class="ed-desk" hidden>
+    <p id="offline-banner" class="ed-offline" role="alert" hidden>
+      <span class="ed-offline__long">Offline: the desk cannot reach the server. Keep writing: your text is saved in this browser. Publish when this message clears.</span>
+      <span class="ed-offline__short">Offline: the desk cannot reach the server. Your text is saved here; publish when this clears.</span>
+    </p>
+    <nav class="ed-skip" aria-label="Parts of the desk">
+      <a href="#composer">Write</a> <a href="#entries">Entries</a> <a href="#blog-panel">This blog</a>
+    </nav>
     <section class="ed-bar" aria-labelledby="blogs-heading">
       <h2 id="blogs-heading" class="ed-sr">Blog</h2>
       <div class="ed-bar__row">
@@ -52,7 +59,7 @@ export function editorPage(context: PageContext): string {
     </section>
 
     <div class="ed-work">
-      <section id="composer" class="ed-card ed-composer" aria-labelledby="composer-heading" hidden>
+      <section id="composer" class="ed-card ed-composer" aria-labelledby="composer-heading" tabindex="-1" hidden>
         <h2 id="composer-heading">New entry</h2>
         <p class="ed-ended" id="ended-notice" hidden>This blog has ended: reopen it to publish.</p>
         <form id="composer-form">
@@ -92,7 +99,7 @@ export function editorPage(context: PageContext): string {
         </details>
       </section>
 
-      <section id="entries" class="ed-card ed-entries" aria-labelledby="entries-heading" hidden>
+      <section id="entries" class="ed-card ed-entries" aria-labelledby="entries-heading" tabindex="-1" hidden>
         <h2 id="entries-heading">Published</h2>
         <form id="entry-search" role="search" class="ed-search">
           <label for="entry-search-text" class="ed-sr">Search entries</label>
@@ -107,7 +114,7 @@ export function editorPage(context: PageContext): string {
       </section>
     </div>
 
-    <section id="blog-panel" class="ed-card" aria-labelledby="blog-panel-heading" hidden>
+    <section id="blog-panel" class="ed-card" aria-labelledby="blog-panel-heading" tabindex="-1" hidden>
       <h2 id="blog-panel-heading">This blog</h2>
       <form id="blog-form">
         <label for="blog-title">Blog title</label>

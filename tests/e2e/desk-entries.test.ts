@@ -174,9 +174,10 @@ describe('entries on the desk', () => {
       await own.stop();
       stopped = true;
       await page
-        .locator('#connection')
+        .getByRole('alert')
         .filter({ hasText: /cannot reach the server/i })
         .waitFor({ timeout: 10_000 });
+      expect(await page.locator('#connection').textContent()).toBe('Offline');
     } finally {
       if (!stopped) await own.stop();
     }
