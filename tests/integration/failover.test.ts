@@ -62,7 +62,7 @@ async function cleanUp(): Promise<void> {
 afterAll(async () => {
   await cleanUp();
   killAll();
-});
+}, 60_000);
 
 /**
  * The deployment with WAIT kept every 201 and its readers match the store; the control without WAIT
@@ -407,7 +407,7 @@ describe('Cluster: three masters with two replicas each', () => {
     } finally {
       await cleanUp();
     }
-  }, 90_000);
+  }, 150_000); // nine redis-servers on two cores: slow to form when the machine is busy, quick to fail over
 });
 
 /** A blog id, starting with `base`, whose keys (hash tag `{id}`) live on `master`. */
