@@ -75,10 +75,10 @@ export class EditForm {
     this.element = h(
       'form',
       { class: 'ed-edit', 'aria-label': 'Edit entry' },
-      // Names of their own ("Entry text", not "Update"): the composer beside keeps its names unique.
+      // Names of their own ("Entry update", not "Update"): the composer beside keeps its names unique.
       h('label', { for: this.title.id }, 'Entry headline'),
       this.title,
-      h('label', { for: this.body.id }, 'Entry text'),
+      h('label', { for: this.body.id }, 'Entry update'),
       this.body,
       h(
         'div',
