@@ -1,7 +1,9 @@
 /**
  * The editors' desk: a static shell, filled by client/editor once signed in. Every control has a
  * visible label or an accessible name; outside checks drive the page by them (Token, Sign in, Update,
- * Publish, Edit, Save, Delete, Pin, Unpin), so those names must not be shared by any other control.
+ * Publish, Edit, Save, Delete, Pin, Unpin), so those names must not be shared by any other control (an
+ * entry's open edit form names its fields "Entry update", "Entry author"…). The Update box has no
+ * maxlength: a longer text is counted and refused, never cut (composer.ts).
  */
 import { LIMITS } from '../../shared/limits';
 import type { PageContext } from './pages';
