@@ -47,16 +47,12 @@ export function describeError(error: unknown): string {
           .filter(([, problem]) => typeof problem === 'string')
           .map(([field, problem]) => sentence(`${FIELD_LABELS[field] ?? (field === '_' ? '' : field)} ${String(problem)}`))
       : [];
-  const message = (error.code === 'rate_limited' && rateLimited(error.message)) || MESSAGES[error.code] || sentence(error.message);
+  const message = (error.code === 'rate_limited' && rateLimited(error.retryAfter)) || MESSAGES[error.code] || sentence(error.message);
   return [fields.length ? '' : message, ...fields].filter(Boolean).join(' ');
 }
 
-/**
- * How long a rate-limited editor waits, in words: the server's message ends "try again in 60 s" (its
- * Retry-After, which ApiError does not carry). Null when the message does not say.
- */
-function rateLimited(message: string): string | null {
-  const seconds = Number(/try again in (\d+) s/.exec(message)?.[1]);
+/** How long a rate-limited editor waits, in words, from the answer's Retry-After; null without one. */
+function rateLimited(seconds: number | undefined): string | null {
   if (!seconds) return null;
   const wait =
     seconds > 90

@@ -7,6 +7,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details?: Record<string, unknown>,
+    /** Seconds to wait before trying again, from a 429's or 503's `Retry-After`. */
+    readonly retryAfter?: number,
   ) {
     super(message);
   }
@@ -38,7 +40,14 @@ export async function api<T>(method: string, path: string, options: ApiOptions =
   }
   if (!response.ok) {
     const error = (parsed as { error?: ErrorBody } | undefined)?.error;
-    throw new ApiError(response.status, error?.code ?? 'http', error?.message ?? `The server answered ${response.status}.`, error?.details);
+    const retryAfter = Number(response.headers.get('retry-after')) || undefined;
+    throw new ApiError(
+      response.status,
+      error?.code ?? 'http',
+      error?.message ?? `The server answered ${response.status}.`,
+      error?.details,
+      retryAfter,
+    );
   }
   return parsed as T;
 }
