@@ -182,7 +182,9 @@ export class LiveBlogView {
     this.#root.querySelector('.lb-target')?.classList.remove('lb-target');
     element.classList.add('lb-target');
     if (this.#slice) element.before(this.#slice.jump);
-    element.scrollIntoView({ block: 'start', behavior: prefersReducedMotion() ? 'auto' : 'smooth' });
+    // A jump, as the browser's own #fragment navigation is: a smooth scroll here could still be running
+    // when the reader presses "Back to the latest", and carry the page off the headline again.
+    element.scrollIntoView({ block: 'start' });
     focusQuietly(element);
     return true;
   }
