@@ -390,7 +390,11 @@ export class LiveBlogView {
         }
         this.#next = page.next;
         this.#root.querySelector<HTMLElement>('.lb-more')!.hidden = !this.#next;
-        if (first) focusQuietly(first);
+        if (first) {
+          // In view as well as focused: the button is now a page of updates below it.
+          first.scrollIntoView({ block: 'start' });
+          focusQuietly(first);
+        }
       } catch (error) {
         this.#announce('Older updates could not be loaded. Try again.');
         warn('loading older updates', error);
@@ -493,7 +497,10 @@ export class LiveBlogView {
       address.hash = updateElementId(updateId);
       history.pushState(null, '', address);
     } else {
-      history.replaceState(history.state, '', `#${updateElementId(updateId)}`);
+      // The host page's own address with the hash: a bare "#…" would resolve against a <base href>.
+      const address = new URL(location.href);
+      address.hash = updateElementId(updateId);
+      history.replaceState(history.state, '', address);
     }
     this.#address = location.href;
     void this.goTo(updateId);

@@ -148,6 +148,26 @@ describe('the widget', () => {
     await page.context().close();
   });
 
+  it("follows its permalinks on a host page whose <base href> points elsewhere, keeping the host's own address", async () => {
+    const updates = await seed('widget-base', 12);
+    host.pages.set(
+      '/based/article?x=1',
+      `<!doctype html><head><base href="https://elsewhere.example/path/"></head><body><div data-liveblog="widget-base" data-limit="5" id="w"></div>` +
+        `<p style="height:3000px">More host text</p><script src="${server.url}/embed.js" async></script></body>`,
+    );
+    const page = await (await browser.newContext({ viewport: { width: 1000, height: 800 } })).newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${host.url}/based/article?x=1`);
+    await page.locator('#w .lb-blog[data-connection="live"]').waitFor();
+    const target = updates[9];
+    await page.locator(`#w #update-${target.id} .lb-permalink`).click();
+    await page.waitForFunction((id) => location.hash === `#update-${id}`, target.id);
+    expect(page.url()).toBe(`${host.url}/based/article?x=1#update-${target.id}`);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
   it('reconnects by itself after the server restarts, and catches up with nothing missed or twice', async () => {
     const blog = await createBlog(server.url, 'widget-restart');
     const first = await publish(server.url, blog.id, { body: 'Before the restart' });

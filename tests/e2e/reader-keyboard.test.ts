@@ -79,12 +79,17 @@ describe('by keyboard', () => {
   });
 
   it('"Load older updates" puts focus on the first update it loaded', async () => {
-    const updates = await seed('kb-older', 30);
+    const updates = await seed('kb-older', 45);
     const page = await open('kb-older');
     await page.getByRole('button', { name: 'Load older updates' }).focus();
     await page.keyboard.press('Enter');
-    // 30 updates, 20 shown first: the first loaded is the 21st newest
-    await page.waitForFunction((id) => document.activeElement?.id === `update-${id}`, updates[9].id);
+    // 45 updates, 20 shown first: the first loaded is the 21st newest, 20 loaded below it
+    await page.waitForFunction((id) => document.activeElement?.id === `update-${id}`, updates[24].id);
+    // and in view, where a sighted keyboard user sees it
+    await page.waitForFunction(() => {
+      const rect = document.activeElement!.getBoundingClientRect();
+      return rect.top >= 0 && rect.top < innerHeight;
+    });
     await page.context().close();
   });
 
