@@ -111,6 +111,9 @@ describe('the desk’s layout', () => {
     expect(await skip.count()).toBe(1);
     await skip.focus();
     await page.keyboard.press('Enter');
+    // where the keyboard went shows
+    await page.waitForFunction(() => document.activeElement?.classList.contains('ed-card'));
+    expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).not.toBe('none');
     let presses = 0;
     while ((await page.evaluate(() => document.activeElement?.textContent)) !== 'End live blog' && presses < 10) {
       await page.keyboard.press('Tab');

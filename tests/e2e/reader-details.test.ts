@@ -89,6 +89,25 @@ describe('live changes', () => {
   });
 });
 
+describe('forced colours (Windows high contrast)', () => {
+  it('keep an edge on the floating notice and the buttons, whose fills and shadows are dropped', async () => {
+    await seed('forced', 15);
+    const page = await open('/blogs/forced', { forcedColors: 'active' });
+    await page.evaluate(() => window.scrollTo(0, 2500));
+    await publish(server.url, 'forced', { body: 'News in high contrast' });
+    await page.getByRole('button', { name: '1 new update' }).waitFor();
+    const edges = await page.$$eval('.lb-notice, .lb-older', (buttons) =>
+      buttons.map((button) => {
+        const style = getComputedStyle(button);
+        return `${button.className}: ${style.borderTopStyle} ${style.borderTopWidth}`;
+      }),
+    );
+    expect(edges.length).toBeGreaterThanOrEqual(2);
+    for (const edge of edges) expect(edge).toMatch(/: solid [1-9]/);
+    await page.context().close();
+  });
+});
+
 describe('an older page (?before=) opened with scripts', () => {
   it('does not put new updates above its older ones: it counts them, and leads back to the latest', async () => {
     const updates = await seed('older-page', 25);
