@@ -20,7 +20,19 @@ export const LIMITS = {
   blogDescription: 2_000,
   /** Token name, in characters. */
   tokenName: 100,
-  /** Blogs one token may name. */
+  /** A person's name, in characters. */
+  personName: 100,
+  /** An email address, in characters (RFC 5321's limit). */
+  email: 254,
+  /** Passwords: at least (NIST SP 800-63B, the issue's floor) and at most, in characters. */
+  passwordMin: 12,
+  passwordMax: 256,
+  /** A rejection's reason, in characters. */
+  rejectReason: 1_000,
+  /** Audit entries per page of `GET /audit`: default and most. */
+  auditDefault: 50,
+  auditMax: 200,
+  /** Blogs one token may name (and one person). */
   tokenBlogs: 100,
   /** Idempotency-Key header, in characters. */
   idempotencyKey: 200,

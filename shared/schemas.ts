@@ -149,6 +149,130 @@ export const CreateTokenSchema = z.object({
     .transform((blogs) => [...new Set(blogs)]),
 });
 
+// People (second round): accounts, sign-in, approval queue, audit trail.
+export const RoleSchema = z.enum(['admin', 'editor', 'contributor'], { error: 'must be admin, editor or contributor' });
+export const EmailSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(LIMITS.email, `must be at most ${LIMITS.email} characters`)
+  .pipe(z.email('must be an email address like olena@newsroom.example'));
+const PersonBlogsSchema = z
+  .array(z.union([z.literal('*'), BlogIdSchema]))
+  .max(LIMITS.tokenBlogs, `at most ${LIMITS.tokenBlogs} blogs`)
+  .transform((blogs) => [...new Set(blogs)]);
+
+export const CreateUserSchema = z.object({
+  email: EmailSchema,
+  name: plainText(LIMITS.personName),
+  role: RoleSchema,
+  blogs: PersonBlogsSchema,
+});
+
+export const PatchUserSchema = z
+  .object({
+    name: plainText(LIMITS.personName),
+    role: RoleSchema,
+    blogs: PersonBlogsSchema,
+    disabled: z.boolean(),
+  })
+  .partial()
+  .strict()
+  .refine((patch) => Object.keys(patch).length > 0, 'send at least one of name, role, blogs, disabled');
+
+/** A password as sent; its strength (length, common passwords) is checked on the server. */
+export const PasswordSchema = z.string().max(LIMITS.passwordMax, `must be at most ${LIMITS.passwordMax} characters`);
+
+export const SignInSchema = z.object({ email: z.string().max(LIMITS.email), password: PasswordSchema });
+
+export const SetPasswordSchema = z.object({ password: PasswordSchema });
+
+export const ChangePasswordSchema = z.object({ currentPassword: PasswordSchema, password: PasswordSchema });
+
+export const RejectSchema = z.object({
+  reason: unicode().trim().max(LIMITS.rejectReason, `must be at most ${LIMITS.rejectReason} characters`).optional(),
+});
+
+/** `POST …/approve`: publish with the approval's time (default) or the time the contributor gave. */
+export const ApproveSchema = z.object({ publishedAt: z.enum(['now', 'submitted']).optional() }).strict();
+
+export const AuditQuerySchema = z.object({
+  limit: countParam(LIMITS.auditMax, LIMITS.auditDefault),
+  before: z.string().regex(/^\d{1,20}-\d{1,20}$/, 'must be a `next` value returned by this service').optional(),
+});
+
+/** A person as an admin sees them (`GET /api/users`): never a password hash or a session. */
+export interface UserInfo {
+  id: string;
+  email: string;
+  name: string;
+  role: z.infer<typeof RoleSchema>;
+  blogs: string[];
+  disabled: boolean;
+  createdAt: string;
+  /** Set once the person has chosen a password or signed in with single sign-on. */
+  activatedAt?: string;
+  lastSignInAt?: string;
+}
+
+/** Who did something: a person, an editor token, or the admin token (which has no id). */
+export interface Actor {
+  kind: 'person' | 'token' | 'admin-token';
+  id?: string;
+  name: string;
+}
+
+export const AUDIT_ACTIONS = [
+  'blog.created',
+  'blog.changed',
+  'update.created',
+  'update.edited',
+  'update.pinned',
+  'update.unpinned',
+  'update.deleted',
+  'update.submitted',
+  'update.approved',
+  'update.rejected',
+  'person.invited',
+  'person.changed',
+  'person.removed',
+  'token.created',
+  'token.revoked',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/**
+ * One write, as the audit trail keeps it (`GET /api/blogs/:blogId/audit`): `before` and `after` are the
+ * state the write replaced and the state it left (an Update, a Blog, a pending entry, a person).
+ */
+export interface AuditEntry {
+  /** Also the page token: `before=<id>` pages to older entries. */
+  id: string;
+  at: string;
+  actor: Actor;
+  action: AuditAction;
+  blogId?: string;
+  updateId?: string;
+  before?: unknown;
+  after?: unknown;
+  /** A rejection's reason. */
+  reason?: string;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  next?: string;
+}
+
+/** A contributor's entry waiting for an editor (`202` of a contributor's publish; `GET /pending`). */
+export type PendingUpdate = Update & {
+  status: 'pending' | 'rejected';
+  submittedBy: { id: string; name: string };
+  submittedAt: string;
+  /** Set on a rejected entry: why, by whom, when (the contributor sees it). */
+  rejection?: { reason?: string; by: string; at: string };
+};
+
 /** What `GET /api/blogs/:blogId/view` answers, and what a page, the iframe page and the widget show first. */
 export interface BlogView {
   blog: Blog;
@@ -228,11 +352,16 @@ export interface TokenInfo {
   lastUsedAt?: string;
 }
 
-/** Who a token belongs to (`GET /api/me`). */
+/** Who is asking (`GET /api/me`): a signed-in person or a token. */
 export interface Me {
-  kind: 'admin' | 'editor';
+  kind: 'admin' | 'editor' | 'contributor';
   name: string;
   blogs: string[];
+  /** How they signed in: `session` (a person), `token` or `admin-token`. */
+  source: 'session' | 'token' | 'admin-token';
+  /** A signed-in person's id and email. */
+  id?: string;
+  email?: string;
 }
 
 /** `blog:readers`, to a blog's editors: how many readers are watching it now. */

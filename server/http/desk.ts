@@ -13,9 +13,11 @@ export function deskRouter(deps: { guards: Guards }): Router {
   router.get('/me', deps.guards.editor, (_req, res) => {
     const principal = principalOf(res);
     const me: Me =
-      principal.kind === 'admin'
-        ? { kind: 'admin', name: 'Admin', blogs: ['*'] }
-        : { kind: 'editor', name: principal.name, blogs: principal.blogs };
+      principal.source === 'admin-token'
+        ? { kind: 'admin', name: 'Admin', blogs: ['*'], source: principal.source }
+        : principal.source === 'token'
+          ? { kind: 'editor', name: principal.name, blogs: principal.blogs, source: principal.source }
+          : { kind: principal.kind, name: principal.name, blogs: principal.blogs, source: 'session', id: principal.personId, email: principal.email };
     res.setHeader('Cache-Control', 'no-store');
     res.json(me);
   });

@@ -37,7 +37,7 @@ export function startRevocation(deps: { io: LiveServer; bus: Bus; tokens: TokenS
     const tokenIds = new Set<string>();
     for (const socket of io.of('/').sockets.values()) {
       const held = socket.data.principal;
-      if (held?.kind === 'editor') tokenIds.add(held.tokenId);
+      if (held?.source === 'token') tokenIds.add(held.tokenId);
     }
     if (!tokenIds.size) return;
     const active = await deps.tokens.active([...tokenIds]);
