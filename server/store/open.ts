@@ -2,10 +2,12 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { MemoryAuditLog, type AuditLog } from './audit';
 import { MemoryTimeline } from './memory-timeline';
 import { MemoryRateLimiter, type RateLimiter } from './rate-limiter';
 import { createRedisClient, describeTarget, parseRedisUrl, redactUrl, type RedisClient, type RedisTarget } from './redis/connection';
 import { redisKeys, type Keys } from './redis/keys';
+import { RedisAuditLog } from './redis/audit';
 import { RedisRateLimiter } from './redis/rate-limiter';
 import { RedisTimeline } from './redis/timeline';
 import { RedisTokenStore } from './redis/tokens';
@@ -17,6 +19,8 @@ export interface Stores {
   timeline: Timeline;
   tokens: TokenStore;
   rateLimiter: RateLimiter;
+  /** The audit trail: blogs' entries come with their writes; people and tokens are recorded here. */
+  audit: AuditLog;
   /** When on Redis: what the processes sharing it need to talk to each other (see realtime/bus.ts). */
   redis?: SharedRedis;
   close(): Promise<void>;
@@ -42,6 +46,7 @@ export function memoryStores(historyLength: number): Stores {
     timeline: new MemoryTimeline({ historyLength }),
     tokens: new MemoryTokenStore(),
     rateLimiter: new MemoryRateLimiter(),
+    audit: new MemoryAuditLog(),
     close: async () => {},
   };
 }
@@ -66,6 +71,7 @@ export async function redisStores(target: RedisTarget, logger: Logger, options: 
     timeline,
     tokens: new RedisTokenStore(client, writer, keys, options.minReplicas),
     rateLimiter: new RedisRateLimiter(client, keys),
+    audit: new RedisAuditLog(client, writer, keys, options.minReplicas),
     redis: { client, keys, subscriber: () => createRedisClient(target, logger, { subscriber: true }) },
     close: () => timeline.close(),
   };

@@ -26,6 +26,10 @@ export interface Keys {
   versionsPrefix(blogId: string): string;
   /** LIST: an update's earlier versions (JSON), oldest first. */
   versions(blogId: string, updateId: string): string;
+  /** STREAM: the blog's audit trail, field `a` (an AuditEntry's JSON without its id, which is the entry id). */
+  audit(blogId: string): string;
+  /** STREAM: the service's own audit trail (people, tokens), as `audit`. */
+  serviceAudit: string;
   /** SET of token ids. */
   tokenIndex: string;
   /** HASH: a token's id, name, blogs (JSON), createdAt, lastUsedAt and the SHA-256 of its secret. */
@@ -49,6 +53,8 @@ export function redisKeys(prefix: string): Keys {
     idempotency: (id, key) => `${prefix}blog:{${id}}:idem:${key}`,
     versions: (id, updateId) => `${prefix}blog:{${id}}:versions:${updateId}`,
     versionsPrefix: (id) => `${prefix}blog:{${id}}:versions:`,
+    audit: (id) => `${prefix}blog:{${id}}:audit`,
+    serviceAudit: `${prefix}audit`,
     tokenIndex: `${prefix}tokens`,
     token: (tokenId) => `${prefix}token:${tokenId}`,
     tokenByHash: (hash) => `${prefix}token-hash:${hash}`,
