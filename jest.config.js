@@ -1,9 +1,19 @@
 /** Jest transforms TypeScript with SWC (fast, no type-check); `npm test` runs `tsc --noEmit` first. */
+
+// openid-client and its two dependencies ship only ES modules. Node 20 loads them from the built
+// server (require of an ES module), but Jest's own module system cannot (it would need Node 24.9+),
+// so SWC compiles these three to CommonJS here, and every other package is left as it is.
+const ESM_ONLY = ['openid-client', 'oauth4webapi', 'jose'];
+
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }],
+    [`/node_modules/(${ESM_ONLY.join('|')})/.+\\.js$`]: ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
   globalSetup: '<rootDir>/tests/helpers/global-setup.ts',
   testTimeout: 30000,
   // Integration and browser suites each start servers and Chromium: two at a time fits a 2-core machine.
