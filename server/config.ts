@@ -49,6 +49,21 @@ export interface Config {
    * @default http://localhost:<port> (undefined here)
    */
   publicUrl?: string;
+  /**
+   * Single sign-on through an OpenID Connect provider: LIVEBLOG_OIDC_ISSUER, LIVEBLOG_OIDC_CLIENT_ID and
+   * LIVEBLOG_OIDC_CLIENT_SECRET, all three or none; LIVEBLOG_OIDC_NAME names it on the desk.
+   * @default none: the desk offers no single sign-on (undefined here)
+   */
+  oidc?: OidcSettings;
+}
+
+export interface OidcSettings {
+  /** The provider's issuer identifier, exactly as its discovery document names it. */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Shown on the desk's button, "Sign in with <name>". @default the issuer's host */
+  name: string;
 }
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -85,6 +100,10 @@ const EnvSchema = z.object({
   LIVEBLOG_MIN_REPLICAS: optional(whole(0, 16)),
   LIVEBLOG_IP_MAX_CONNECTIONS: optional(whole(1, 1_000_000)),
   LIVEBLOG_EDITOR_WRITES_PER_MINUTE: optional(whole(1, 100_000)),
+  LIVEBLOG_OIDC_ISSUER: optional(trimmed.transform((raw, context) => issuerUrl(raw, context))),
+  LIVEBLOG_OIDC_CLIENT_ID: optional(trimmed),
+  LIVEBLOG_OIDC_CLIENT_SECRET: optional(trimmed),
+  LIVEBLOG_OIDC_NAME: optional(trimmed.pipe(z.string().max(60, 'must be at most 60 characters'))),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
@@ -113,7 +132,50 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     ...(vars.LIVEBLOG_MIN_REPLICAS !== undefined ? { minReplicas: vars.LIVEBLOG_MIN_REPLICAS } : {}),
     ...(vars.LIVEBLOG_IP_MAX_CONNECTIONS !== undefined ? { ipMaxConnections: vars.LIVEBLOG_IP_MAX_CONNECTIONS } : {}),
     editorWritesPerMinute: vars.LIVEBLOG_EDITOR_WRITES_PER_MINUTE ?? 120,
+    ...oidcSettings(vars),
   };
+}
+
+const OIDC_VARIABLES = ['LIVEBLOG_OIDC_ISSUER', 'LIVEBLOG_OIDC_CLIENT_ID', 'LIVEBLOG_OIDC_CLIENT_SECRET'] as const;
+
+/** Single sign-on's settings: all three or none (half of them would leave the desk a button that cannot work). */
+function oidcSettings(vars: z.output<typeof EnvSchema>): { oidc?: OidcSettings } {
+  const missing = OIDC_VARIABLES.filter((name) => !vars[name]);
+  if (missing.length === OIDC_VARIABLES.length) {
+    if (vars.LIVEBLOG_OIDC_NAME) throw new Error(`LIVEBLOG_OIDC_NAME is set, but single sign-on needs ${OIDC_VARIABLES.join(', ')} too`);
+    return {};
+  }
+  if (missing.length) {
+    throw new Error(
+      `single sign-on needs ${OIDC_VARIABLES.join(', ')} together: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} unset`,
+    );
+  }
+  const issuer = vars.LIVEBLOG_OIDC_ISSUER!;
+  return {
+    oidc: {
+      issuer,
+      clientId: vars.LIVEBLOG_OIDC_CLIENT_ID!,
+      clientSecret: vars.LIVEBLOG_OIDC_CLIENT_SECRET!,
+      name: vars.LIVEBLOG_OIDC_NAME ?? new URL(issuer).host,
+    },
+  };
+}
+
+/** An OpenID provider's issuer: an http(s) URL (plain http only makes sense for a provider on this machine or in tests). */
+function issuerUrl(raw: string, context: z.RefinementCtx): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    context.addIssue({ code: 'custom', message: `${raw} is not a URL like https://login.example.com` });
+    return z.NEVER;
+  }
+  if (!/^https?:$/.test(url.protocol) || url.search || url.hash || url.username || url.password) {
+    context.addIssue({ code: 'custom', message: `${raw} must be an http(s) URL like https://login.example.com, without a query` });
+    return z.NEVER;
+  }
+  // Kept as written: the provider's discovery document must name exactly this issuer.
+  return raw;
 }
 
 /** `memory`, or a Redis URL that parses (see parseRedisUrl for the forms). */
