@@ -5,7 +5,10 @@
  */
 import { ORIGIN_TAG, parseCursor } from '../../shared/cursor';
 import { updateOrderKey } from '../../shared/order';
-import type { Blog, BlogEvent, EventsPage, Update, UpdatePage } from '../../shared/schemas';
+import type { Blog, BlogEvent, EventsPage, PendingUpdate, Update, UpdatePage } from '../../shared/schemas';
+import { MemoryAuditLog } from './audit';
+import { blogChanged, blogCreated, serviceStamp, updateAutoUnpinned, updateChanged, updateCreated, type AuditStamp } from './audit-entries';
+import { MemoryPending } from './pending';
 import {
   headCursor,
   hydrate,
@@ -27,6 +30,7 @@ import {
   IDEMPOTENCY_MISMATCH,
   IDEMPOTENCY_TTL_SECONDS,
   TimelineError,
+  type ApprovedUpdate,
   type Idempotency,
   type BlogRecord,
   type ChangedUpdate,
@@ -47,11 +51,15 @@ interface StoredBlog {
   /** Earlier versions by update id, oldest first. */
   versions: Map<string, Update[]>;
   pinnedId?: string;
+  /** The approval queue by entry id (see pending.ts). */
+  pending: Map<string, PendingUpdate>;
 }
 
 export interface MemoryTimelineOptions {
   /** Events kept per blog. @default 5000 */
   historyLength: number;
+  /** Where the blogs' audit entries go (the Stores' `audit`, so that it reads what the writes recorded). */
+  audit?: MemoryAuditLog;
 }
 
 export class MemoryTimeline implements Timeline {
@@ -59,9 +67,16 @@ export class MemoryTimeline implements Timeline {
   private readonly blogs = new Map<string, StoredBlog>();
 
   readonly historyLength: number;
+  readonly auditLog: MemoryAuditLog;
+  private readonly queue: MemoryPending;
 
   constructor(private readonly options: MemoryTimelineOptions) {
     this.historyLength = options.historyLength;
+    this.auditLog = options.audit ?? new MemoryAuditLog();
+    this.queue = new MemoryPending(this.auditLog, {
+      blog: (blogId) => this.blog(blogId),
+      publish: (blog, update, audit) => this.store(blog as StoredBlog, update, audit, false),
+    });
   }
 
   async ping(): Promise<void> {}
@@ -77,7 +92,7 @@ export class MemoryTimeline implements Timeline {
     return blog ? toBlog(blog.record, blog.head) : null;
   }
 
-  async createBlog(record: BlogRecord): Promise<Blog> {
+  async createBlog(record: BlogRecord, audit: AuditStamp = serviceStamp()): Promise<Blog> {
     if (this.blogs.has(record.id)) throw new TimelineError('conflict', `blog ${record.id} exists`);
     const head = { epoch: newEpoch(), seq: 0, tag: ORIGIN_TAG };
     const blog: StoredBlog = {
@@ -88,14 +103,18 @@ export class MemoryTimeline implements Timeline {
       firstSeq: 1,
       idempotency: new Map(),
       versions: new Map(),
+      pending: new Map(),
     };
     this.blogs.set(record.id, blog);
+    this.auditLog.append({ blogId: record.id }, blogCreated(audit, record));
     return toBlog(blog.record, head);
   }
 
-  async changeBlog(blogId: string, change: (current: Blog) => BlogRecord): Promise<BlogEvent> {
+  async changeBlog(blogId: string, change: (current: Blog) => BlogRecord, audit: AuditStamp = serviceStamp()): Promise<BlogEvent> {
     const blog = this.blog(blogId);
+    const before = blog.record;
     blog.record = change(toBlog(blog.record, blog.head));
+    this.auditLog.append({ blogId }, blogChanged(audit, before, blog.record));
     return this.append(blog, { type: 'blog.updated', blog: { ...blog.record, cursor: '' } });
   }
 
@@ -108,7 +127,7 @@ export class MemoryTimeline implements Timeline {
     return (blog?.pinnedId && blog.updates.get(blog.pinnedId)) || null;
   }
 
-  async createUpdate(update: Update, idempotency?: Idempotency): Promise<CreatedUpdate> {
+  async createUpdate(update: Update, idempotency?: Idempotency, audit: AuditStamp = serviceStamp()): Promise<CreatedUpdate> {
     const blog = this.blog(update.blogId);
     const first = idempotency ? blog.idempotency.get(idempotency.key) : undefined;
     if (first && first.expiresAt > Date.now()) {
@@ -119,7 +138,6 @@ export class MemoryTimeline implements Timeline {
     }
     if (blog.record.status === 'ended') throw new TimelineError('blog_ended', `blog ${update.blogId} has ended`);
     if (blog.updates.has(update.id)) throw new TimelineError('conflict', `update ${update.id} exists`);
-    blog.updates.set(update.id, update);
     if (idempotency) {
       blog.idempotency.set(idempotency.key, {
         updateId: update.id,
@@ -127,18 +145,31 @@ export class MemoryTimeline implements Timeline {
         expiresAt: Date.now() + IDEMPOTENCY_TTL_SECONDS * 1000,
       });
     }
-    const unpinning = update.pinned ? this.pin(blog, update.id) : [];
-    return { update, events: [...unpinning, this.append(blog, { type: 'update.created', update })] };
+    return { update, events: this.store(blog, update, audit) };
   }
 
-  async changeUpdate(blogId: string, updateId: string, change: (current: Update) => Update | null): Promise<ChangedUpdate> {
+  /** Stores a new update with its events and audit entries (the unpin of the pinned one first). */
+  private store(blog: StoredBlog, update: Update, audit: AuditStamp, recordCreated = true): BlogEvent[] {
+    blog.updates.set(update.id, update);
+    const unpinning = update.pinned ? this.pin(blog, update.id, audit) : [];
+    // An approval records its own entry (update.approved) instead of update.created.
+    if (recordCreated) this.auditLog.append({ blogId: blog.record.id }, updateCreated(audit, update));
+    return [...unpinning, this.append(blog, { type: 'update.created', update })];
+  }
+
+  async changeUpdate(
+    blogId: string,
+    updateId: string,
+    change: (current: Update) => Update | null,
+    audit: AuditStamp = serviceStamp(),
+  ): Promise<ChangedUpdate> {
     const blog = this.blog(blogId);
     const current = blog.updates.get(updateId);
     if (!current) throw new TimelineError('update_not_found', `no update ${updateId} in blog ${blogId}`);
     const next = change(current);
     let unpinning: BlogEvent[] = [];
     if (next) {
-      if (next.pinned) unpinning = this.pin(blog, updateId);
+      if (next.pinned) unpinning = this.pin(blog, updateId, audit);
       else if (blog.pinnedId === updateId) blog.pinnedId = undefined;
       blog.updates.set(updateId, next);
       blog.versions.set(updateId, [...(blog.versions.get(updateId) ?? []), current]);
@@ -147,8 +178,48 @@ export class MemoryTimeline implements Timeline {
       blog.versions.delete(updateId);
       if (blog.pinnedId === updateId) blog.pinnedId = undefined;
     }
+    this.auditLog.append({ blogId }, updateChanged(audit, current, next));
     const event = this.append(blog, next ? { type: 'update.edited', update: next } : { type: 'update.deleted', updateId });
     return { events: unpinning.length ? [unpinning[0], event] : [event] };
+  }
+
+  async submitPending(entry: PendingUpdate, audit: AuditStamp = serviceStamp()): Promise<PendingUpdate> {
+    return this.queue.submit(entry, audit);
+  }
+
+  async listPending(blogId: string): Promise<PendingUpdate[]> {
+    return this.queue.list(blogId);
+  }
+
+  async getPending(blogId: string, updateId: string): Promise<PendingUpdate | null> {
+    return this.queue.get(blogId, updateId);
+  }
+
+  async changePending(
+    blogId: string,
+    updateId: string,
+    change: (current: PendingUpdate) => PendingUpdate,
+    audit: AuditStamp = serviceStamp(),
+  ): Promise<PendingUpdate> {
+    return this.queue.change(blogId, updateId, change, audit);
+  }
+
+  async approvePending(
+    blogId: string,
+    updateId: string,
+    publish: (entry: PendingUpdate) => Update,
+    audit: AuditStamp = serviceStamp(),
+  ): Promise<ApprovedUpdate> {
+    return this.queue.approve(blogId, updateId, publish, audit);
+  }
+
+  async rejectPending(
+    blogId: string,
+    updateId: string,
+    reject: (entry: PendingUpdate) => PendingUpdate,
+    audit: AuditStamp = serviceStamp(),
+  ): Promise<PendingUpdate> {
+    return this.queue.reject(blogId, updateId, reject, audit);
   }
 
   async listVersions(blogId: string, updateId: string): Promise<Update[]> {
@@ -159,13 +230,14 @@ export class MemoryTimeline implements Timeline {
   }
 
   /** Marks `updateId` as the blog's pinned update, unpinning the one before (logged first, as its own edit). */
-  private pin(blog: StoredBlog, updateId: string): BlogEvent[] {
+  private pin(blog: StoredBlog, updateId: string, audit: AuditStamp): BlogEvent[] {
     const previous = blog.pinnedId && blog.pinnedId !== updateId ? blog.updates.get(blog.pinnedId) : undefined;
     blog.pinnedId = updateId;
     if (!previous) return [];
     const next = unpinned(previous);
     blog.updates.set(previous.id, next);
     blog.versions.set(previous.id, [...(blog.versions.get(previous.id) ?? []), previous]);
+    this.auditLog.append({ blogId: blog.record.id }, updateAutoUnpinned(audit, previous, next));
     return [this.append(blog, { type: 'update.edited', update: next })];
   }
 

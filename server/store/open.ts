@@ -42,11 +42,13 @@ export interface RedisStoreOptions {
 }
 
 export function memoryStores(historyLength: number): Stores {
+  // One trail: the timeline appends blogs' entries in its writes, `audit` reads them (and records the service's).
+  const audit = new MemoryAuditLog();
   return {
-    timeline: new MemoryTimeline({ historyLength }),
+    timeline: new MemoryTimeline({ historyLength, audit }),
     tokens: new MemoryTokenStore(),
     rateLimiter: new MemoryRateLimiter(),
-    audit: new MemoryAuditLog(),
+    audit,
     close: async () => {},
   };
 }

@@ -3,7 +3,8 @@
  * an in-process one for a machine without Redis; the same contract suite (tests/integration/timeline-contract.test.ts)
  * runs against both.
  */
-import type { Blog, BlogEvent, BlogStatus, EventsPage, Update, UpdatePage } from '../../shared/schemas';
+import type { Blog, BlogEvent, BlogStatus, EventsPage, PendingUpdate, Update, UpdatePage } from '../../shared/schemas';
+import type { AuditStamp } from './audit-entries';
 
 /** A blog as stored, without its cursor (which the log gives). */
 export interface BlogRecord {
@@ -42,6 +43,17 @@ export interface ChangedUpdate {
   events: [BlogEvent, ...BlogEvent[]];
 }
 
+/** An approval: the published update and the log's events (none when it had been approved before: a replay). */
+export interface ApprovedUpdate {
+  update: Update;
+  events: BlogEvent[];
+}
+
+/**
+ * Every write method takes an AuditStamp (who, when; the service's own when omitted) and appends the
+ * blog's audit entry in the same atomic step as the write (see audit-entries.ts); a write that stores
+ * nothing (an idempotent replay) records nothing.
+ */
 export interface Timeline {
   readonly kind: 'redis' | 'memory';
   /** Events kept per blog: a reader further behind is answered `cursor_expired`. */
@@ -54,9 +66,9 @@ export interface Timeline {
   listBlogs(): Promise<Blog[]>;
   getBlog(blogId: string): Promise<Blog | null>;
   /** Throws `conflict` when the id is taken. */
-  createBlog(blog: BlogRecord): Promise<Blog>;
+  createBlog(blog: BlogRecord, audit?: AuditStamp): Promise<Blog>;
   /** Applies `change` to the current blog and logs `blog.updated`; `change` runs again if the blog changed meanwhile. */
-  changeBlog(blogId: string, change: (current: Blog) => BlogRecord): Promise<BlogEvent>;
+  changeBlog(blogId: string, change: (current: Blog) => BlogRecord, audit?: AuditStamp): Promise<BlogEvent>;
 
   getUpdate(blogId: string, updateId: string): Promise<Update | null>;
   /** The blog's pinned update, if it has one. */
@@ -67,13 +79,13 @@ export interface Timeline {
    * that key created, as it is now, when the request was the same (its fingerprint); throws `conflict`
    * when it was not, or when that update has been deleted since.
    */
-  createUpdate(update: Update, idempotency?: Idempotency): Promise<CreatedUpdate>;
+  createUpdate(update: Update, idempotency?: Idempotency, audit?: AuditStamp): Promise<CreatedUpdate>;
   /**
    * Replaces an update with what `change` returns (or deletes it on `null`) and logs `update.edited` or
    * `update.deleted`, atomically (pinning it unpins the blog's pinned update in the same write); `change` runs again if the update changed meanwhile. The replaced
    * state is kept as an earlier version.
    */
-  changeUpdate(blogId: string, updateId: string, change: (current: Update) => Update | null): Promise<ChangedUpdate>;
+  changeUpdate(blogId: string, updateId: string, change: (current: Update) => Update | null, audit?: AuditStamp): Promise<ChangedUpdate>;
   /** Every version of an update, oldest first, the current one last. */
   listVersions(blogId: string, updateId: string): Promise<Update[]>;
   /** Newest first by `publishedAt`, with the blog's cursor read in the same instant. */
@@ -94,6 +106,46 @@ export interface Timeline {
   eventsAfter(blogId: string, cursor: string | undefined, limit: number, maxBytes?: number): Promise<EventsPage>;
   /** The blog's last `count` events (fewer when it has fewer), with its cursor, read in one instant. */
   recentEvents(blogId: string, count: number): Promise<RecentEvents>;
+
+  // The approval queue: contributors' entries, kept apart from the updates (never in the update list,
+  // the log or the key events), so that nothing that reads for readers can ever come across one.
+  /** Queues an entry (status `pending`). Throws `blog_ended`, `conflict` (id taken, or the queue full). */
+  submitPending(entry: PendingUpdate, audit?: AuditStamp): Promise<PendingUpdate>;
+  /** The blog's queue, oldest first: pending and rejected entries (rejected ones until PENDING_REJECTED_TTL_MS). */
+  listPending(blogId: string): Promise<PendingUpdate[]>;
+  getPending(blogId: string, updateId: string): Promise<PendingUpdate | null>;
+  /** Replaces a pending entry (`change` runs again if it changed meanwhile); `conflict` once rejected. */
+  changePending(
+    blogId: string,
+    updateId: string,
+    change: (current: PendingUpdate) => PendingUpdate,
+    audit?: AuditStamp,
+  ): Promise<PendingUpdate>;
+  /**
+   * Publishes a pending entry as the update `publish` makes of it (same id), logging `update.created`
+   * and taking it off the queue, atomically. Approved before: the update as it is now, no events.
+   * Throws `conflict` for a rejected entry, `update_not_found` for none.
+   */
+  approvePending(blogId: string, updateId: string, publish: (entry: PendingUpdate) => Update, audit?: AuditStamp): Promise<ApprovedUpdate>;
+  /** Marks a pending entry rejected with what `reject` makes of it. `conflict` when rejected or approved already. */
+  rejectPending(
+    blogId: string,
+    updateId: string,
+    reject: (entry: PendingUpdate) => PendingUpdate,
+    audit?: AuditStamp,
+  ): Promise<PendingUpdate>;
+}
+
+/** How long a rejected entry stays for its contributor to read why. */
+export const PENDING_REJECTED_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+/** Entries one blog's queue holds at most (pending and rejected): a contributor cannot grow it without end. */
+export const PENDING_MAX = 500;
+export const PENDING_DECIDED = 'this entry has been approved or rejected already';
+export const PENDING_FULL = `this blog has ${PENDING_MAX} entries waiting: approve or reject some first`;
+
+/** Whether a queued entry is still kept: pending, or rejected less than PENDING_REJECTED_TTL_MS ago. */
+export function pendingKept(entry: PendingUpdate, now: number): boolean {
+  return entry.status === 'pending' || Date.parse(entry.rejection?.at ?? '') + PENDING_REJECTED_TTL_MS > now;
 }
 
 /** A blog's latest events, oldest first, and its cursor (the last one's, or the head's without events). */

@@ -5,10 +5,14 @@
 import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { formatCursor, parseCursor } from '../../shared/cursor';
-import type { Update } from '../../shared/schemas';
+import type { Actor, AuditEntry, PendingUpdate, Update } from '../../shared/schemas';
 import { createLogger } from '../../server/logger';
+import { MemoryAuditLog, type AuditLog } from '../../server/store/audit';
+import type { AuditStamp } from '../../server/store/audit-entries';
 import { MemoryTimeline } from '../../server/store/memory-timeline';
+import { RedisAuditLog } from '../../server/store/redis/audit';
 import { createRedisClient, parseRedisUrl } from '../../server/store/redis/connection';
+import { redisKeys } from '../../server/store/redis/keys';
 import { RedisTimeline } from '../../server/store/redis/timeline';
 import { searchUpdates } from '../../server/store/search';
 import { TimelineError, type Timeline } from '../../server/store/timeline';
@@ -16,7 +20,7 @@ import { deletePrefix, TEST_REDIS_URL, testPrefix } from '../helpers/redis';
 
 const HISTORY = 20;
 
-type Factory = { name: string; make(): Promise<Timeline>; cleanup(): Promise<void> };
+type Factory = { name: string; make(): Promise<{ timeline: Timeline; audit: AuditLog }>; cleanup(): Promise<void> };
 
 const redisClients: Redis[] = [];
 const prefix = testPrefix('contract');
@@ -27,7 +31,11 @@ const factories: Factory[] = [
       const redis = createRedisClient(parseRedisUrl(TEST_REDIS_URL), createLogger('silent')) as Redis;
       await redis.connect();
       redisClients.push(redis);
-      return new RedisTimeline(redis, redis, { prefix: `${prefix}${redisClients.length}:`, historyLength: HISTORY, minReplicas: 0 });
+      const own = `${prefix}${redisClients.length}:`;
+      return {
+        timeline: new RedisTimeline(redis, redis, { prefix: own, historyLength: HISTORY, minReplicas: 0 }),
+        audit: new RedisAuditLog(redis, redis, redisKeys(own), 0),
+      };
     },
     cleanup: async () => {
       const [first] = redisClients;
@@ -35,7 +43,14 @@ const factories: Factory[] = [
       await Promise.all(redisClients.map((redis) => redis.quit()));
     },
   },
-  { name: 'MemoryTimeline', make: async () => new MemoryTimeline({ historyLength: HISTORY }), cleanup: async () => {} },
+  {
+    name: 'MemoryTimeline',
+    make: async () => {
+      const audit = new MemoryAuditLog();
+      return { timeline: new MemoryTimeline({ historyLength: HISTORY, audit }), audit };
+    },
+    cleanup: async () => {},
+  },
 ];
 
 let counter = 0;
@@ -71,9 +86,10 @@ async function expectKind(promise: Promise<unknown>, kind: string): Promise<void
 
 describe.each(factories)('Timeline contract: $name', (factory) => {
   let timeline: Timeline;
+  let audit: AuditLog;
 
   beforeEach(async () => {
-    timeline = await factory.make();
+    ({ timeline, audit } = await factory.make());
   });
 
   afterAll(() => factory.cleanup());
@@ -407,5 +423,258 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
     expect((await timeline.listKeyEvents('keys', { limit: 10 })).updates.map((u) => u.id)).toEqual([a.id, b.id]);
     await timeline.changeUpdate('keys', a.id, () => null);
     expect((await timeline.listKeyEvents('keys', { limit: 10 })).updates.map((u) => u.id)).toEqual([b.id]);
+  });
+
+  // The audit trail, appended by the same write as the change it records.
+  const olena: Actor = { kind: 'person', id: 'p1', name: 'Olena' };
+  const stamp = (at = '2025-01-11T12:00:00.000Z', actor = olena): AuditStamp => ({ actor, at });
+  const trail = async (blogId: string, updateId?: string): Promise<AuditEntry[]> =>
+    (await audit.list({ blogId }, { limit: 200, ...(updateId ? { updateId } : {}) })).entries;
+  const actions = (entries: AuditEntry[]) => entries.map((entry) => [entry.action, entry.updateId ?? null]);
+
+  it('records every write of a blog with actor, time, before and after, newest first, and keeps it after the update is gone', async () => {
+    await timeline.createBlog(blogRecord('audit'), stamp('2025-01-11T10:00:00.000Z'));
+    await timeline.changeBlog('audit', (current) => ({ ...current, title: 'Renamed' }), stamp());
+    const update = makeUpdate('audit', { body: 'first text' });
+    await timeline.createUpdate(update, undefined, stamp());
+    await timeline.changeUpdate('audit', update.id, (current) => ({ ...current, body: 'second text', version: 2 }), stamp());
+    await timeline.changeUpdate('audit', update.id, (current) => ({ ...current, pinned: true, version: 3 }), stamp());
+    await timeline.changeUpdate('audit', update.id, (current) => ({ ...current, pinned: false, version: 4 }), stamp());
+    await timeline.changeUpdate('audit', update.id, () => null, stamp('2025-01-11T13:00:00.000Z'));
+    const entries = await trail('audit');
+    expect(actions(entries)).toEqual([
+      ['update.deleted', update.id],
+      ['update.unpinned', update.id],
+      ['update.pinned', update.id],
+      ['update.edited', update.id],
+      ['update.created', update.id],
+      ['blog.changed', null],
+      ['blog.created', null],
+    ]);
+    const [deleted, , , edited, created, blogChanged, blogCreated] = entries;
+    expect(deleted).toMatchObject({
+      at: '2025-01-11T13:00:00.000Z',
+      actor: olena,
+      blogId: 'audit',
+      before: { body: 'second text', version: 4 },
+    });
+    expect(deleted.after).toBeUndefined();
+    expect(edited).toMatchObject({ before: { body: 'first text', version: 1 }, after: { body: 'second text', version: 2 } });
+    expect(created).toMatchObject({ after: update });
+    expect(blogChanged).toMatchObject({ before: { title: 'Blog audit' }, after: { title: 'Renamed' } });
+    expect(blogChanged.before).not.toHaveProperty('cursor');
+    expect(blogCreated).toMatchObject({ at: '2025-01-11T10:00:00.000Z', after: { id: 'audit', title: 'Blog audit' } });
+    // ids are the page tokens: newest first, strictly
+    const ids = entries.map((entry) => entry.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    // paging: limit, next, before — each entry once
+    const seen: string[] = [];
+    let before: string | undefined;
+    do {
+      const page = await audit.list({ blogId: 'audit' }, { limit: 3, ...(before ? { before } : {}) });
+      seen.push(...page.entries.map((entry) => entry.id));
+      before = page.next;
+    } while (before);
+    expect(seen).toEqual(ids);
+    // one update's entries, after it is gone
+    expect(actions(await trail('audit', update.id))).toHaveLength(5);
+    // another blog's trail is its own
+    await timeline.createBlog(blogRecord('audit-other'));
+    expect(actions(await trail('audit-other'))).toEqual([['blog.created', null]]);
+    expect((await trail('audit-other'))[0].actor).toMatchObject({ kind: 'admin-token' });
+  });
+
+  it('records the automatic unpin of the update pinned before, and nothing for an idempotent replay', async () => {
+    await timeline.createBlog(blogRecord('audit-pins'));
+    const first = makeUpdate('audit-pins', { pinned: true });
+    const second = makeUpdate('audit-pins', { pinned: true });
+    const third = makeUpdate('audit-pins');
+    await timeline.createUpdate(first, undefined, stamp());
+    await timeline.createUpdate(second, { key: 'k', fingerprint: 'f' }, stamp());
+    await timeline.createUpdate(third, undefined, stamp());
+    await timeline.changeUpdate('audit-pins', third.id, (current) => ({ ...current, pinned: true, version: 2 }), stamp());
+    const before = await trail('audit-pins');
+    expect(actions(before)).toEqual([
+      ['update.pinned', third.id],
+      ['update.unpinned', second.id],
+      ['update.created', third.id],
+      ['update.created', second.id],
+      ['update.unpinned', first.id],
+      ['update.created', first.id],
+      ['blog.created', null],
+    ]);
+    expect(before[4]).toMatchObject({
+      before: { id: first.id, pinned: true, version: 1 },
+      after: { id: first.id, pinned: false, version: 2 },
+    });
+    const replay = await timeline.createUpdate(makeUpdate('audit-pins', { pinned: true }), { key: 'k', fingerprint: 'f' }, stamp());
+    expect(replay.events).toEqual([]);
+    expect(await trail('audit-pins')).toEqual(before);
+  });
+
+  it('records, under concurrent edits, the state each write really replaced', async () => {
+    await timeline.createBlog(blogRecord('audit-race'));
+    const update = makeUpdate('audit-race');
+    await timeline.createUpdate(update);
+    await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        timeline.changeUpdate(
+          'audit-race',
+          update.id,
+          (current) => ({ ...current, body: `${current.body}+${i}`, version: current.version + 1 }),
+          stamp(),
+        ),
+      ),
+    );
+    const edits = (await trail('audit-race', update.id)).filter((entry) => entry.action === 'update.edited').reverse();
+    expect(edits).toHaveLength(5);
+    edits.forEach((entry, i) => {
+      expect((entry.before as Update).version).toBe(i + 1);
+      expect((entry.after as Update).version).toBe(i + 2);
+      if (i > 0) expect(entry.before).toEqual(edits[i - 1].after);
+    });
+  });
+
+  // The approval queue.
+  const pendingEntry = (blogId: string, fields: Partial<PendingUpdate> = {}): PendingUpdate => ({
+    ...makeUpdate(blogId),
+    status: 'pending',
+    submittedBy: { id: 'c1', name: 'Taras' },
+    submittedAt: '2025-01-11T12:00:00.000Z',
+    ...fields,
+  });
+  const publishOf = ({ status: _s, submittedBy: _b, submittedAt: _a, rejection: _r, ...update }: PendingUpdate): Update => ({
+    ...update,
+    version: 1,
+  });
+
+  it('queues a pending entry apart from the updates, the log and the key events, and edits it', async () => {
+    const blog = await timeline.createBlog(blogRecord('queue'));
+    const entry = pendingEntry('queue', { keyEvent: true });
+    expect(await timeline.submitPending(entry, stamp())).toEqual(entry);
+    expect((await timeline.listUpdates('queue', { limit: 10 })).updates).toEqual([]);
+    expect((await timeline.listKeyEvents('queue', { limit: 10 })).updates).toEqual([]);
+    expect((await timeline.eventsAfter('queue', blog.cursor, 10)).events).toEqual([]);
+    expect((await timeline.recentEvents('queue', 10)).events).toEqual([]);
+    expect(await timeline.getUpdate('queue', entry.id)).toBeNull();
+    expect(await timeline.listAround('queue', entry.id, 5)).toBeNull();
+    expect((await timeline.getBlog('queue'))!.cursor).toBe(blog.cursor);
+    expect(await timeline.listPending('queue')).toEqual([entry]);
+    const edited = await timeline.changePending('queue', entry.id, (current) => ({ ...current, body: 'edited', version: 2 }), stamp());
+    expect(await timeline.getPending('queue', entry.id)).toEqual(edited);
+    await expectKind(timeline.submitPending(entry), 'conflict');
+    await expectKind(timeline.submitPending(pendingEntry('nope')), 'blog_not_found');
+    await expectKind(
+      timeline.changePending('queue', 'unknown', (current) => current),
+      'update_not_found',
+    );
+    await expectKind(timeline.listPending('nope'), 'blog_not_found');
+    expect(actions(await trail('queue'))).toEqual([
+      ['update.edited', entry.id],
+      ['update.submitted', entry.id],
+      ['blog.created', null],
+    ]);
+    expect((await trail('queue'))[0]).toMatchObject({ before: { body: entry.body, status: 'pending' }, after: { body: 'edited' } });
+  });
+
+  it('approves once, however many approve at once, with update.created, and records it with the submitter', async () => {
+    const blog = await timeline.createBlog(blogRecord('approve'));
+    const entry = pendingEntry('approve', { keyEvent: true });
+    await timeline.submitPending(entry, stamp());
+    const results = await Promise.all(Array.from({ length: 5 }, () => timeline.approvePending('approve', entry.id, publishOf, stamp())));
+    expect(results.filter((result) => result.events.length)).toHaveLength(1);
+    for (const result of results) expect(result.update).toEqual(publishOf(entry));
+    const log = await timeline.eventsAfter('approve', blog.cursor, 10);
+    expect(log.events.map((event) => [event.type, event.update?.id])).toEqual([['update.created', entry.id]]);
+    expect((await timeline.listUpdates('approve', { limit: 10 })).updates.map((u) => u.id)).toEqual([entry.id]);
+    expect((await timeline.listKeyEvents('approve', { limit: 10 })).updates.map((u) => u.id)).toEqual([entry.id]);
+    expect(await timeline.listPending('approve')).toEqual([]);
+    const approved = (await trail('approve')).filter((e) => e.action === 'update.approved');
+    expect(approved).toHaveLength(1);
+    expect(approved[0]).toMatchObject({ actor: olena, before: { submittedBy: { name: 'Taras' } }, after: publishOf(entry) });
+    // Once published, it is an update like any other; a rejection now is too late.
+    await expectKind(
+      timeline.rejectPending('approve', entry.id, (current) => current),
+      'conflict',
+    );
+    await expectKind(
+      timeline.changePending('approve', entry.id, (current) => current),
+      'conflict',
+    );
+    await expectKind(timeline.approvePending('approve', 'unknown', publishOf), 'update_not_found');
+    await expectKind(timeline.approvePending('nope', entry.id, publishOf), 'blog_not_found');
+  });
+
+  it('lets exactly one of an approval and a rejection racing win', async () => {
+    await timeline.createBlog(blogRecord('race-decide'));
+    for (let i = 0; i < 4; i++) {
+      const entry = pendingEntry('race-decide');
+      await timeline.submitPending(entry);
+      const rejecting = (current: PendingUpdate): PendingUpdate => ({
+        ...current,
+        status: 'rejected',
+        rejection: { reason: 'no', by: 'Olena', at: new Date().toISOString() },
+      });
+      const outcomes = await Promise.allSettled(
+        i % 2
+          ? [timeline.approvePending('race-decide', entry.id, publishOf), timeline.rejectPending('race-decide', entry.id, rejecting)]
+          : [timeline.rejectPending('race-decide', entry.id, rejecting), timeline.approvePending('race-decide', entry.id, publishOf)],
+      );
+      const won = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+      expect(won).toHaveLength(1);
+      const lost = outcomes.find((outcome) => outcome.status === 'rejected') as PromiseRejectedResult;
+      expect(lost.reason).toMatchObject({ kind: 'conflict' });
+      const published = await timeline.getUpdate('race-decide', entry.id);
+      const queued = await timeline.getPending('race-decide', entry.id);
+      expect(!!published).toBe(!queued);
+      if (queued) expect(queued.status).toBe('rejected');
+    }
+  });
+
+  it('keeps a rejected entry with its reason for its contributor, refuses to decide it again, and drops it after a week', async () => {
+    await timeline.createBlog(blogRecord('reject'));
+    const entry = pendingEntry('reject');
+    const old = pendingEntry('reject');
+    await timeline.submitPending(entry, stamp());
+    await timeline.submitPending(old, stamp());
+    const rejection = { reason: 'Unconfirmed', by: 'Olena', at: new Date().toISOString() };
+    const rejected = await timeline.rejectPending(
+      'reject',
+      entry.id,
+      (current) => ({ ...current, status: 'rejected', rejection }),
+      stamp(),
+    );
+    expect(rejected).toMatchObject({ status: 'rejected', rejection });
+    const weekAgo = new Date(Date.now() - 7 * 24 * 3600_000 - 1000).toISOString();
+    await timeline.rejectPending('reject', old.id, (current) => ({
+      ...current,
+      status: 'rejected',
+      rejection: { ...rejection, at: weekAgo },
+    }));
+    expect(await timeline.listPending('reject')).toEqual([rejected]);
+    expect(await timeline.getPending('reject', old.id)).toBeNull();
+    await expectKind(timeline.approvePending('reject', entry.id, publishOf), 'conflict');
+    await expectKind(
+      timeline.rejectPending('reject', entry.id, (current) => current),
+      'conflict',
+    );
+    expect(await timeline.getUpdate('reject', entry.id)).toBeNull();
+    const [last] = await trail('reject');
+    expect(last).toMatchObject({
+      action: 'update.rejected',
+      reason: 'Unconfirmed',
+      before: { status: 'pending' },
+      after: { status: 'rejected' },
+    });
+  });
+
+  it('refuses entries to an ended blog, and approvals into it', async () => {
+    await timeline.createBlog(blogRecord('queue-ended'));
+    const entry = pendingEntry('queue-ended');
+    await timeline.submitPending(entry);
+    await timeline.changeBlog('queue-ended', (current) => ({ ...current, status: 'ended' }));
+    await expectKind(timeline.submitPending(pendingEntry('queue-ended')), 'blog_ended');
+    await expectKind(timeline.approvePending('queue-ended', entry.id, publishOf), 'blog_ended');
+    expect(await timeline.listPending('queue-ended')).toEqual([entry]);
   });
 });

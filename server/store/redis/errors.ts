@@ -1,6 +1,6 @@
 /** Redis failures, as the rest of the service sees them. */
 import { ReplyError } from 'ioredis';
-import { IDEMPOTENCY_GONE, IDEMPOTENCY_MISMATCH, TimelineError, type TimelineErrorKind } from '../timeline';
+import { IDEMPOTENCY_GONE, IDEMPOTENCY_MISMATCH, PENDING_DECIDED, PENDING_FULL, TimelineError, type TimelineErrorKind } from '../timeline';
 
 /** The scripts' error replies: what they mean, and what to tell whoever asked. */
 const SCRIPT_ERRORS: Record<string, [TimelineErrorKind | 'stale', string]> = {
@@ -11,6 +11,8 @@ const SCRIPT_ERRORS: Record<string, [TimelineErrorKind | 'stale', string]> = {
   LB_IDEMPOTENCY_MISMATCH: ['conflict', IDEMPOTENCY_MISMATCH],
   LB_IDEMPOTENCY_GONE: ['conflict', IDEMPOTENCY_GONE],
   LB_STALE: ['stale', 'changed meanwhile'],
+  LB_DECIDED: ['conflict', PENDING_DECIDED],
+  LB_QUEUE_FULL: ['conflict', PENDING_FULL],
 };
 
 /** A read-modify-write found that another writer got there first: read again and retry. */

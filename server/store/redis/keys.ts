@@ -28,6 +28,8 @@ export interface Keys {
   versions(blogId: string, updateId: string): string;
   /** STREAM: the blog's audit trail, field `a` (an AuditEntry's JSON without its id, which is the entry id). */
   audit(blogId: string): string;
+  /** HASH: the approval queue, entry id → PendingUpdate JSON (never in `updates`, `order` or `events`). */
+  pending(blogId: string): string;
   /** STREAM: the service's own audit trail (people, tokens), as `audit`. */
   serviceAudit: string;
   /** SET of token ids. */
@@ -54,6 +56,7 @@ export function redisKeys(prefix: string): Keys {
     versions: (id, updateId) => `${prefix}blog:{${id}}:versions:${updateId}`,
     versionsPrefix: (id) => `${prefix}blog:{${id}}:versions:`,
     audit: (id) => `${prefix}blog:{${id}}:audit`,
+    pending: (id) => `${prefix}blog:{${id}}:pending`,
     serviceAudit: `${prefix}audit`,
     tokenIndex: `${prefix}tokens`,
     token: (tokenId) => `${prefix}token:${tokenId}`,

@@ -9,38 +9,8 @@
  * (see keys.ts).
  */
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
-
-// Appends one event: seq is the blog's counter, the entry id `<seq>-0`, fields `e` (the event), `t` (its
-// tag) and `p` (the previous event's tag). One entry more than the history is kept, so that a reader
-// exactly that far behind can still have its cursor verified.
-const APPEND_EVENT = `
-local function appendEvent(blogKey, eventsKey, eventJson, tag, maxLen)
-  local seq = redis.call('HINCRBY', blogKey, 'seq', 1)
-  local prevTag = redis.call('HGET', blogKey, 'tag') or (seq == 1 and '0' or 'x')
-  redis.call('HSET', blogKey, 'tag', tag)
-  redis.call('XADD', eventsKey, 'MAXLEN', tonumber(maxLen) + 1, seq .. '-0', 'e', eventJson, 't', tag, 'p', prevTag)
-  return { seq, prevTag }
-end
-`;
-
-// One pinned update per blog: unpins the blog's pinned update `expectedId` (at `expectedVersion`) with
-// `unpinnedJson`, keeping the replaced state as a version, and logs its edit. LB_STALE when the blog's
-// pinned update is not the one the caller prepared for (it re-reads and tries again). Returns nil when
-// nothing was pinned, the appended { seq, prevTag }, or an error reply for the caller to return.
-const UNPIN = `
-local function unpin(blogKey, updatesKey, eventsKey, versionsPrefix, expectedId, expectedVersion, unpinnedJson, eventJson, tag, maxLen)
-  local pinnedId = redis.call('HGET', blogKey, 'pinnedId') or ''
-  if pinnedId ~= expectedId then return redis.error_reply('LB_STALE') end
-  if pinnedId == '' then return nil end
-  local current = redis.call('HGET', updatesKey, pinnedId)
-  if not current then return redis.error_reply('LB_STALE') end
-  if cjson.decode(current).version ~= tonumber(expectedVersion) then return redis.error_reply('LB_STALE') end
-  redis.call('RPUSH', versionsPrefix .. pinnedId, current)
-  redis.call('HSET', updatesKey, pinnedId, unpinnedJson)
-  redis.call('HDEL', blogKey, 'pinnedId')
-  return appendEvent(blogKey, eventsKey, eventJson, tag, maxLen)
-end
-`;
+import { APPEND_AUDIT, APPEND_EVENT, UNPIN } from './lua';
+import { PENDING_SCRIPTS } from './pending-scripts';
 
 interface ScriptDefinition {
   keys: number;
@@ -50,25 +20,26 @@ interface ScriptDefinition {
 export const SCRIPTS = {
   /** Creates a blog unless its id is taken. */
   lbCreateBlog: {
-    keys: 1,
-    lua: `
-local blogKey = KEYS[1]
-local id, title, description, createdAt, epoch = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+    keys: 2,
+    lua: `${APPEND_AUDIT}
+local blogKey, auditKey = KEYS[1], KEYS[2]
+local id, title, description, createdAt, epoch, auditJson = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 if redis.call('EXISTS', blogKey) == 1 then return redis.error_reply('LB_CONFLICT') end
 redis.call('HSET', blogKey, 'id', id, 'title', title, 'status', 'live', 'createdAt', createdAt,
   'updatedAt', createdAt, 'epoch', epoch, 'seq', 0, 'tag', '0', 'rev', 0)
 if description ~= '' then redis.call('HSET', blogKey, 'description', description) end
+appendAudit(auditKey, auditJson)
 return 'OK'
 `,
   },
 
   /** Changes a blog and logs `blog.updated`. Returns { epoch, seq, prevTag }; LB_STALE when it changed since read. */
   lbChangeBlog: {
-    keys: 2,
-    lua: `${APPEND_EVENT}
-local blogKey, eventsKey = KEYS[1], KEYS[2]
-local expectedRev, title, description, status, updatedAt, eventJson, tag, maxLen =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+    keys: 3,
+    lua: `${APPEND_EVENT}${APPEND_AUDIT}
+local blogKey, eventsKey, auditKey = KEYS[1], KEYS[2], KEYS[3]
+local expectedRev, title, description, status, updatedAt, eventJson, tag, maxLen, auditJson =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local current = redis.call('HMGET', blogKey, 'rev', 'epoch')
 if not current[1] then return redis.error_reply('LB_BLOG_NOT_FOUND') end
 if current[1] ~= expectedRev then return redis.error_reply('LB_STALE') end
@@ -76,6 +47,7 @@ redis.call('HSET', blogKey, 'title', title, 'status', status, 'updatedAt', updat
 if description == '' then redis.call('HDEL', blogKey, 'description')
 else redis.call('HSET', blogKey, 'description', description) end
 redis.call('HINCRBY', blogKey, 'rev', 1)
+appendAudit(auditKey, auditJson)
 local logged = appendEvent(blogKey, eventsKey, eventJson, tag, maxLen)
 return { current[2], logged[1], logged[2] }
 `,
@@ -90,13 +62,15 @@ return { current[2], logged[1], logged[2] }
    * version kept the whole update: its fingerprint is unknown, so it replays by id).
    */
   lbCreateUpdate: {
-    keys: 6,
-    lua: `${APPEND_EVENT}${UNPIN}
-local blogKey, updatesKey, orderKey, eventsKey, idempotencyKey, keyEventsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+    keys: 7,
+    lua: `${APPEND_EVENT}${APPEND_AUDIT}${UNPIN}
+local blogKey, updatesKey, orderKey, eventsKey, idempotencyKey, keyEventsKey, auditKey =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local id, updateJson, order, eventJson, tag, maxLen, idempotencyTtl, useIdempotency, pinned, keyEvent =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8] == '1', ARGV[9] == '1', ARGV[10] == '1'
 local versionsPrefix, unpinId, unpinVersion, unpinnedJson, unpinEventJson, unpinTag, fingerprint =
   ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16], ARGV[17]
+local auditJson, unpinAuditJson = ARGV[18], ARGV[19]
 local blog = redis.call('HMGET', blogKey, 'epoch', 'status')
 if not blog[1] then return redis.error_reply('LB_BLOG_NOT_FOUND') end
 if useIdempotency then
@@ -113,10 +87,12 @@ if blog[2] == 'ended' then return redis.error_reply('LB_BLOG_ENDED') end
 if redis.call('HEXISTS', updatesKey, id) == 1 then return redis.error_reply('LB_CONFLICT') end
 local unpinLogged = { 0, '' }
 if pinned then
-  local reply = unpin(blogKey, updatesKey, eventsKey, versionsPrefix, unpinId, unpinVersion, unpinnedJson, unpinEventJson, unpinTag, maxLen)
+  local reply = unpin(blogKey, updatesKey, eventsKey, versionsPrefix, unpinId, unpinVersion, unpinnedJson, unpinEventJson, unpinTag, maxLen,
+    auditKey, unpinAuditJson)
   if reply and reply.err then return reply end
   if reply then unpinLogged = reply end
 end
+appendAudit(auditKey, auditJson)
 redis.call('HSET', updatesKey, id, updateJson)
 redis.call('ZADD', orderKey, 0, order)
 if keyEvent then redis.call('ZADD', keyEventsKey, 0, order) end
@@ -134,13 +110,15 @@ return { 'created', blog[1], logged[1], logged[2], unpinLogged[1], unpinLogged[2
    * changed since it was read.
    */
   lbChangeUpdate: {
-    keys: 6,
-    lua: `${APPEND_EVENT}${UNPIN}
-local blogKey, updatesKey, orderKey, eventsKey, versionsKey, keyEventsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+    keys: 7,
+    lua: `${APPEND_EVENT}${APPEND_AUDIT}${UNPIN}
+local blogKey, updatesKey, orderKey, eventsKey, versionsKey, keyEventsKey, auditKey =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local id, expectedVersion, newJson, oldOrder, newOrder, eventJson, tag, maxLen, pinned, keyEvent =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9] == '1', ARGV[10] == '1'
 local versionsPrefix, unpinId, unpinVersion, unpinnedJson, unpinEventJson, unpinTag =
   ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16]
+local auditJson, unpinAuditJson = ARGV[17], ARGV[18]
 local epoch = redis.call('HGET', blogKey, 'epoch')
 if not epoch then return redis.error_reply('LB_BLOG_NOT_FOUND') end
 local current = redis.call('HGET', updatesKey, id)
@@ -148,10 +126,12 @@ if not current then return redis.error_reply('LB_UPDATE_NOT_FOUND') end
 if cjson.decode(current).version ~= tonumber(expectedVersion) then return redis.error_reply('LB_STALE') end
 local unpinLogged = { 0, '' }
 if pinned and unpinId ~= id then
-  local reply = unpin(blogKey, updatesKey, eventsKey, versionsPrefix, unpinId, unpinVersion, unpinnedJson, unpinEventJson, unpinTag, maxLen)
+  local reply = unpin(blogKey, updatesKey, eventsKey, versionsPrefix, unpinId, unpinVersion, unpinnedJson, unpinEventJson, unpinTag, maxLen,
+    auditKey, unpinAuditJson)
   if reply and reply.err then return reply end
   if reply then unpinLogged = reply end
 end
+appendAudit(auditKey, auditJson)
 local pinnedId = redis.call('HGET', blogKey, 'pinnedId')
 redis.call('ZREM', orderKey, oldOrder)
 redis.call('ZREM', keyEventsKey, oldOrder)
@@ -278,6 +258,7 @@ end
 return { total, ttl }
 `,
   },
+  ...PENDING_SCRIPTS,
 } satisfies Record<string, ScriptDefinition>;
 
 export type ScriptName = keyof typeof SCRIPTS;

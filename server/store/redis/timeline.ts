@@ -6,7 +6,16 @@
 import type { ChainableCommander } from 'ioredis';
 import { parseCursor } from '../../../shared/cursor';
 import { updateOrderKey } from '../../../shared/order';
-import type { Blog, BlogEvent, EventsPage, Update, UpdatePage } from '../../../shared/schemas';
+import type { Blog, BlogEvent, EventsPage, PendingUpdate, Update, UpdatePage } from '../../../shared/schemas';
+import {
+  blogChanged,
+  blogCreated,
+  serviceStamp,
+  updateAutoUnpinned,
+  updateChanged,
+  updateCreated,
+  type AuditStamp,
+} from '../audit-entries';
 import {
   headCursor,
   hydrate,
@@ -26,6 +35,7 @@ import {
   IDEMPOTENCY_TTL_SECONDS,
   MAX_WRITE_ATTEMPTS,
   TimelineError,
+  type ApprovedUpdate,
   type BlogRecord,
   type ChangedUpdate,
   type CreatedUpdate,
@@ -37,6 +47,7 @@ import {
 import { closeRedisClient, writeDurably, type RedisClient } from './connection';
 import { callerCode, redisCall, StaleWrite } from './errors';
 import { redisKeys, type Keys } from './keys';
+import { RedisPending } from './pending';
 import { queueScript, runScript, type ScriptName } from './scripts';
 
 export interface RedisTimelineOptions {
@@ -54,6 +65,8 @@ type StreamEntry = [id: string, fields: string[]];
 /** The unpin a pinning write carries: the pinned update as read, and what it becomes. */
 interface UnpinPlan {
   args: (string | number)[];
+  /** Its audit entry's JSON ('' when nothing is unpinned). */
+  audit: string;
   logged?: LoggedEvent;
   tag: string;
 }
@@ -62,6 +75,7 @@ export class RedisTimeline implements Timeline {
   readonly kind = 'redis' as const;
   readonly historyLength: number;
   private readonly keys: Keys;
+  private readonly queue: RedisPending;
 
   constructor(
     readonly redis: RedisClient,
@@ -70,6 +84,13 @@ export class RedisTimeline implements Timeline {
   ) {
     this.keys = redisKeys(options.prefix);
     this.historyLength = options.historyLength;
+    this.queue = new RedisPending({
+      redis,
+      keys: this.keys,
+      historyLength: options.historyLength,
+      runWrite: (name, keys, args) => this.runWrite(name, keys, args),
+      retryStale: (attempt) => this.retryStale(attempt),
+    });
   }
 
   async ping(): Promise<void> {
@@ -95,7 +116,7 @@ export class RedisTimeline implements Timeline {
     return redisCall(async () => blogFromHash(await this.redis.hgetall(this.keys.blog(blogId))));
   }
 
-  async createBlog(record: BlogRecord): Promise<Blog> {
+  async createBlog(record: BlogRecord, audit: AuditStamp = serviceStamp()): Promise<Blog> {
     const epoch = newEpoch();
     // The index first (its own slot on a Cluster): an id indexed by a creation that then failed is
     // skipped by listBlogs, and a retry finds it already indexed.
@@ -105,15 +126,15 @@ export class RedisTimeline implements Timeline {
         queueScript(
           p,
           'lbCreateBlog',
-          [this.keys.blog(record.id)],
-          [record.id, record.title, record.description ?? '', record.createdAt, epoch],
+          [this.keys.blog(record.id), this.keys.audit(record.id)],
+          [record.id, record.title, record.description ?? '', record.createdAt, epoch, JSON.stringify(blogCreated(audit, record))],
         ),
       ),
     );
     return toBlog(record, { epoch, seq: 0, tag: '0' });
   }
 
-  async changeBlog(blogId: string, change: (current: Blog) => BlogRecord): Promise<BlogEvent> {
+  async changeBlog(blogId: string, change: (current: Blog) => BlogRecord, audit: AuditStamp = serviceStamp()): Promise<BlogEvent> {
     return this.retryStale(async () => {
       const fields = await this.redis.hgetall(this.keys.blog(blogId));
       const current = blogFromHash(fields);
@@ -123,7 +144,7 @@ export class RedisTimeline implements Timeline {
       const tag = newTag();
       const [epoch, seq, prevTag] = (await this.runWrite(
         'lbChangeBlog',
-        [this.keys.blog(blogId), this.keys.events(blogId)],
+        [this.keys.blog(blogId), this.keys.events(blogId), this.keys.audit(blogId)],
         [
           fields.rev,
           next.title,
@@ -133,6 +154,7 @@ export class RedisTimeline implements Timeline {
           JSON.stringify(storedForm(logged)),
           tag,
           this.options.historyLength,
+          JSON.stringify(blogChanged(audit, current, next)),
         ],
       )) as [string, number, string];
       return toEvent(blogId, epoch, seq, tag, prevTag, logged);
@@ -153,12 +175,12 @@ export class RedisTimeline implements Timeline {
     });
   }
 
-  async createUpdate(update: Update, idempotency?: Idempotency): Promise<CreatedUpdate> {
+  async createUpdate(update: Update, idempotency?: Idempotency, audit: AuditStamp = serviceStamp()): Promise<CreatedUpdate> {
     const { blogId } = update;
     const logged: LoggedEvent = { type: 'update.created', update };
     const updateJson = JSON.stringify(update);
     return this.retryStale(async () => {
-      const unpin = update.pinned ? await this.planUnpin(blogId, update.id) : NO_UNPIN;
+      const unpin = update.pinned ? await this.planUnpin(blogId, update.id, audit) : NO_UNPIN;
       const tag = newTag();
       const reply = (await this.runWrite(
         'lbCreateUpdate',
@@ -169,6 +191,7 @@ export class RedisTimeline implements Timeline {
           this.keys.events(blogId),
           idempotency ? this.keys.idempotency(blogId, idempotency.key) : this.keys.blog(blogId),
           this.keys.keyEvents(blogId),
+          this.keys.audit(blogId),
         ],
         [
           update.id,
@@ -184,6 +207,8 @@ export class RedisTimeline implements Timeline {
           this.keys.versionsPrefix(blogId),
           ...unpin.args,
           idempotency?.fingerprint ?? '',
+          JSON.stringify(updateCreated(audit, update)),
+          unpin.audit,
         ],
       )) as ['created', string, number, string, number, string] | ['replayed', string];
       if (reply[0] === 'replayed') return { update: JSON.parse(reply[1]) as Update, events: [] };
@@ -193,7 +218,12 @@ export class RedisTimeline implements Timeline {
     });
   }
 
-  async changeUpdate(blogId: string, updateId: string, change: (current: Update) => Update | null): Promise<ChangedUpdate> {
+  async changeUpdate(
+    blogId: string,
+    updateId: string,
+    change: (current: Update) => Update | null,
+    audit: AuditStamp = serviceStamp(),
+  ): Promise<ChangedUpdate> {
     return this.retryStale(async () => {
       const current = await this.getUpdate(blogId, updateId);
       if (!current) {
@@ -203,7 +233,7 @@ export class RedisTimeline implements Timeline {
           : new TimelineError('blog_not_found', `no blog ${blogId}`);
       }
       const next = callerCode(() => change(current));
-      const unpin = next?.pinned ? await this.planUnpin(blogId, updateId) : NO_UNPIN;
+      const unpin = next?.pinned ? await this.planUnpin(blogId, updateId, audit) : NO_UNPIN;
       const logged: LoggedEvent = next ? { type: 'update.edited', update: next } : { type: 'update.deleted', updateId };
       const tag = newTag();
       const [epoch, seq, prevTag, unpinSeq, unpinPrevTag] = (await this.runWrite(
@@ -215,6 +245,7 @@ export class RedisTimeline implements Timeline {
           this.keys.events(blogId),
           this.keys.versions(blogId, updateId),
           this.keys.keyEvents(blogId),
+          this.keys.audit(blogId),
         ],
         [
           updateId,
@@ -229,6 +260,8 @@ export class RedisTimeline implements Timeline {
           next?.keyEvent ? '1' : '0',
           this.keys.versionsPrefix(blogId),
           ...unpin.args,
+          JSON.stringify(updateChanged(audit, current, next)),
+          unpin.audit,
         ],
       )) as [string, number, string, number, string];
       const event = toEvent(blogId, epoch, seq, tag, prevTag, logged);
@@ -238,14 +271,58 @@ export class RedisTimeline implements Timeline {
   }
 
   /** What the script needs to unpin the blog's pinned update (unless it is `pinningId` itself). */
-  private async planUnpin(blogId: string, pinningId: string): Promise<UnpinPlan> {
+  private async planUnpin(blogId: string, pinningId: string, audit: AuditStamp): Promise<UnpinPlan> {
     const pinnedId = (await this.redis.hget(this.keys.blog(blogId), 'pinnedId')) ?? '';
     const pinned = pinnedId && pinnedId !== pinningId ? await this.getUpdate(blogId, pinnedId) : null;
-    if (!pinned) return { args: [pinnedId, 0, '', '', ''], tag: '' };
+    if (!pinned) return { args: [pinnedId, 0, '', '', ''], audit: '', tag: '' };
     const next = unpinned(pinned);
     const logged: LoggedEvent = { type: 'update.edited', update: next };
     const tag = newTag();
-    return { args: [pinnedId, pinned.version, JSON.stringify(next), JSON.stringify(storedForm(logged)), tag], logged, tag };
+    return {
+      args: [pinnedId, pinned.version, JSON.stringify(next), JSON.stringify(storedForm(logged)), tag],
+      audit: JSON.stringify(updateAutoUnpinned(audit, pinned, next)),
+      logged,
+      tag,
+    };
+  }
+
+  submitPending(entry: PendingUpdate, audit: AuditStamp = serviceStamp()): Promise<PendingUpdate> {
+    return this.queue.submit(entry, audit);
+  }
+
+  listPending(blogId: string): Promise<PendingUpdate[]> {
+    return this.queue.list(blogId);
+  }
+
+  getPending(blogId: string, updateId: string): Promise<PendingUpdate | null> {
+    return this.queue.get(blogId, updateId);
+  }
+
+  changePending(
+    blogId: string,
+    updateId: string,
+    change: (current: PendingUpdate) => PendingUpdate,
+    audit: AuditStamp = serviceStamp(),
+  ): Promise<PendingUpdate> {
+    return this.queue.replace(blogId, updateId, change, audit, 'edit');
+  }
+
+  approvePending(
+    blogId: string,
+    updateId: string,
+    publish: (entry: PendingUpdate) => Update,
+    audit: AuditStamp = serviceStamp(),
+  ): Promise<ApprovedUpdate> {
+    return this.queue.approve(blogId, updateId, publish, audit);
+  }
+
+  rejectPending(
+    blogId: string,
+    updateId: string,
+    reject: (entry: PendingUpdate) => PendingUpdate,
+    audit: AuditStamp = serviceStamp(),
+  ): Promise<PendingUpdate> {
+    return this.queue.replace(blogId, updateId, reject, audit, 'reject');
   }
 
   async listVersions(blogId: string, updateId: string): Promise<Update[]> {
@@ -390,7 +467,7 @@ export class RedisTimeline implements Timeline {
   }
 }
 
-const NO_UNPIN: UnpinPlan = { args: ['', 0, '', '', ''], tag: '' };
+const NO_UNPIN: UnpinPlan = { args: ['', 0, '', '', ''], audit: '', tag: '' };
 
 /** The write's own event and, when it unpinned another update, that edit's event, in log order. */
 function withUnpin(event: BlogEvent, blogId: string, epoch: string, unpin: UnpinPlan, unpinSeq: number, unpinPrevTag: string): BlogEvent[] {

@@ -1,0 +1,95 @@
+/**
+ * The approval queue in this process's memory (the Redis one is redis/pending.ts): contributors'
+ * entries, per blog, kept apart from the updates, so that nothing read for readers (pages, API, feed,
+ * events, embeds) ever comes across one. Each method does its whole change synchronously, its audit
+ * entry included, as atomic as the Redis scripts.
+ */
+import type { BlogEvent, PendingUpdate, Update } from '../../shared/schemas';
+import type { MemoryAuditLog } from './audit';
+import { pendingApproved, pendingEdited, pendingRejected, pendingSubmitted, type AuditStamp } from './audit-entries';
+import { PENDING_DECIDED, PENDING_FULL, PENDING_MAX, pendingKept, TimelineError, type ApprovedUpdate, type BlogRecord } from './timeline';
+
+/** What the queue needs of the memory timeline's blogs. */
+export interface QueueHost {
+  blog(blogId: string): { record: BlogRecord; updates: Map<string, Update>; pending: Map<string, PendingUpdate> };
+  /** Stores an approved update with its events (and the unpin it makes, if any). */
+  publish(blog: ReturnType<QueueHost['blog']>, update: Update, audit: AuditStamp): BlogEvent[];
+}
+
+export class MemoryPending {
+  constructor(
+    private readonly audit: MemoryAuditLog,
+    private readonly host: QueueHost,
+  ) {}
+
+  submit(entry: PendingUpdate, stamp: AuditStamp): PendingUpdate {
+    const blog = this.host.blog(entry.blogId);
+    this.purge(blog.pending);
+    if (blog.record.status === 'ended') throw new TimelineError('blog_ended', `blog ${entry.blogId} has ended`);
+    if (blog.pending.has(entry.id) || blog.updates.has(entry.id)) throw new TimelineError('conflict', `entry ${entry.id} exists`);
+    if (blog.pending.size >= PENDING_MAX) throw new TimelineError('conflict', PENDING_FULL);
+    blog.pending.set(entry.id, entry);
+    this.audit.append({ blogId: entry.blogId }, pendingSubmitted(stamp, entry));
+    return entry;
+  }
+
+  list(blogId: string): PendingUpdate[] {
+    const { pending } = this.host.blog(blogId);
+    this.purge(pending);
+    return [...pending.values()];
+  }
+
+  get(blogId: string, updateId: string): PendingUpdate | null {
+    const entry = this.host.blog(blogId).pending.get(updateId);
+    return entry && pendingKept(entry, Date.now()) ? entry : null;
+  }
+
+  change(blogId: string, updateId: string, change: (current: PendingUpdate) => PendingUpdate, stamp: AuditStamp): PendingUpdate {
+    const blog = this.host.blog(blogId);
+    const current = this.waiting(blog, updateId);
+    const next = change(current);
+    blog.pending.set(updateId, next);
+    this.audit.append({ blogId }, pendingEdited(stamp, current, next));
+    return next;
+  }
+
+  approve(blogId: string, updateId: string, publish: (entry: PendingUpdate) => Update, stamp: AuditStamp): ApprovedUpdate {
+    const blog = this.host.blog(blogId);
+    const entry = blog.pending.get(updateId);
+    // Approved before (a retried or concurrent approve): the update as it is now, nothing new.
+    const published = !entry && blog.updates.get(updateId);
+    if (published) return { update: published, events: [] };
+    const current = this.waiting(blog, updateId);
+    if (blog.record.status === 'ended') throw new TimelineError('blog_ended', `blog ${blogId} has ended`);
+    const update = publish(current);
+    blog.pending.delete(updateId);
+    this.audit.append({ blogId }, pendingApproved(stamp, current, update));
+    return { update, events: this.host.publish(blog, update, stamp) };
+  }
+
+  reject(blogId: string, updateId: string, reject: (entry: PendingUpdate) => PendingUpdate, stamp: AuditStamp): PendingUpdate {
+    const blog = this.host.blog(blogId);
+    const current = this.waiting(blog, updateId);
+    const next = reject(current);
+    blog.pending.set(updateId, next);
+    this.audit.append({ blogId }, pendingRejected(stamp, current, next));
+    return next;
+  }
+
+  /** The entry, still waiting: `update_not_found` when there is none, `conflict` when rejected or approved. */
+  private waiting(blog: ReturnType<QueueHost['blog']>, updateId: string): PendingUpdate {
+    const entry = blog.pending.get(updateId);
+    if (entry && pendingKept(entry, Date.now())) {
+      if (entry.status !== 'pending') throw new TimelineError('conflict', PENDING_DECIDED);
+      return entry;
+    }
+    if (blog.updates.has(updateId)) throw new TimelineError('conflict', PENDING_DECIDED);
+    throw new TimelineError('update_not_found', `no pending entry ${updateId} in blog ${blog.record.id}`);
+  }
+
+  /** Rejected entries go after PENDING_REJECTED_TTL_MS. */
+  private purge(pending: Map<string, PendingUpdate>): void {
+    const now = Date.now();
+    for (const [id, entry] of pending) if (!pendingKept(entry, now)) pending.delete(id);
+  }
+}
