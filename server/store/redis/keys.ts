@@ -40,6 +40,8 @@ export interface Keys {
   tokenByHash(hash: string): string;
   /** STRING with a TTL: a rate-limit counter for one window. */
   rate(bucket: string, window: number): string;
+  /** STRING (JSON) with a 5-minute TTL: a single sign-on under way (state, nonce, PKCE verifier), by the hex SHA-256 of its cookie's id. */
+  oidcSignIn(hash: string): string;
   /** Pub/sub channel (sharded: SPUBLISH) of the messages between this deployment's processes (see realtime/bus.ts). */
   busChannel: string;
 }
@@ -62,6 +64,7 @@ export function redisKeys(prefix: string): Keys {
     token: (tokenId) => `${prefix}token:${tokenId}`,
     tokenByHash: (hash) => `${prefix}token-hash:${hash}`,
     rate: (bucket, window) => `${prefix}rate:${bucket}:${window}`,
+    oidcSignIn: (hash) => `${prefix}oidc:${hash}`,
     busChannel: `${prefix}bus`,
   };
 }
