@@ -198,7 +198,10 @@ export const ApproveSchema = z.object({ publishedAt: z.enum(['now', 'submitted']
 
 export const AuditQuerySchema = z.object({
   limit: countParam(LIMITS.auditMax, LIMITS.auditDefault),
-  before: z.string().regex(/^\d{1,20}-\d{1,20}$/, 'must be a `next` value returned by this service').optional(),
+  before: z
+    .string()
+    .regex(/^\d{1,20}-\d{1,20}$/, 'must be a `next` value returned by this service')
+    .optional(),
 });
 
 /** A person as an admin sees them (`GET /api/users`): never a password hash or a session. */

@@ -57,7 +57,12 @@ describe('tokens', () => {
     expect((await request(url, 'GET', '/api/tokens', { token })).status).toBe(403);
     expect((await request(url, 'POST', '/api/tokens', { token, body: { name: 'x', blogs: ['*'] } })).status).toBe(403);
     expect((await request(url, 'GET', '/api/blogs/south', { token: null })).body).toMatchObject({ id: 'south' });
-    expect((await request<Me>(url, 'GET', '/api/me', { token })).body).toEqual({ kind: 'editor', name: 'North only', blogs: ['north'], source: 'token' });
+    expect((await request<Me>(url, 'GET', '/api/me', { token })).body).toEqual({
+      kind: 'editor',
+      name: 'North only',
+      blogs: ['north'],
+      source: 'token',
+    });
   });
 
   it('naming "*" may act on every blog and create blogs', async () => {

@@ -20,7 +20,9 @@ export class RedisAuditLog implements AuditLog {
   ) {}
 
   async record(entry: AuditDraft): Promise<void> {
-    await redisCall(() => writeDurably(this.writer, this.minReplicas, (p) => p.xadd(this.keys.serviceAudit, '*', 'a', JSON.stringify(entry))));
+    await redisCall(() =>
+      writeDurably(this.writer, this.minReplicas, (p) => p.xadd(this.keys.serviceAudit, '*', 'a', JSON.stringify(entry))),
+    );
   }
 
   async list(scope: AuditScope, query: AuditQuery): Promise<AuditPage> {
