@@ -10,6 +10,7 @@ import { pinoHttp } from 'pino-http';
 import { Server } from 'socket.io';
 import { type Assets, loadAssets } from './assets';
 import type { Config } from './config';
+import { createPeopleAuth, DEFAULT_SESSION_POLICY } from './auth/people-auth';
 import { createAuthenticator } from './auth/principal';
 import { blogsRouter } from './http/blogs';
 import { deskRouter } from './http/desk';
@@ -19,6 +20,8 @@ import { createEmbedPolicy } from './http/embed-policy';
 import { errorHandler, unknownRoute } from './http/errors';
 import { createGuards } from './http/guards';
 import { healthRouter } from './http/health';
+import { invitePagesRouter } from './http/invite-pages';
+import { DEFAULT_SIGN_IN_LIMITS, INVITE_TTL_MS, peopleRouter, type SignInLimits } from './http/people';
 import { IpLimiter, limitPublicRequests } from './http/ip-limits';
 import { PageCache } from './http/page-cache';
 import { pagesRouter } from './http/pages';
@@ -26,6 +29,7 @@ import { tokensRouter } from './http/tokens';
 import { updatesRouter } from './http/updates';
 import { viewRouter } from './http/view';
 import type { Logger } from './logger';
+import { createMailer } from './mail';
 import { Metrics } from './metrics';
 import { registerRealtime, startDelivery } from './realtime';
 import { LocalBus, RedisBus, type Bus } from './realtime/bus';
@@ -36,12 +40,26 @@ import { LiveBlogs } from './service/live-blogs';
 import type { Stores } from './store/open';
 
 export interface AppDeps {
-  stores: Pick<Stores, 'timeline' | 'tokens' | 'rateLimiter' | 'redis'>;
+  stores: Pick<Stores, 'timeline' | 'tokens' | 'rateLimiter' | 'redis' | 'people' | 'sessions' | 'audit'>;
   logger: Logger;
   /** @default the bundles in dist/public */
   assets?: Assets;
   /** @default DEFAULT_CONNECTION_LIMITS (tests shorten the timeouts) */
   connectionLimits?: Partial<ConnectionLimits>;
+  /** Tests' knobs for people: a clock to move, shorter lives, lower limits. */
+  people?: PeopleOptions;
+}
+
+export interface PeopleOptions {
+  /** @default the real clock (invitations and sessions are judged by it) */
+  now?: () => Date;
+  /** @default INVITE_TTL_MS (7 days) */
+  inviteTtlMs?: number;
+  /** @default config.sessionIdleMinutes */
+  sessionIdleMs?: number;
+  /** How often open connections' tokens and sessions are checked again. @default RECHECK_MS */
+  recheckMs?: number;
+  signInLimits?: Partial<SignInLimits>;
 }
 
 export interface App {
@@ -70,6 +88,12 @@ export type AppConfig = Pick<
   | 'ipConnectionsPerMinute'
   | 'publicUrl'
   | 'ipMaxConnections'
+  | 'sessionIdleMinutes'
+  | 'sessionMaxDays'
+  | 'signInFailuresPerAccount'
+  | 'signInFailuresPerAddress'
+  | 'smtpUrl'
+  | 'mailFrom'
 >;
 
 function staticAssets(dir: string, caching: { immutable?: boolean; maxAge: string }) {
@@ -85,7 +109,26 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
   const { logger } = deps;
   const { timeline, tokens, rateLimiter } = deps.stores;
   const assets = deps.assets ?? loadAssets();
-  const authenticator = createAuthenticator(config.adminToken, tokens);
+  const { people, sessions } = deps.stores;
+  const now = deps.people?.now ?? (() => new Date());
+  const peopleAuth = createPeopleAuth({
+    people,
+    sessions,
+    logger,
+    now,
+    policy: {
+      idleMs:
+        deps.people?.sessionIdleMs ?? (config.sessionIdleMinutes ? config.sessionIdleMinutes * 60_000 : DEFAULT_SESSION_POLICY.idleMs),
+      maxMs: config.sessionMaxDays ? config.sessionMaxDays * 24 * 60 * 60_000 : DEFAULT_SESSION_POLICY.maxMs,
+      secure: !!config.publicUrl?.startsWith('https:'),
+    },
+    // Made below; only called once requests come.
+    revoked: (principal) => revocation.revoked(principal),
+  });
+  const authenticator = {
+    ...createAuthenticator(config.adminToken, tokens),
+    sessions: { principal: peopleAuth.principal, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) },
+  };
   const guards = createGuards(authenticator, rateLimiter, { perWindow: config.editorWritesPerMinute, windowMs: 60_000 });
 
   const app = express();
@@ -136,7 +179,14 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
   const liveBlogs = new LiveBlogs({ timeline, changed: delivery.changed });
   const { feeds } = delivery;
   const stopRealtime = registerRealtime(io, { feeds, logger, authenticator, presence, metrics });
-  const revocation = startRevocation({ io, bus, tokens, logger });
+  const revocation = startRevocation({
+    io,
+    bus,
+    tokens,
+    sessions,
+    logger,
+    ...(deps.people?.recheckMs ? { recheckMs: deps.people.recheckMs } : {}),
+  });
 
   app.disable('x-powered-by');
   app.set('trust proxy', trust);
@@ -173,12 +223,47 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
   app.use(healthRouter({ timeline, registry: metrics.registry }));
   app.use(limitPublicRequests(ipLimiter));
   app.use('/api', deskRouter({ guards }));
-  app.use('/api/tokens', tokensRouter({ tokens, guards, revoked: revocation.revoked }));
+  app.use(
+    '/api',
+    peopleRouter({
+      people,
+      sessions,
+      auth: peopleAuth,
+      guards,
+      audit: deps.stores.audit,
+      rateLimiter,
+      mailer: createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, publicUrl: config.publicUrl, logger }),
+      logger,
+      limits: {
+        ...DEFAULT_SIGN_IN_LIMITS,
+        ...(config.signInFailuresPerAccount ? { perAccount: config.signInFailuresPerAccount } : {}),
+        ...(config.signInFailuresPerAddress ? { perAddress: config.signInFailuresPerAddress } : {}),
+        ...deps.people?.signInLimits,
+      },
+      publicOrigin: () => publicOrigin(),
+      ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+      revoked: (principal) => revocation.revoked(principal),
+      inviteTtlMs: deps.people?.inviteTtlMs ?? INVITE_TTL_MS,
+      now,
+    }),
+  );
+  app.use('/api/tokens', tokensRouter({ tokens, guards, revoked: revocation.revoked, audit: deps.stores.audit }));
   app.use('/api/blogs', blogsRouter({ timeline, liveBlogs, guards }));
   app.use('/api/blogs/:blogId', updatesRouter({ timeline, liveBlogs, guards }));
   app.use('/api/blogs/:blogId', viewRouter({ timeline, cache }));
   // Without LIVEBLOG_PUBLIC_URL, the address this process listens on, as seen from the machine itself.
   const publicOrigin = () => config.publicUrl ?? `http://localhost:${(server.address() as AddressInfo | null)?.port ?? 0}`;
+  app.use(
+    invitePagesRouter({
+      people,
+      auth: peopleAuth,
+      audit: deps.stores.audit,
+      assets,
+      logger,
+      now,
+      ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    }),
+  );
   app.use(pagesRouter({ timeline, assets, cache, embed, publicOrigin }));
   app.use(unknownRoute);
   app.use(errorHandler(logger, () => metrics.redisErrors.inc()));

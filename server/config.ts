@@ -55,6 +55,18 @@ export interface Config {
    * @default none: the desk offers no single sign-on (undefined here)
    */
   oidc?: OidcSettings;
+  /** People's sessions end after this many minutes without a request. @default 720 (12 hours; undefined here) */
+  sessionIdleMinutes?: number;
+  /** People's sessions end this many days after sign-in, however active. @default 30 (undefined here) */
+  sessionMaxDays?: number;
+  /** Failed sign-ins one account may meet per 15 minutes before 429. @default 10 (undefined here) */
+  signInFailuresPerAccount?: number;
+  /** Failed sign-ins one client address may make per 15 minutes before 429. @default 50 (undefined here) */
+  signInFailuresPerAddress?: number;
+  /** Mail server for invitations (`smtp://user:pass@host:587`, `smtps://…`). @default none: links are only in the answer */
+  smtpUrl?: string;
+  /** Sender of invitations. @default liveblog@<LIVEBLOG_PUBLIC_URL's host> */
+  mailFrom?: string;
 }
 
 export interface OidcSettings {
@@ -103,6 +115,14 @@ const EnvSchema = z.object({
   LIVEBLOG_OIDC_ISSUER: optional(trimmed.transform((raw, context) => issuerUrl(raw, context))),
   LIVEBLOG_OIDC_CLIENT_ID: optional(trimmed),
   LIVEBLOG_OIDC_CLIENT_SECRET: optional(trimmed),
+  LIVEBLOG_SESSION_IDLE_MINUTES: optional(whole(1, 525_600)),
+  LIVEBLOG_SESSION_MAX_DAYS: optional(whole(1, 365)),
+  LIVEBLOG_SIGNIN_FAILURES_PER_ACCOUNT: optional(whole(1, 10_000)),
+  LIVEBLOG_SIGNIN_FAILURES_PER_ADDRESS: optional(whole(1, 1_000_000)),
+  LIVEBLOG_SMTP_URL: optional(
+    trimmed.pipe(z.string().regex(/^smtps?:\/\/\S+$/, 'must be a URL like smtp://user:password@mail.example:587')),
+  ),
+  LIVEBLOG_MAIL_FROM: optional(trimmed.pipe(z.string().max(254, 'must be at most 254 characters'))),
   LIVEBLOG_OIDC_NAME: optional(trimmed.pipe(z.string().max(60, 'must be at most 60 characters'))),
 });
 
@@ -133,6 +153,16 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     ...(vars.LIVEBLOG_IP_MAX_CONNECTIONS !== undefined ? { ipMaxConnections: vars.LIVEBLOG_IP_MAX_CONNECTIONS } : {}),
     editorWritesPerMinute: vars.LIVEBLOG_EDITOR_WRITES_PER_MINUTE ?? 120,
     ...oidcSettings(vars),
+    ...(vars.LIVEBLOG_SESSION_IDLE_MINUTES !== undefined ? { sessionIdleMinutes: vars.LIVEBLOG_SESSION_IDLE_MINUTES } : {}),
+    ...(vars.LIVEBLOG_SESSION_MAX_DAYS !== undefined ? { sessionMaxDays: vars.LIVEBLOG_SESSION_MAX_DAYS } : {}),
+    ...(vars.LIVEBLOG_SIGNIN_FAILURES_PER_ACCOUNT !== undefined
+      ? { signInFailuresPerAccount: vars.LIVEBLOG_SIGNIN_FAILURES_PER_ACCOUNT }
+      : {}),
+    ...(vars.LIVEBLOG_SIGNIN_FAILURES_PER_ADDRESS !== undefined
+      ? { signInFailuresPerAddress: vars.LIVEBLOG_SIGNIN_FAILURES_PER_ADDRESS }
+      : {}),
+    ...(vars.LIVEBLOG_SMTP_URL ? { smtpUrl: vars.LIVEBLOG_SMTP_URL } : {}),
+    ...(vars.LIVEBLOG_MAIL_FROM ? { mailFrom: vars.LIVEBLOG_MAIL_FROM } : {}),
   };
 }
 

@@ -2,8 +2,10 @@
 import { createApp } from './app';
 import { loadConfig } from './config';
 import { seedDemoIfEmpty } from './demo';
+import { SETUP_TTL_MS } from './http/invite-pages';
 import { createLogger } from './logger';
 import { openStores } from './store/open';
+import { isEnabledAdmin } from './store/people';
 
 /** A shutdown that takes longer than this is cut short. */
 const SHUTDOWN_DEADLINE_MS = 4_500;
@@ -34,12 +36,23 @@ async function main(): Promise<void> {
   const blogs = await timeline.listBlogs().catch(() => []);
   const readerUrl = blogs[0] ? `${base}/blogs/${blogs[0].id}` : `${base}/`;
   logger.info({ port, store: timeline.kind, readerUrl, editorUrl: `${base}/editor` }, 'liveblog is listening');
+  // Until someone holds an admin account, each start offers a one-time link that makes the first one.
+  const setupUrl = await stores.people
+    .list()
+    .then(async (list) =>
+      list.some(isEnabledAdmin) ? null : `${base}/setup/${await stores.people.createSetupLink(new Date(), SETUP_TTL_MS)}`,
+    )
+    .catch((error: unknown) => {
+      logger.warn({ err: error }, 'could not make the first-run link; the admin token still works');
+      return null;
+    });
   // Said once, for a person at the terminal, on stderr: never through the logger, whose lines are kept.
   process.stderr.write(
     `\n  Live blog:   ${readerUrl}\n  All blogs:   ${base}/\n  Editors:     ${base}/editor\n` +
       (config.adminTokenGenerated
         ? `  Admin token: ${config.adminToken}\n  (generated for this run; set LIVEBLOG_ADMIN_TOKEN to keep one)\n\n`
-        : '  Admin token: the one in LIVEBLOG_ADMIN_TOKEN\n\n'),
+        : '  Admin token: the one in LIVEBLOG_ADMIN_TOKEN\n\n') +
+      (setupUrl ? `  First admin: ${setupUrl}\n  (open it to create the first admin account; it works once, for 24 hours)\n\n` : ''),
   );
 
   let stopping = false;

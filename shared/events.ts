@@ -1,6 +1,6 @@
 /** Socket.IO event names and their payloads, typed once for server and clients. */
 import type { ErrorBody } from './codes';
-import type { BlogEvent, ReaderCount, SubscribePayload, UnsubscribePayload } from './schemas';
+import type { BlogEvent, PendingUpdate, ReaderCount, SubscribePayload, UnsubscribePayload } from './schemas';
 
 export const SOCKET_EVENTS = {
   /** client → server: start (or resume from `cursor`) receiving a blog's events. */
@@ -17,6 +17,16 @@ export const SOCKET_EVENTS = {
    * again with it and learns whether it holds events the blog no longer has.
    */
   head: 'blog:head',
+  /**
+   * server → editors of a blog (room `editors:<blogId>`) and → the contributor whose entry it is (room
+   * `person:<personId>`): an entry of the approval queue changed (`entry`: submitted, edited, rejected)
+   * or left it (`removedId`: approved).
+   */
+  pending: 'blog:pending',
+  /** client → server (editors only): this desk opened or closed an entry's edit form; sent again as a heartbeat. */
+  editing: 'entry:editing',
+  /** server → editors of a blog: who has an entry's edit form open now, on every process. */
+  editors: 'entry:editors',
 } as const;
 
 export type SubscribeAck =
@@ -25,12 +35,40 @@ export type SubscribeAck =
 export interface ClientToServerEvents {
   'blog:subscribe': (payload: SubscribePayload, ack: (answer: SubscribeAck) => void) => void;
   'blog:unsubscribe': (payload: UnsubscribePayload) => void;
+  'entry:editing': (payload: EditingPayload, ack?: (answer: EditingAck) => void) => void;
 }
 
 export interface ServerToClientEvents {
   'blog:event': (event: BlogEvent) => void;
   'blog:readers': (count: ReaderCount) => void;
   'blog:head': (head: BlogHead) => void;
+  'blog:pending': (change: PendingEvent) => void;
+  'entry:editors': (editors: EntryEditors) => void;
+}
+
+/** `blog:pending`: an entry's new state, or the id of one that left the queue (approved). */
+export type PendingEvent = { blogId: string; entry: PendingUpdate } | { blogId: string; removedId: string };
+
+/** `entry:editing`: `editing: true` when the form opens and every HEARTBEAT (the server forgets a silent one), false when it closes. */
+export interface EditingPayload {
+  blogId: string;
+  updateId: string;
+  editing: boolean;
+}
+
+export type EditingAck = { ok: true } | { ok: false; error: Pick<ErrorBody, 'code' | 'message'> };
+
+/** Someone editing: `id` is stable per person or token (`person:<id>`, `token:<id>`, `admin`). */
+export interface Editor {
+  id: string;
+  name: string;
+}
+
+/** `entry:editors`: everyone with the entry's edit form open now (the receiver included). */
+export interface EntryEditors {
+  blogId: string;
+  updateId: string;
+  editors: Editor[];
 }
 
 export interface BlogHead {
@@ -43,8 +81,10 @@ const BLOG_ROOM_PREFIX = 'blog:';
 export const blogRoom = (blogId: string): string => `${BLOG_ROOM_PREFIX}${blogId}`;
 /** The blog whose subscribers' room this is, or null for another room. */
 export const roomBlog = (room: string): string | null => (room.startsWith(BLOG_ROOM_PREFIX) ? room.slice(BLOG_ROOM_PREFIX.length) : null);
-/** The room a blog's editors join besides, for the reader count. */
+/** The room a blog's editors join besides, for the reader count, the approval queue and who is editing. */
 export const editorsRoom = (blogId: string): string => `editors:${blogId}`;
+/** The room every connection of a signed-in person joins: their own entries' news. */
+export const personRoom = (personId: string): string => `person:${personId}`;
 
 /** Socket.IO handshake `auth` of an editor's connection (readers send none). */
 export interface SocketAuth {

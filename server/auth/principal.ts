@@ -1,5 +1,6 @@
 /** Who is asking: the admin (the settings' token) or an editor token, from a bearer secret. */
 import { timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import { sha256 } from '../crypto';
 import type { TokenStore } from '../store/tokens';
 import type { Role } from '../../shared/permissions';
@@ -36,6 +37,13 @@ export interface PersonPrincipal {
 export interface Authenticator {
   /** The principal a bearer secret stands for, or null for an unknown one. */
   authenticate(secret: string): Promise<Principal | null>;
+  /** Cookie sign-in, when people can sign in (see auth/people-auth.ts and auth/http.ts). */
+  sessions?: {
+    /** The signed-in person a request's or handshake's session cookie stands for, or null. */
+    principal(headers: IncomingHttpHeaders): Promise<PersonPrincipal | null>;
+    /** LIVEBLOG_PUBLIC_URL's origin; unset, the `Host` a request came to stands for the service. */
+    publicUrl?: string;
+  };
 }
 
 /**

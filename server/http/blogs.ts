@@ -1,15 +1,14 @@
 /** `/api/blogs`: list, create, read and change blogs. */
 import { Router } from 'express';
-import { ERROR_CODES } from '../../shared/codes';
 import { CreateBlogSchema, PatchBlogSchema } from '../../shared/schemas';
 import type { LiveBlogs } from '../service/live-blogs';
 import type { Timeline } from '../store/timeline';
-import { canCreateBlog } from '../../shared/permissions';
-import { assertCanWrite, principalOf } from '../auth/http';
+import { actorOf } from '../auth/principal';
 import type { Guards } from './guards';
-import { HttpError, notFound, parseOr400 } from './errors';
+import { notFound, parseOr400 } from './errors';
 import { jsonBody } from './json-body';
 import { blogIdParam } from './params';
+import { assertCan, assertCanCreateBlog } from './roles';
 
 export function blogsRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; guards: Guards }): Router {
   const { timeline, liveBlogs } = deps;
@@ -21,12 +20,12 @@ export function blogsRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; gu
   });
 
   router.post('/', editorWrite, jsonBody, async (req, res) => {
-    if (!canCreateBlog(principalOf(res))) throw new HttpError(403, ERROR_CODES.forbidden, 'this token may not create blogs');
+    const principal = assertCanCreateBlog(res);
     const input = parseOr400(CreateBlogSchema, req.body, 'blog');
     res
       .status(201)
       .location(`/api/blogs/${input.id}`)
-      .json(await liveBlogs.createBlog(input));
+      .json(await liveBlogs.createBlog(input, actorOf(principal)));
   });
 
   router.get('/:blogId', async (req, res) => {
@@ -37,8 +36,8 @@ export function blogsRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; gu
 
   router.patch('/:blogId', editorWrite, jsonBody, async (req, res) => {
     const blogId = blogIdParam(req);
-    assertCanWrite(res, blogId);
-    res.json(await liveBlogs.patchBlog(blogId, parseOr400(PatchBlogSchema, req.body, 'blog')));
+    const principal = assertCan(res, 'edit', blogId);
+    res.json(await liveBlogs.patchBlog(blogId, parseOr400(PatchBlogSchema, req.body, 'blog'), actorOf(principal)));
   });
 
   return router;

@@ -1,19 +1,24 @@
-/** `/api/blogs/:blogId/updates` and `/events`: publish, page, correct and delete updates; replay events. */
+/**
+ * `/api/blogs/:blogId/updates` and `/events`: publish, page, correct and delete updates; replay events.
+ * An editor's publish is published; a contributor's waits for approval (202, see pending.ts).
+ */
 import { LIMITS } from '../../shared/limits';
 import { Router } from 'express';
+import { needsApproval } from '../../shared/permissions';
 import { CreateUpdateSchema, EventsQuerySchema, ListUpdatesQuerySchema, PatchUpdateSchema } from '../../shared/schemas';
+import type { Approvals } from '../service/approvals';
 import type { LiveBlogs } from '../service/live-blogs';
 import { searchUpdates } from '../store/search';
 import type { Timeline } from '../store/timeline';
-import { assertCanWrite, principalOf } from '../auth/http';
-import { principalId } from '../auth/principal';
+import { actorOf, principalId } from '../auth/principal';
 import type { Guards } from './guards';
+import { assertCan, contributorPin } from './roles';
 import { notFound, parseOr400 } from './errors';
 import { jsonBody } from './json-body';
 import { blogIdParam, idempotencyKey, ifMatchVersion, updateIdParam } from './params';
 
-export function updatesRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; guards: Guards }): Router {
-  const { timeline, liveBlogs } = deps;
+export function updatesRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; approvals: Approvals; guards: Guards }): Router {
+  const { timeline, liveBlogs, approvals } = deps;
   const { editor, editorWrite } = deps.guards;
   const router = Router({ mergeParams: true });
 
@@ -31,13 +36,23 @@ export function updatesRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; 
 
   router.post('/updates', editorWrite, jsonBody, async (req, res) => {
     const blogId = blogIdParam(req);
-    assertCanWrite(res, blogId);
+    const principal = assertCan(res, 'submit', blogId);
     const key = idempotencyKey(req);
-    const input = parseOr400(CreateUpdateSchema, req.body, 'update');
+    const parsed = parseOr400(CreateUpdateSchema, req.body, 'update');
+    // A person who names no author wrote it themselves.
+    const input = !parsed.author && principal.source === 'session' ? { ...parsed, author: principal.name } : parsed;
+    if (needsApproval(principal)) {
+      if (input.pinned) throw contributorPin();
+      const actor = actorOf(principal);
+      const entry = await approvals.submit(blogId, input, { id: actor.id ?? principalId(principal), name: actor.name }, actor);
+      res.status(202).location(`/api/blogs/${blogId}/pending/${entry.id}`).json(entry);
+      return;
+    }
     const { update, created } = await liveBlogs.publishUpdate(
       blogId,
       input,
-      key === undefined ? undefined : { key, scope: principalId(principalOf(res)) },
+      key === undefined ? undefined : { key, scope: principalId(principal) },
+      actorOf(principal),
     );
     if (!created) res.setHeader('Idempotent-Replayed', 'true');
     res.status(201).location(`/api/blogs/${blogId}/updates/${update.id}`).json(update);
@@ -51,21 +66,22 @@ export function updatesRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; 
 
   router.patch('/updates/:updateId', editorWrite, jsonBody, async (req, res) => {
     const blogId = blogIdParam(req);
-    assertCanWrite(res, blogId);
+    const principal = assertCan(res, 'edit', blogId);
     const updateId = updateIdParam(req);
-    res.json(await liveBlogs.editUpdate(blogId, updateId, parseOr400(PatchUpdateSchema, req.body, 'update'), ifMatchVersion(req)));
+    const patch = parseOr400(PatchUpdateSchema, req.body, 'update');
+    res.json(await liveBlogs.editUpdate(blogId, updateId, patch, ifMatchVersion(req), actorOf(principal)));
   });
 
   router.delete('/updates/:updateId', editorWrite, async (req, res) => {
     const blogId = blogIdParam(req);
-    assertCanWrite(res, blogId);
-    await liveBlogs.deleteUpdate(blogId, updateIdParam(req), ifMatchVersion(req));
+    const principal = assertCan(res, 'edit', blogId);
+    await liveBlogs.deleteUpdate(blogId, updateIdParam(req), ifMatchVersion(req), actorOf(principal));
     res.status(204).end();
   });
 
   router.get('/updates/:updateId/versions', editor, async (req, res) => {
     const blogId = blogIdParam(req);
-    assertCanWrite(res, blogId);
+    assertCan(res, 'edit', blogId);
     res.json({ versions: await timeline.listVersions(blogId, updateIdParam(req)) });
   });
 

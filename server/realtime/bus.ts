@@ -14,7 +14,9 @@
  * `@socket.io/redis-adapter` supports sharded pub/sub on an ioredis Cluster (docs/scaling.md).
  */
 import { randomBytes } from 'node:crypto';
+import type { Editor } from '../../shared/events';
 import type { BlogEvent } from '../../shared/schemas';
+import type { PendingChange } from '../service/approvals';
 import type { Logger } from '../logger';
 import type { SharedRedis } from '../store/open';
 import { closeRedisClient, type RedisClient } from '../store/redis/connection';
@@ -27,7 +29,11 @@ export type BusMessage =
   /** The sending process's reader counts by blog (see presence.ts). */
   | { type: 'presence'; counts: Record<string, number> }
   /** A principal (a token) lost its rights: its open connections end (see revocation.ts). */
-  | { type: 'revoked'; principal: string };
+  | { type: 'revoked'; principal: string }
+  /** An approval queue changed (see desk-events.ts). */
+  | { type: 'pending'; change: PendingChange }
+  /** Who has an entry's edit form open on the sending process now (see editing.ts). */
+  | { type: 'editing'; blogId: string; updateId: string; editors: Editor[] };
 
 interface Envelope {
   from: string;

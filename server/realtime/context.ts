@@ -3,6 +3,7 @@ import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/ev
 import type { Principal } from '../auth/principal';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import type { EditingPresence } from './editing';
 import type { Feeds } from './feeds';
 import type { Presence } from './presence';
 
@@ -26,6 +27,8 @@ export interface HandlerContext {
   logger: Logger;
   presence: Presence;
   metrics: Metrics;
+  /** Who edits which entry (editing.ts). */
+  editing?: EditingPresence;
 }
 
 /** Blogs one connection may follow at once (a page with several widgets shares one connection). */

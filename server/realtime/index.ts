@@ -1,5 +1,5 @@
 /** Socket.IO: one handler per client event, and the one path by which stored events reach readers. */
-import { blogRoom, SOCKET_EVENTS } from '../../shared/events';
+import { blogRoom, personRoom, SOCKET_EVENTS } from '../../shared/events';
 import type { BlogEvent } from '../../shared/schemas';
 import type { Authenticator } from '../auth/principal';
 import { authenticateSocket } from '../auth/socket';
@@ -9,6 +9,7 @@ import type { Change } from '../service/live-blogs';
 import type { Timeline } from '../store/timeline';
 import type { Bus } from './bus';
 import type { HandlerContext, LiveServer } from './context';
+import type { EditingPresence } from './editing';
 import { limitEvents } from './event-limit';
 import { Feeds } from './feeds';
 import type { Presence } from './presence';
@@ -19,12 +20,23 @@ import { unsubscribe } from './unsubscribe';
 /** Registers the handlers; returns a function that stops the background checks. */
 export function registerRealtime(
   io: LiveServer,
-  deps: { feeds: Feeds; logger: Logger; authenticator: Authenticator; presence: Presence; metrics: Metrics },
+  deps: { feeds: Feeds; logger: Logger; authenticator: Authenticator; presence: Presence; metrics: Metrics; editing?: EditingPresence },
 ): () => void {
   io.use(authenticateSocket(deps.authenticator, deps.logger));
   io.on('connection', (socket) => {
     limitEvents(socket);
-    const context: HandlerContext = { io, socket, feeds: deps.feeds, logger: deps.logger, presence: deps.presence, metrics: deps.metrics };
+    const context: HandlerContext = {
+      io,
+      socket,
+      feeds: deps.feeds,
+      logger: deps.logger,
+      presence: deps.presence,
+      metrics: deps.metrics,
+      ...(deps.editing ? { editing: deps.editing } : {}),
+    };
+    // A signed-in person hears of their own entries (approved, rejected) wherever they are connected.
+    const principal = socket.data.principal;
+    if (principal?.source === 'session') void socket.join(personRoom(principal.personId));
     const onSubscribe = subscribe(context);
     const onUnsubscribe = unsubscribe(context);
     // Handlers never throw: a failed one logs and answers its ack, so no payload can crash the process.
@@ -38,6 +50,14 @@ export function registerRealtime(
         deps.logger.error({ err: error, socketId: socket.id }, 'unsubscribe handler failed'),
       );
     });
+    const { editing } = deps;
+    if (editing) {
+      socket.on(SOCKET_EVENTS.editing, (payload, ack) => {
+        const answer = editing.handle(socket, payload);
+        if (typeof ack === 'function') ack(answer);
+      });
+      socket.on('disconnect', () => editing.dropSocket(socket.id));
+    }
   });
   return watchSlowReaders(io, deps.logger);
 }

@@ -5,7 +5,7 @@
  */
 import { ERROR_CODES } from '../../shared/codes';
 import { blogRoom, editorsRoom, roomBlog, SOCKET_EVENTS, type SubscribeAck } from '../../shared/events';
-import { canWriteBlog } from '../../shared/permissions';
+import { can } from '../../shared/permissions';
 import { LIMITS } from '../../shared/limits';
 import { SubscribeSchema } from '../../shared/schemas';
 import { TimelineError } from '../store/timeline';
@@ -13,7 +13,7 @@ import { MAX_SUBSCRIPTIONS_PER_SOCKET, type HandlerContext } from './context';
 import { dropIfSlow } from './slow-readers';
 
 export const subscribe =
-  ({ socket, feeds, logger, presence, metrics }: HandlerContext) =>
+  ({ socket, feeds, logger, presence, metrics, editing }: HandlerContext) =>
   async (payload: unknown, ack: unknown): Promise<void> => {
     const reply = (answer: SubscribeAck) => {
       if (typeof ack === 'function') ack(answer);
@@ -40,9 +40,12 @@ export const subscribe =
       reply({ ok: true, cursor: page.cursor, events: page.events, ...(page.more ? { more: true } : {}) });
       if (cursor) metrics.catchUp.observe(page.events.length);
       const principal = socket.data.principal;
-      if (principal && canWriteBlog(principal, blogId)) {
+      // The editors' room (reader counts, the approval queue, who edits what) is for editors of the blog
+      // alone: a contributor's connection follows the blog as a reader does.
+      if (principal && can(principal, 'edit', blogId)) {
         await socket.join(editorsRoom(blogId));
         socket.emit(SOCKET_EVENTS.readers, { blogId, readers: presence.readers(blogId) });
+        for (const entry of editing?.current(blogId) ?? []) socket.emit(SOCKET_EVENTS.editors, { blogId, ...entry });
       }
     } catch (error) {
       await socket.leave(room);

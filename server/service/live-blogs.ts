@@ -4,8 +4,18 @@
  * would not show.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Blog, BlogEvent, CreateBlogInput, CreateUpdateInput, PatchBlogInput, PatchUpdateInput, Update } from '../../shared/schemas';
+import type {
+  Actor,
+  Blog,
+  BlogEvent,
+  CreateBlogInput,
+  CreateUpdateInput,
+  PatchBlogInput,
+  PatchUpdateInput,
+  Update,
+} from '../../shared/schemas';
 import { renderBody } from '../render/markdown';
+import { SERVICE_ACTOR, type AuditStamp } from '../store/audit-entries';
 import { TimelineError, type Timeline } from '../store/timeline';
 
 /** What a write changed, told to the one sink the rest of the service learns of changes from. */
@@ -44,36 +54,48 @@ export class LiveBlogs {
     this.now = deps.now ?? (() => new Date());
   }
 
-  async createBlog(input: CreateBlogInput): Promise<Blog> {
+  /** Who did a write and when, for the audit entry the store records with it. */
+  stamp(actor: Actor): AuditStamp {
+    return { actor, at: this.now().toISOString() };
+  }
+
+  async createBlog(input: CreateBlogInput, actor: Actor = SERVICE_ACTOR): Promise<Blog> {
     const now = this.now().toISOString();
     const blog = await this.write(input.id, () =>
-      this.timeline.createBlog({
-        id: input.id,
-        title: input.title,
-        ...(input.description ? { description: input.description } : {}),
-        status: 'live',
-        createdAt: now,
-        updatedAt: now,
-      }),
+      this.timeline.createBlog(
+        {
+          id: input.id,
+          title: input.title,
+          ...(input.description ? { description: input.description } : {}),
+          status: 'live',
+          createdAt: now,
+          updatedAt: now,
+        },
+        this.stamp(actor),
+      ),
     );
     this.deps.changed({ kind: 'blog-created', blogId: blog.id });
     return blog;
   }
 
-  async patchBlog(blogId: string, patch: PatchBlogInput): Promise<Blog> {
+  async patchBlog(blogId: string, patch: PatchBlogInput, actor: Actor = SERVICE_ACTOR): Promise<Blog> {
     const startedAt = process.hrtime.bigint();
     const event = await this.write(blogId, () =>
-      this.timeline.changeBlog(blogId, (current) => {
-        const description = patch.description === undefined ? current.description : patch.description || undefined;
-        return {
-          id: current.id,
-          title: patch.title ?? current.title,
-          ...(description ? { description } : {}),
-          status: patch.status ?? current.status,
-          createdAt: current.createdAt,
-          updatedAt: this.now().toISOString(),
-        };
-      }),
+      this.timeline.changeBlog(
+        blogId,
+        (current) => {
+          const description = patch.description === undefined ? current.description : patch.description || undefined;
+          return {
+            id: current.id,
+            title: patch.title ?? current.title,
+            ...(description ? { description } : {}),
+            status: patch.status ?? current.status,
+            createdAt: current.createdAt,
+            updatedAt: this.now().toISOString(),
+          };
+        },
+        this.stamp(actor),
+      ),
     );
     this.deps.changed({ kind: 'events', events: [event], startedAt });
     return event.blog!;
@@ -83,7 +105,12 @@ export class LiveBlogs {
    * `idempotency`: the request's Idempotency-Key and who sent it (`scope`): a key is one sender's, on one
    * blog, for one request — the same key with different content is a conflict, not a replay.
    */
-  async publishUpdate(blogId: string, input: CreateUpdateInput, idempotency?: { key: string; scope: string }): Promise<Published> {
+  async publishUpdate(
+    blogId: string,
+    input: CreateUpdateInput,
+    idempotency?: { key: string; scope: string },
+    actor: Actor = SERVICE_ACTOR,
+  ): Promise<Published> {
     const startedAt = process.hrtime.bigint();
     const now = this.now();
     const update: Update = {
@@ -100,7 +127,7 @@ export class LiveBlogs {
       version: 1,
     };
     const scoped = idempotency && { key: `${idempotency.scope}:${idempotency.key}`, fingerprint: fingerprint(input) };
-    const result = await this.write(blogId, () => this.timeline.createUpdate(update, scoped));
+    const result = await this.write(blogId, () => this.timeline.createUpdate(update, scoped, this.stamp(actor)));
     if (result.events.length) this.deps.changed({ kind: 'events', events: result.events, startedAt });
     return { update: result.update, created: result.events.length > 0 };
   }
@@ -109,37 +136,58 @@ export class LiveBlogs {
    * Applies a patch as a new version. `editedAt` (the "edited" mark readers see) moves only when what
    * they read changes: pinning or marking a key event is not a correction.
    */
-  async editUpdate(blogId: string, updateId: string, patch: PatchUpdateInput, expectedVersion?: number): Promise<Update> {
+  async editUpdate(
+    blogId: string,
+    updateId: string,
+    patch: PatchUpdateInput,
+    expectedVersion?: number,
+    actor: Actor = SERVICE_ACTOR,
+  ): Promise<Update> {
     const startedAt = process.hrtime.bigint();
     const corrects = CONTENT_FIELDS.some((field) => patch[field] !== undefined);
     const changed = await this.write(blogId, () =>
-      this.timeline.changeUpdate(blogId, updateId, (current) => {
-        VersionConflict.check(current, expectedVersion);
-        const next: Update = { ...current, ...definedOnly(patch), version: current.version + 1 };
-        if (patch.title === null) delete next.title;
-        if (patch.author === null) delete next.author;
-        if (patch.body !== undefined) next.html = renderBody(patch.body);
-        if (corrects) next.editedAt = this.now().toISOString();
-        return next;
-      }),
+      this.timeline.changeUpdate(
+        blogId,
+        updateId,
+        (current) => {
+          VersionConflict.check(current, expectedVersion);
+          const next: Update = { ...current, ...definedOnly(patch), version: current.version + 1 };
+          if (patch.title === null) delete next.title;
+          if (patch.author === null) delete next.author;
+          if (patch.body !== undefined) next.html = renderBody(patch.body);
+          if (corrects) next.editedAt = this.now().toISOString();
+          return next;
+        },
+        this.stamp(actor),
+      ),
     );
     this.deps.changed({ kind: 'events', events: changed.events, startedAt });
     return changed.events[0].update!;
   }
 
-  async deleteUpdate(blogId: string, updateId: string, expectedVersion?: number): Promise<void> {
+  async deleteUpdate(blogId: string, updateId: string, expectedVersion?: number, actor: Actor = SERVICE_ACTOR): Promise<void> {
     const startedAt = process.hrtime.bigint();
     const changed = await this.write(blogId, () =>
-      this.timeline.changeUpdate(blogId, updateId, (current) => {
-        VersionConflict.check(current, expectedVersion);
-        return null;
-      }),
+      this.timeline.changeUpdate(
+        blogId,
+        updateId,
+        (current) => {
+          VersionConflict.check(current, expectedVersion);
+          return null;
+        },
+        this.stamp(actor),
+      ),
     );
     this.deps.changed({ kind: 'events', events: changed.events, startedAt });
   }
 
+  /** Hands on the events a write stored (an approval's, see approvals.ts), as every write here does. */
+  published(events: BlogEvent[], startedAt: bigint): void {
+    this.deps.changed({ kind: 'events', events, startedAt });
+  }
+
   /** Runs a write; one whose outcome is unknown is reported, so that readers and caches learn of it if it was kept. */
-  private async write<T>(blogId: string, work: () => Promise<T>): Promise<T> {
+  async write<T>(blogId: string, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (error) {

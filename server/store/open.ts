@@ -2,13 +2,17 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { MemorySessionStore, type SessionStore } from '../auth/sessions';
 import { MemoryAuditLog, type AuditLog } from './audit';
 import { MemoryTimeline } from './memory-timeline';
+import { MemoryPeopleStore, type PeopleStore } from './people';
 import { MemoryRateLimiter, type RateLimiter } from './rate-limiter';
 import { createRedisClient, describeTarget, parseRedisUrl, redactUrl, type RedisClient, type RedisTarget } from './redis/connection';
 import { redisKeys, type Keys } from './redis/keys';
 import { RedisAuditLog } from './redis/audit';
+import { RedisPeopleStore } from './redis/people';
 import { RedisRateLimiter } from './redis/rate-limiter';
+import { RedisSessionStore } from './redis/sessions';
 import { RedisTimeline } from './redis/timeline';
 import { RedisTokenStore } from './redis/tokens';
 import type { Timeline } from './timeline';
@@ -21,6 +25,10 @@ export interface Stores {
   rateLimiter: RateLimiter;
   /** The audit trail: blogs' entries come with their writes; people and tokens are recorded here. */
   audit: AuditLog;
+  /** People's accounts and their invitation and setup links. */
+  people: PeopleStore;
+  /** Signed-in people's sessions. */
+  sessions: SessionStore;
   /** When on Redis: what the processes sharing it need to talk to each other (see realtime/bus.ts). */
   redis?: SharedRedis;
   close(): Promise<void>;
@@ -48,6 +56,8 @@ export function memoryStores(historyLength: number): Stores {
     timeline: new MemoryTimeline({ historyLength, audit }),
     tokens: new MemoryTokenStore(),
     rateLimiter: new MemoryRateLimiter(),
+    people: new MemoryPeopleStore(),
+    sessions: new MemorySessionStore(),
     audit,
     close: async () => {},
   };
@@ -73,6 +83,8 @@ export async function redisStores(target: RedisTarget, logger: Logger, options: 
     timeline,
     tokens: new RedisTokenStore(client, writer, keys, options.minReplicas),
     rateLimiter: new RedisRateLimiter(client, keys),
+    people: new RedisPeopleStore(client, writer, keys, options.minReplicas),
+    sessions: new RedisSessionStore(client, writer, keys, options.minReplicas),
     audit: new RedisAuditLog(client, writer, keys, options.minReplicas),
     redis: { client, keys, subscriber: () => createRedisClient(target, logger, { subscriber: true }) },
     close: () => timeline.close(),

@@ -40,6 +40,20 @@ export interface Keys {
   tokenByHash(hash: string): string;
   /** STRING with a TTL: a rate-limit counter for one window. */
   rate(bucket: string, window: number): string;
+  /** SET of person ids. */
+  people: string;
+  /** HASH: a person's fields (blogs as JSON), their password's Argon2id hash, their current invitation's hash. */
+  person(personId: string): string;
+  /** STRING: person id, by lowercased email. */
+  personByEmail(email: string): string;
+  /** HASH with a TTL: an invitation (`personId`, `expiresAt`, `usedAt`), by the hex SHA-256 of its secret. */
+  invite(hash: string): string;
+  /** HASH with a TTL: a first-run setup link (`expiresAt`, `usedAt`), by the hex SHA-256 of its secret. */
+  setupLink(hash: string): string;
+  /** STRING (JSON) with a TTL (the idle expiry): a session, by the hex SHA-256 of its cookie's secret. */
+  session(sessionHash: string): string;
+  /** ZSET: a person's session hashes, scored by creation time. */
+  personSessions(personId: string): string;
   /** STRING (JSON) with a 5-minute TTL: a single sign-on under way (state, nonce, PKCE verifier), by the hex SHA-256 of its cookie's id. */
   oidcSignIn(hash: string): string;
   /** Pub/sub channel (sharded: SPUBLISH) of the messages between this deployment's processes (see realtime/bus.ts). */
@@ -64,6 +78,13 @@ export function redisKeys(prefix: string): Keys {
     token: (tokenId) => `${prefix}token:${tokenId}`,
     tokenByHash: (hash) => `${prefix}token-hash:${hash}`,
     rate: (bucket, window) => `${prefix}rate:${bucket}:${window}`,
+    people: `${prefix}people`,
+    person: (personId) => `${prefix}person:${personId}`,
+    personByEmail: (email) => `${prefix}person-email:${email}`,
+    invite: (hash) => `${prefix}invite:${hash}`,
+    setupLink: (hash) => `${prefix}setup:${hash}`,
+    session: (sessionHash) => `${prefix}session:${sessionHash}`,
+    personSessions: (personId) => `${prefix}person-sessions:${personId}`,
     oidcSignIn: (hash) => `${prefix}oidc:${hash}`,
     busChannel: `${prefix}bus`,
   };

@@ -1,0 +1,80 @@
+/**
+ * The approval queue's routes, under `/api/blogs/:blogId`: `GET /pending` (editors: every waiting entry;
+ * a contributor: their own, waiting or rejected with the reason), `PATCH /pending/:updateId` (an editor
+ * corrects an entry before approving it; `If-Match` by version), `POST /updates/:updateId/approve` and
+ * `/reject`.
+ */
+import { Router, type RequestHandler } from 'express';
+import { can } from '../../shared/permissions';
+import { ApproveSchema, PatchUpdateSchema, RejectSchema } from '../../shared/schemas';
+import { actorOf, principalId } from '../auth/principal';
+import type { Approvals } from '../service/approvals';
+import type { Timeline } from '../store/timeline';
+import { HttpError, parseOr400 } from './errors';
+import type { Guards } from './guards';
+import { jsonBody } from './json-body';
+import { blogIdParam, ifMatchVersion, updateIdParam } from './params';
+import { assertCan } from './roles';
+import { ERROR_CODES } from '../../shared/codes';
+
+/** A JSON body, or none at all (`POST …/approve` with nothing to say): then `{}`. */
+const optionalJsonBody: RequestHandler = (req, res, next) => {
+  const empty = !req.headers['transfer-encoding'] && Number(req.headers['content-length'] ?? 0) === 0;
+  if (!empty) return jsonBody(req, res, next);
+  req.body = {};
+  next();
+};
+
+export function pendingRouter(deps: { timeline: Timeline; approvals: Approvals; guards: Guards }): Router {
+  const { timeline, approvals } = deps;
+  const { editor, editorWrite } = deps.guards;
+  const router = Router({ mergeParams: true });
+
+  router.get('/pending', editor, async (req, res) => {
+    const blogId = blogIdParam(req);
+    const principal = assertCan(res, 'submit', blogId);
+    const entries = await timeline.listPending(blogId);
+    const reviewing = can(principal, 'edit', blogId);
+    const own = actorOf(principal).id ?? principalId(principal);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({
+      pending: entries.filter((entry) => (reviewing ? entry.status === 'pending' : entry.submittedBy.id === own)),
+    });
+  });
+
+  router.patch('/pending/:updateId', editorWrite, jsonBody, async (req, res) => {
+    const blogId = blogIdParam(req);
+    const principal = assertCan(res, 'edit', blogId);
+    const updateId = updateIdParam(req);
+    const patch = parseOr400(PatchUpdateSchema, req.body, 'entry');
+    if (patch.pinned !== undefined) {
+      throw new HttpError(400, ERROR_CODES.invalid, 'the entry has invalid fields', { pinned: 'pin an entry once it is published' });
+    }
+    res.json(await approvals.edit(blogId, updateId, patch, ifMatchVersion(req), actorOf(principal)));
+  });
+
+  router.post('/updates/:updateId/approve', editorWrite, optionalJsonBody, async (req, res) => {
+    const blogId = blogIdParam(req);
+    const principal = assertCan(res, 'edit', blogId);
+    const updateId = updateIdParam(req);
+    const input = parseOr400(ApproveSchema, req.body, 'approval');
+    const expectedVersion = ifMatchVersion(req);
+    const update = await approvals.approve(
+      blogId,
+      updateId,
+      { ...(input.publishedAt ? { publishedAt: input.publishedAt } : {}), ...(expectedVersion ? { expectedVersion } : {}) },
+      actorOf(principal),
+    );
+    res.location(`/api/blogs/${blogId}/updates/${update.id}`).json(update);
+  });
+
+  router.post('/updates/:updateId/reject', editorWrite, optionalJsonBody, async (req, res) => {
+    const blogId = blogIdParam(req);
+    const principal = assertCan(res, 'edit', blogId);
+    const updateId = updateIdParam(req);
+    const input = parseOr400(RejectSchema, req.body, 'rejection');
+    res.json(await approvals.reject(blogId, updateId, input.reason || undefined, actorOf(principal)));
+  });
+
+  return router;
+}

@@ -1,0 +1,147 @@
+/**
+ * The approval queue: a contributor's entry waits, editors correct it, approve it (it is published, as
+ * any update, with `update.created`) or reject it with a reason its contributor reads. Readers learn of
+ * an entry only once it is approved: until then it is told to the blog's editors and its contributor
+ * alone (PendingChange, see realtime/desk-events.ts).
+ */
+import type { Actor, CreateUpdateInput, PatchUpdateInput, PendingUpdate, Update } from '../../shared/schemas';
+import { renderBody } from '../render/markdown';
+import type { Timeline } from '../store/timeline';
+import { newUpdateId, VersionConflict, type LiveBlogs } from './live-blogs';
+
+/** What the desks are told of the queue: an entry's new state, or that it left the queue. */
+export type PendingChange =
+  | { blogId: string; entry: PendingUpdate }
+  /** Approved (published) or gone; `submitterId` is whose it was, to tell them. */
+  | { blogId: string; removedId: string; submitterId: string };
+
+export interface ApprovalsDeps {
+  timeline: Timeline;
+  liveBlogs: LiveBlogs;
+  /** Told of every change of a queue. */
+  pendingChanged: (change: PendingChange) => void;
+  now?: () => Date;
+}
+
+export class Approvals {
+  private readonly timeline: Timeline;
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: ApprovalsDeps) {
+    this.timeline = deps.timeline;
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** Queues a contributor's entry; `submitter` is the person (their id and name). */
+  async submit(blogId: string, input: CreateUpdateInput, submitter: { id: string; name: string }, actor: Actor): Promise<PendingUpdate> {
+    const now = this.now();
+    const entry: PendingUpdate = {
+      id: newUpdateId(now),
+      blogId,
+      body: input.body,
+      html: renderBody(input.body),
+      ...(input.title ? { title: input.title } : {}),
+      ...(input.author ? { author: input.author } : {}),
+      publishedAt: input.publishedAt ?? now.toISOString(),
+      createdAt: now.toISOString(),
+      pinned: false,
+      keyEvent: input.keyEvent ?? false,
+      version: 1,
+      status: 'pending',
+      submittedBy: submitter,
+      submittedAt: now.toISOString(),
+    };
+    await this.deps.liveBlogs.write(blogId, () => this.timeline.submitPending(entry, this.deps.liveBlogs.stamp(actor)));
+    this.deps.pendingChanged({ blogId, entry });
+    return entry;
+  }
+
+  /** An editor's correction before approving. `pinned` is refused by the route (pin once published). */
+  async edit(
+    blogId: string,
+    updateId: string,
+    patch: PatchUpdateInput,
+    expectedVersion: number | undefined,
+    actor: Actor,
+  ): Promise<PendingUpdate> {
+    const entry = await this.deps.liveBlogs.write(blogId, () =>
+      this.timeline.changePending(
+        blogId,
+        updateId,
+        (current) => {
+          VersionConflict.check(current, expectedVersion);
+          const next: PendingUpdate = { ...current, ...definedOnly(patch), pinned: false, version: current.version + 1 };
+          if (patch.title === null) delete next.title;
+          if (patch.author === null) delete next.author;
+          if (patch.body !== undefined) next.html = renderBody(patch.body);
+          return next;
+        },
+        this.deps.liveBlogs.stamp(actor),
+      ),
+    );
+    this.deps.pendingChanged({ blogId, entry });
+    return entry;
+  }
+
+  /**
+   * Publishes the entry: at the approval's time (`now`) or at the time the entry carries (`submitted`:
+   * the contributor's own, or when they sent it). A retried approval answers the update as it is, and
+   * publishes nothing again.
+   */
+  async approve(
+    blogId: string,
+    updateId: string,
+    options: { publishedAt?: 'now' | 'submitted'; expectedVersion?: number },
+    actor: Actor,
+  ): Promise<Update> {
+    const startedAt = process.hrtime.bigint();
+    let submitterId = '';
+    const approved = await this.deps.liveBlogs.write(blogId, () =>
+      this.timeline.approvePending(
+        blogId,
+        updateId,
+        (entry) => {
+          VersionConflict.check(entry, options.expectedVersion);
+          submitterId = entry.submittedBy.id;
+          const now = this.now().toISOString();
+          const { status: _status, submittedBy: _by, submittedAt: _at, rejection: _rejection, ...fields } = entry;
+          return {
+            ...fields,
+            publishedAt: options.publishedAt === 'submitted' ? entry.publishedAt : now,
+            createdAt: now,
+            pinned: false,
+            version: 1,
+          };
+        },
+        this.deps.liveBlogs.stamp(actor),
+      ),
+    );
+    if (approved.events.length) {
+      this.deps.liveBlogs.published(approved.events, startedAt);
+      this.deps.pendingChanged({ blogId, removedId: updateId, submitterId });
+    }
+    return approved.update;
+  }
+
+  async reject(blogId: string, updateId: string, reason: string | undefined, actor: Actor): Promise<PendingUpdate> {
+    const entry = await this.deps.liveBlogs.write(blogId, () =>
+      this.timeline.rejectPending(
+        blogId,
+        updateId,
+        (current) => ({
+          ...current,
+          status: 'rejected',
+          rejection: { ...(reason ? { reason } : {}), by: actor.name, at: this.now().toISOString() },
+        }),
+        this.deps.liveBlogs.stamp(actor),
+      ),
+    );
+    this.deps.pendingChanged({ blogId, entry });
+    return entry;
+  }
+}
+
+/** The fields of a patch that carry a value (null clears, and is handled by the caller). */
+function definedOnly(patch: PatchUpdateInput): Partial<Update> {
+  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined && value !== null)) as Partial<Update>;
+}
