@@ -1,16 +1,23 @@
 /**
- * A revoked token loses its open connections at once, on every process: the process that revoked it
- * disconnects its own and tells the others over the bus. In case that message is lost (the bus is at
- * most once), every process also checks, every RECHECK_MS, that the tokens behind its editors'
- * connections still exist. (Readers' connections carry no token: nothing to revoke.)
+ * A revoked token, a disabled or removed person, or an ended session loses its open connections at once,
+ * on every process: the process that revoked it disconnects its own and tells the others over the bus.
+ * In case that message is lost (the bus is at most once), every process also checks, every RECHECK_MS,
+ * that the tokens and sessions behind its editors' connections still exist. (Readers' connections carry
+ * neither: nothing to revoke.)
+ *
+ * Principals are named `token:<id>`, `person:<id>` (every connection of a person) or `session:<hash>`
+ * (the connections of one sign-in; the hash of its cookie's secret, which signs nobody in — and still
+ * never logged).
  */
-import { principalId, tokenPrincipalId } from '../auth/principal';
+import { sessionPrincipalId } from '../auth/people-auth';
+import { principalId, tokenPrincipalId, type Principal } from '../auth/principal';
+import type { SessionStore } from '../auth/sessions';
 import type { Logger } from '../logger';
 import type { TokenStore } from '../store/tokens';
 import type { Bus } from './bus';
 import type { LiveServer } from './context';
 
-/** How often the tokens behind open connections are checked again. */
+/** How often the tokens and sessions behind open connections are checked again. */
 export const RECHECK_MS = 10_000;
 
 export interface Revocation {
@@ -19,13 +26,28 @@ export interface Revocation {
   close(): void;
 }
 
-export function startRevocation(deps: { io: LiveServer; bus: Bus; tokens: TokenStore; logger: Logger }): Revocation {
+function holds(held: Principal, principal: string): boolean {
+  return principalId(held) === principal || (held.source === 'session' && sessionPrincipalId(held.sessionId) === principal);
+}
+
+export function startRevocation(deps: {
+  io: LiveServer;
+  bus: Bus;
+  tokens: TokenStore;
+  sessions?: SessionStore;
+  logger: Logger;
+  /** @default RECHECK_MS */
+  recheckMs?: number;
+}): Revocation {
   const { io, bus, logger } = deps;
   const disconnect = (principal: string) => {
     for (const socket of io.of('/').sockets.values()) {
       const held = socket.data.principal;
-      if (held && principalId(held) === principal) {
-        logger.info({ socketId: socket.id, principal }, 'ending a revoked connection');
+      if (held && holds(held, principal)) {
+        logger.info(
+          { socketId: socket.id, principal: principal.startsWith('session:') ? 'session' : principal },
+          'ending a revoked connection',
+        );
         socket.disconnect(true);
       }
     }
@@ -35,17 +57,24 @@ export function startRevocation(deps: { io: LiveServer; bus: Bus; tokens: TokenS
   });
   const recheck = async () => {
     const tokenIds = new Set<string>();
+    const sessionHashes = new Set<string>();
     for (const socket of io.of('/').sockets.values()) {
       const held = socket.data.principal;
       if (held?.source === 'token') tokenIds.add(held.tokenId);
+      if (held?.source === 'session') sessionHashes.add(held.sessionId);
     }
-    if (!tokenIds.size) return;
-    const active = await deps.tokens.active([...tokenIds]);
-    for (const tokenId of tokenIds) if (!active.has(tokenId)) disconnect(tokenPrincipalId(tokenId));
+    if (tokenIds.size) {
+      const active = await deps.tokens.active([...tokenIds]);
+      for (const tokenId of tokenIds) if (!active.has(tokenId)) disconnect(tokenPrincipalId(tokenId));
+    }
+    if (sessionHashes.size && deps.sessions) {
+      const active = await deps.sessions.active([...sessionHashes]);
+      for (const hash of sessionHashes) if (!active.has(hash)) disconnect(sessionPrincipalId(hash));
+    }
   };
   const timer = setInterval(() => {
     recheck().catch((error: unknown) => logger.warn({ err: error }, 'could not check the tokens of open connections; trying again later'));
-  }, RECHECK_MS);
+  }, deps.recheckMs ?? RECHECK_MS);
   timer.unref();
   return {
     revoked: (principal) => {

@@ -1,7 +1,7 @@
 /** Starts the real app on an ephemeral port against a real Redis under a test prefix. */
 import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
-import { createApp, type App } from '../../server/app';
+import { createApp, type App, type PeopleOptions } from '../../server/app';
 import type { ConnectionLimits } from '../../server/http/connections';
 import { createLogger } from '../../server/logger';
 import { memoryStores, redisStores, type Stores } from '../../server/store/open';
@@ -41,6 +41,10 @@ export interface StartOptions {
   trustProxy?: string;
   ipMaxConnections?: number;
   connectionLimits?: Partial<ConnectionLimits>;
+  /** People's knobs: a clock to move, shorter lives, lower sign-in limits. */
+  people?: PeopleOptions;
+  /** Invitations are mailed through this SMTP server. */
+  smtpUrl?: string;
 }
 
 export async function startServer(options: StartOptions): Promise<TestServer> {
@@ -69,8 +73,14 @@ export async function startServer(options: StartOptions): Promise<TestServer> {
       // Every test client is 127.0.0.1: only the tests of these limits meet them.
       ipRequestsPerMinute: options.ipRequestsPerMinute ?? 1_000_000,
       ipConnectionsPerMinute: options.ipConnectionsPerMinute ?? 1_000_000,
+      ...(options.smtpUrl ? { smtpUrl: options.smtpUrl } : {}),
     },
-    { stores, logger, ...(options.connectionLimits ? { connectionLimits: options.connectionLimits } : {}) },
+    {
+      stores,
+      logger,
+      ...(options.connectionLimits ? { connectionLimits: options.connectionLimits } : {}),
+      ...(options.people ? { people: options.people } : {}),
+    },
   );
   await new Promise<void>((resolve) => app.server.listen(listenPort, '127.0.0.1', resolve));
   const port = (app.server.address() as AddressInfo).port;

@@ -1,0 +1,159 @@
+/**
+ * The one-time links, as pages: `/invite/<secret>` (an invited person chooses their password) and
+ * `/setup/<secret>` (the first admin account, from the link printed at the first start). Both are plain
+ * form posts (urlencoded, no scripts needed), checked as coming from the service's own page, and end on
+ * the desk, signed in (303). A link guessed, replaced, used or expired gets a page that says so, and
+ * changes nothing; so does a refused password (the form again, with what is wrong).
+ */
+import express, { Router, type Request, type Response } from 'express';
+import { CreateUserSchema, EmailSchema } from '../../shared/schemas';
+import type { Assets } from '../assets';
+import { isSameOrigin } from '../auth/http';
+import { hashPassword, passwordProblem } from '../auth/passwords';
+import type { PeopleAuth } from '../auth/people-auth';
+import type { Logger } from '../logger';
+import { invitePage, linkProblemPage, setupPage } from '../render/invite-page';
+import type { AuditLog } from '../store/audit';
+import { isEnabledAdmin, userInfo, type LinkState, type PeopleStore, type PersonRecord } from '../store/people';
+
+const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 });
+const SECRET = /^[A-Za-z0-9_-]{43}$/;
+
+/** A first-run link works this long (or until an admin account exists). */
+export const SETUP_TTL_MS = 24 * 60 * 60 * 1000;
+
+const DEAD_LINKS = {
+  unknown: [404, 'This link is not valid', 'It may have been mistyped, or replaced by a newer one. Ask an admin for a new invitation.'],
+  used: [
+    410,
+    'This link has been used',
+    'Each link works once. Sign in with the password you chose, or ask an admin for a new invitation.',
+  ],
+  expired: [410, 'This link has expired', 'Invitations work for 7 days. Ask an admin for a new one.'],
+} as const;
+
+export function invitePagesRouter(deps: {
+  people: PeopleStore;
+  auth: PeopleAuth;
+  audit: AuditLog;
+  assets: Assets;
+  logger: Logger;
+  publicUrl?: string;
+  now: () => Date;
+}): Router {
+  const { people, auth, assets, now } = deps;
+  const router = Router();
+
+  const send = (res: Response, status: number, html: string) => {
+    // The address holds a secret: no caching, and no Referer to wherever a link on the page leads.
+    res.status(status).type('html').setHeader('Cache-Control', 'no-store');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.send(html);
+  };
+  const dead = (res: Response, state: Exclude<LinkState['state'], 'valid'>) => {
+    const [status, heading, text] = DEAD_LINKS[state];
+    send(res, status, linkProblemPage(assets, heading, text));
+  };
+  const foreign = (req: Request, res: Response): boolean => {
+    if (isSameOrigin(req.headers, deps.publicUrl)) return false;
+    send(
+      res,
+      403,
+      linkProblemPage(assets, 'This form must be sent from its own page', 'Open the link again and send the form from there.'),
+    );
+    return true;
+  };
+  const field = (req: Request, name: string): string => {
+    const value = (req.body as Record<string, unknown> | undefined)?.[name];
+    return typeof value === 'string' ? value : '';
+  };
+  const secretOf = (req: Request): string | null =>
+    typeof req.params.secret === 'string' && SECRET.test(req.params.secret) ? req.params.secret : null;
+
+  /** The invited person, or the state that makes the link dead. */
+  const invited = async (secret: string | null): Promise<PersonRecord | Exclude<LinkState['state'], 'valid'>> => {
+    if (!secret) return 'unknown';
+    const link = await people.linkState('invite', secret, now());
+    if (link.state !== 'valid') return link.state;
+    const person = link.personId ? await people.get(link.personId) : null;
+    return person && !person.disabled ? person : 'unknown';
+  };
+
+  router.get('/invite/:secret', async (req, res) => {
+    const person = await invited(secretOf(req));
+    if (typeof person === 'string') return dead(res, person);
+    send(res, 200, invitePage(assets, { name: person.name, email: person.email, action: req.originalUrl }));
+  });
+
+  router.post('/invite/:secret', form, async (req, res) => {
+    if (foreign(req, res)) return;
+    const secret = secretOf(req);
+    const person = await invited(secret);
+    if (typeof person === 'string') return dead(res, person);
+    const password = field(req, 'password');
+    const problem = passwordProblem(password, person);
+    const error = problem
+      ? `The password ${problem}.`
+      : password !== field(req, 'confirm')
+        ? 'The two passwords differ: type the same one twice.'
+        : undefined;
+    if (error) return send(res, 400, invitePage(assets, { name: person.name, email: person.email, action: req.originalUrl, error }));
+    const passwordHash = await hashPassword(password);
+    // Only one request ever gets `valid` here, however many race.
+    const used = await people.useLink('invite', secret!, now());
+    if (used.state !== 'valid') return dead(res, used.state);
+    const updated = await people.update(person.id, { passwordHash, activatedAt: person.activatedAt ?? now().toISOString() });
+    if (!updated) return dead(res, 'unknown');
+    await auth.startSession(req, res, updated);
+    res.redirect(303, '/editor');
+  });
+
+  /** Whether a setup link may still be used: it is valid and there is no enabled admin account yet. */
+  const setupState = async (secret: string | null): Promise<LinkState['state']> => {
+    if (!secret) return 'unknown';
+    const link = await people.linkState('setup', secret, now());
+    if (link.state !== 'valid') return link.state;
+    return (await people.list()).some(isEnabledAdmin) ? 'used' : 'valid';
+  };
+
+  router.get('/setup/:secret', async (req, res) => {
+    const state = await setupState(secretOf(req));
+    if (state !== 'valid') return dead(res, state);
+    send(res, 200, setupPage(assets, { action: req.originalUrl }));
+  });
+
+  router.post('/setup/:secret', form, async (req, res) => {
+    if (foreign(req, res)) return;
+    const secret = secretOf(req);
+    const state = await setupState(secret);
+    if (state !== 'valid') return dead(res, state);
+    const values = { name: field(req, 'name'), email: field(req, 'email') };
+    const again = (error: string) => send(res, 400, setupPage(assets, { action: req.originalUrl, ...values, error }));
+    const parsed = CreateUserSchema.pick({ name: true }).extend({ email: EmailSchema }).safeParse(values);
+    if (!parsed.success) return again(`The ${String(parsed.error.issues[0].path[0] ?? 'form')} ${parsed.error.issues[0].message}.`);
+    const password = field(req, 'password');
+    const problem = passwordProblem(password, parsed.data);
+    if (problem) return again(`The password ${problem}.`);
+    if (password !== field(req, 'confirm')) return again('The two passwords differ: type the same one twice.');
+    const passwordHash = await hashPassword(password);
+    if (await people.findByEmail(parsed.data.email)) return again('That email already has an account: sign in on the desk instead.');
+    const used = await people.useLink('setup', secret!, now());
+    if (used.state !== 'valid') return dead(res, used.state);
+    const created = await people.create({ ...parsed.data, role: 'admin', blogs: ['*'] }, now());
+    if (!created) return again('That email already has an account: sign in on the desk instead.');
+    const person = (await people.update(created.id, { passwordHash, activatedAt: now().toISOString() })) ?? created;
+    // Nobody invited the first admin: the record names them as their own inviter, and how they came in.
+    const actor = { kind: 'person' as const, id: person.id, name: person.name };
+    await deps.audit.record({
+      at: now().toISOString(),
+      actor,
+      action: 'person.invited',
+      after: { ...userInfo(person), via: 'first-run link' },
+    });
+    deps.logger.info({ personId: person.id }, 'first admin account created with the setup link');
+    await auth.startSession(req, res, person);
+    res.redirect(303, '/editor');
+  });
+
+  return router;
+}

@@ -1,0 +1,266 @@
+/**
+ * People on the API: the admin invites, lists, changes, disables and removes accounts (`/api/users`);
+ * anyone signs in with an email and a password (`/api/session`); a signed-in person changes their
+ * password and sees and ends their own sessions (`/api/me/…`).
+ *
+ * Sign-in answers the same 401 for an unknown email, a wrong password and a disabled account, after the
+ * same work (a dummy hash is verified when there is no account), so neither the answer nor its time says
+ * which emails have accounts. Failures are counted per account and per client address, and the count is
+ * checked before any hashing: a flood of guesses costs the server a counter read each, not an Argon2id.
+ */
+import { Router, type Request, type Response } from 'express';
+import { ERROR_CODES } from '../../shared/codes';
+import { ChangePasswordSchema, CreateUserSchema, PatchUserSchema, SignInSchema, type UserInfo } from '../../shared/schemas';
+import { assertSameOrigin, principalOf, requireAdmin } from '../auth/http';
+import { passwordProblem, hashPassword, verifyPassword } from '../auth/passwords';
+import { sessionPrincipalId, sessionSecret, type PeopleAuth } from '../auth/people-auth';
+import { actorOf, personPrincipalId, type PersonPrincipal } from '../auth/principal';
+import type { SessionStore } from '../auth/sessions';
+import { sha256 } from '../crypto';
+import type { Logger } from '../logger';
+import type { Mailer } from '../mail';
+import type { AuditLog } from '../store/audit';
+import type { PeopleStore, PersonRecord } from '../store/people';
+import { userInfo } from '../store/people';
+import type { RateLimiter } from '../store/rate-limiter';
+import { HttpError, notFound, parseOr400 } from './errors';
+import type { Guards } from './guards';
+import { jsonBody } from './json-body';
+
+/** An invitation works this long, once. */
+export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+/** Failed sign-ins are counted in windows this long. */
+export const SIGN_IN_WINDOW_MS = 15 * 60 * 1000;
+
+export interface SignInLimits {
+  perAccount: number;
+  perAddress: number;
+  windowMs: number;
+}
+
+export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = { perAccount: 10, perAddress: 50, windowMs: SIGN_IN_WINDOW_MS };
+
+export interface PeopleDeps {
+  people: PeopleStore;
+  sessions: SessionStore;
+  auth: PeopleAuth;
+  guards: Guards;
+  audit: AuditLog;
+  rateLimiter: RateLimiter;
+  mailer: Mailer | null;
+  logger: Logger;
+  limits: SignInLimits;
+  /** The service's public address, for invitation links. */
+  publicOrigin: () => string;
+  /** LIVEBLOG_PUBLIC_URL, for the same-origin check when it is set. */
+  publicUrl?: string;
+  revoked: (principal: string) => void;
+  inviteTtlMs: number;
+  now: () => Date;
+}
+
+const WRONG_CREDENTIALS = 'wrong email or password';
+
+/** Counts failed sign-ins per account and per address, and refuses (429) once either has had too many. */
+export function signInLimiter(limiter: RateLimiter, limits: SignInLimits) {
+  const buckets = (req: Request, email: string) => [
+    {
+      bucket: `signin-account:${sha256(email.trim().toLowerCase()).toString('hex').slice(0, 32)}`,
+      limit: limits.perAccount,
+      what: 'this account',
+    },
+    { bucket: `signin-address:${req.ip ?? 'unknown'}`, limit: limits.perAddress, what: 'this address' },
+  ];
+  return {
+    /** Throws 429 (with Retry-After) when the account or the address is over its limit. Counts nothing. */
+    async check(req: Request, res: Response, email: string): Promise<void> {
+      for (const { bucket, limit, what } of buckets(req, email)) {
+        const { count } = await limiter.add(bucket, 0, limits.windowMs);
+        if (count >= limit) {
+          const retryAfter = Math.max(1, Math.ceil((limits.windowMs - (Date.now() % limits.windowMs)) / 1000));
+          res.setHeader('Retry-After', String(retryAfter));
+          throw new HttpError(
+            429,
+            ERROR_CODES.rateLimited,
+            `too many failed sign-ins for ${what}: try again in ${Math.ceil(retryAfter / 60)} min`,
+          );
+        }
+      }
+    },
+    async failed(req: Request, email: string): Promise<void> {
+      await Promise.all(buckets(req, email).map(({ bucket }) => limiter.add(bucket, 1, limits.windowMs)));
+    },
+  };
+}
+
+/** A sign-in from another site's page (login cross-site request forgery) is refused; scripts send no Origin. */
+function assertNotCrossSite(req: Request, publicUrl: string | undefined): void {
+  if (req.headers.origin !== undefined || req.headers['sec-fetch-site'] === 'cross-site' || req.headers['sec-fetch-site'] === 'same-site')
+    assertSameOrigin(req.headers, publicUrl);
+}
+
+function personOf(res: Response): PersonPrincipal {
+  const principal = principalOf(res);
+  if (principal.source !== 'session')
+    throw new HttpError(400, ERROR_CODES.invalid, 'only a signed-in person has a password and sessions; a token has neither');
+  return principal;
+}
+
+export function peopleRouter(deps: PeopleDeps): Router {
+  const { people, sessions, auth, audit, now } = deps;
+  const { editor, editorWrite } = deps.guards;
+  const limiter = signInLimiter(deps.rateLimiter, deps.limits);
+  const router = Router();
+
+  const invite = async (person: PersonRecord, invitedBy: string) => {
+    const secret = await people.invite(person.id, now(), deps.inviteTtlMs);
+    const inviteUrl = `${deps.publicOrigin()}/invite/${secret}`;
+    const mailed = deps.mailer ? await deps.mailer.sendInvitation(person, inviteUrl, invitedBy) : false;
+    return { inviteUrl, mailed };
+  };
+  const findPerson = async (req: Request): Promise<PersonRecord> => {
+    const person = typeof req.params.userId === 'string' ? await people.get(req.params.userId) : null;
+    if (!person) throw notFound('user');
+    return person;
+  };
+  const notSelf = (res: Response, person: PersonRecord, doing: string) => {
+    const principal = principalOf(res);
+    if (principal.source === 'session' && principal.personId === person.id)
+      throw new HttpError(409, ERROR_CODES.conflict, `you cannot ${doing} your own account: ask another admin (or use the admin token)`);
+  };
+
+  router.post('/users', editorWrite, jsonBody, async (req, res) => {
+    requireAdmin(res);
+    const input = parseOr400(CreateUserSchema, req.body, 'user');
+    const person = await people.create(input, now());
+    if (!person)
+      throw new HttpError(409, ERROR_CODES.conflict, `${input.email} already has an account`, { email: 'already has an account' });
+    const actor = actorOf(principalOf(res));
+    const { inviteUrl, mailed } = await invite(person, actor.name);
+    await audit.record({ at: now().toISOString(), actor, action: 'person.invited', after: userInfo(person) });
+    res.status(201).setHeader('Cache-Control', 'no-store');
+    res.json({ ...userInfo(person), inviteUrl, mailed });
+  });
+
+  router.get('/users', editor, async (_req, res) => {
+    requireAdmin(res);
+    const users: UserInfo[] = (await people.list()).map(userInfo);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ users });
+  });
+
+  router.get('/users/:userId', editor, async (req, res) => {
+    requireAdmin(res);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(userInfo(await findPerson(req)));
+  });
+
+  // A new link when the first one expired or was lost: the previous one stops working.
+  router.post('/users/:userId/invite', editorWrite, async (req, res) => {
+    requireAdmin(res);
+    const person = await findPerson(req);
+    if (person.disabled) throw new HttpError(409, ERROR_CODES.conflict, 'this account is disabled: enable it first');
+    const actor = actorOf(principalOf(res));
+    const { inviteUrl, mailed } = await invite(person, actor.name);
+    await audit.record({ at: now().toISOString(), actor, action: 'person.invited', after: userInfo(person) });
+    res.status(201).setHeader('Cache-Control', 'no-store');
+    res.json({ ...userInfo(person), inviteUrl, mailed });
+  });
+
+  router.patch('/users/:userId', editorWrite, jsonBody, async (req, res) => {
+    requireAdmin(res);
+    const patch = parseOr400(PatchUserSchema, req.body, 'user');
+    const before = await findPerson(req);
+    if (patch.disabled === true || (patch.role && patch.role !== 'admin')) notSelf(res, before, patch.disabled ? 'disable' : 'demote');
+    const after = await people.update(before.id, patch);
+    if (!after) throw notFound('user');
+    if (patch.disabled === true && !before.disabled) await auth.endSessionsOf(after.id);
+    // Their open connections end, on every process; a desk still allowed back reconnects with its new rights.
+    if (patch.disabled !== undefined || patch.role !== undefined || patch.blogs !== undefined) deps.revoked(personPrincipalId(after.id));
+    await audit.record({
+      at: now().toISOString(),
+      actor: actorOf(principalOf(res)),
+      action: 'person.changed',
+      before: userInfo(before),
+      after: userInfo(after),
+    });
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(userInfo(after));
+  });
+
+  router.delete('/users/:userId', editorWrite, async (req, res) => {
+    requireAdmin(res);
+    const person = await findPerson(req);
+    notSelf(res, person, 'remove');
+    const removed = await people.remove(person.id);
+    if (!removed) throw notFound('user');
+    await auth.endSessionsOf(person.id);
+    deps.revoked(personPrincipalId(person.id));
+    await audit.record({ at: now().toISOString(), actor: actorOf(principalOf(res)), action: 'person.removed', before: userInfo(removed) });
+    res.status(204).end();
+  });
+
+  router.post('/session', jsonBody, async (req, res) => {
+    assertNotCrossSite(req, deps.publicUrl);
+    const email = typeof (req.body as { email?: unknown } | undefined)?.email === 'string' ? (req.body as { email: string }).email : '';
+    await limiter.check(req, res, email);
+    const input = parseOr400(SignInSchema, req.body, 'sign-in');
+    const person = await people.findByEmail(input.email.trim().toLowerCase());
+    const matches = await verifyPassword(person?.passwordHash, input.password);
+    if (!person || !matches || person.disabled) {
+      await limiter.failed(req, input.email);
+      deps.logger.info({ reason: !person ? 'unknown email' : person.disabled ? 'disabled' : 'wrong password' }, 'sign-in refused');
+      throw new HttpError(401, ERROR_CODES.unauthorized, WRONG_CREDENTIALS);
+    }
+    await auth.startSession(req, res, person);
+    res.status(204).end();
+  });
+
+  // Idempotent: without a live session there is nothing to end, and the answer is the same.
+  router.delete('/session', async (req, res) => {
+    if (sessionSecret(req.headers)) assertSameOrigin(req.headers, deps.publicUrl);
+    await auth.endSession(req, res);
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(204).end();
+  });
+
+  router.post('/me/password', editorWrite, jsonBody, async (req, res) => {
+    const me = personOf(res);
+    const input = parseOr400(ChangePasswordSchema, req.body, 'password change');
+    await limiter.check(req, res, me.email);
+    const person = await people.get(me.personId);
+    if (!person) throw new HttpError(401, ERROR_CODES.unauthorized, 'sign in again');
+    if (!(await verifyPassword(person.passwordHash, input.currentPassword))) {
+      await limiter.failed(req, me.email);
+      throw new HttpError(400, ERROR_CODES.invalid, 'the current password is wrong', { currentPassword: 'is not your current password' });
+    }
+    const problem = passwordProblem(input.password, person);
+    if (problem) throw new HttpError(400, ERROR_CODES.invalid, `the new password ${problem}`, { password: problem });
+    await people.update(person.id, { passwordHash: await hashPassword(input.password) });
+    // Anyone else signed in as this person (a lost laptop, a shared password) is out; this session stays.
+    await auth.endSessionsOf(person.id, me.sessionId);
+    res.status(204).end();
+  });
+
+  router.get('/me/sessions', editor, async (_req, res) => {
+    const me = personOf(res);
+    const list = (await sessions.list(me.personId)).map(({ hash, personId: _p, ...session }) => ({
+      ...session,
+      current: hash === me.sessionId,
+    }));
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ sessions: list });
+  });
+
+  router.delete('/me/sessions/:sessionId', editorWrite, async (req, res) => {
+    const me = personOf(res);
+    const session = (await sessions.list(me.personId)).find((s) => s.id === req.params.sessionId);
+    if (!session) throw notFound('session');
+    await sessions.revoke(session.hash);
+    deps.revoked(sessionPrincipalId(session.hash));
+    if (session.hash === me.sessionId) auth.clearCookie(res);
+    res.status(204).end();
+  });
+
+  return router;
+}
