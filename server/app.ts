@@ -27,6 +27,8 @@ import { PageCache } from './http/page-cache';
 import { pagesRouter } from './http/pages';
 import { tokensRouter } from './http/tokens';
 import { updatesRouter } from './http/updates';
+import { blogAuditRouter, serviceAuditRouter } from './http/audit';
+import { pendingRouter } from './http/pending';
 import { viewRouter } from './http/view';
 import type { Logger } from './logger';
 import { createMailer } from './mail';
@@ -35,6 +37,9 @@ import { registerRealtime, startDelivery } from './realtime';
 import { LocalBus, RedisBus, type Bus } from './realtime/bus';
 import type { LiveServer } from './realtime/context';
 import { startRevocation } from './realtime/revocation';
+import { startDeskEvents } from './realtime/desk-events';
+import { EditingPresence } from './realtime/editing';
+import { Approvals } from './service/approvals';
 import { Presence } from './realtime/presence';
 import { LiveBlogs } from './service/live-blogs';
 import type { Stores } from './store/open';
@@ -177,8 +182,11 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
     published: (event, startedAt) => metrics.published(event.type, startedAt),
   });
   const liveBlogs = new LiveBlogs({ timeline, changed: delivery.changed });
+  const deskEvents = startDeskEvents({ io, bus });
+  const approvals = new Approvals({ timeline, liveBlogs, pendingChanged: deskEvents.pendingChanged });
+  const editing = new EditingPresence(io, bus);
   const { feeds } = delivery;
-  const stopRealtime = registerRealtime(io, { feeds, logger, authenticator, presence, metrics });
+  const stopRealtime = registerRealtime(io, { feeds, logger, authenticator, presence, metrics, editing });
   const revocation = startRevocation({
     io,
     bus,
@@ -249,7 +257,10 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
   );
   app.use('/api/tokens', tokensRouter({ tokens, guards, revoked: revocation.revoked, audit: deps.stores.audit }));
   app.use('/api/blogs', blogsRouter({ timeline, liveBlogs, guards }));
-  app.use('/api/blogs/:blogId', updatesRouter({ timeline, liveBlogs, guards }));
+  app.use('/api/blogs/:blogId', updatesRouter({ timeline, liveBlogs, approvals, guards }));
+  app.use('/api/blogs/:blogId', pendingRouter({ timeline, approvals, guards }));
+  app.use('/api/blogs/:blogId', blogAuditRouter({ timeline, audit: deps.stores.audit, guards }));
+  app.use('/api/audit', serviceAuditRouter({ audit: deps.stores.audit, guards }));
   app.use('/api/blogs/:blogId', viewRouter({ timeline, cache }));
   // Without LIVEBLOG_PUBLIC_URL, the address this process listens on, as seen from the machine itself.
   const publicOrigin = () => config.publicUrl ?? `http://localhost:${(server.address() as AddressInfo | null)?.port ?? 0}`;
@@ -275,6 +286,7 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
     liveBlogs,
     close: async () => {
       presence.close();
+      editing.close();
       delivery.close();
       stopRealtime();
       revocation.close();
