@@ -5,7 +5,7 @@
  */
 import { renderUpdate } from '../../shared/html';
 import { LIMITS } from '../../shared/limits';
-import type { Blog, Update } from '../../shared/schemas';
+import type { Blog, PendingUpdate, Update } from '../../shared/schemas';
 import { $ } from '../lib/dom';
 import { describeError } from './errors';
 import { newChain, outcomeUnknown, publishContent, type PublishChain } from './publishing';
@@ -46,6 +46,8 @@ export function typedSince(now: Draft, sent: Draft): { draft: Draft; rest: boole
   };
 }
 
+const isPending = (update: Update): update is PendingUpdate => (update as Partial<PendingUpdate>).status === 'pending';
+
 export class Composer {
   private readonly form = $<HTMLFormElement>('#composer-form');
   private readonly title = $<HTMLInputElement>('#entry-title');
@@ -77,8 +79,16 @@ export class Composer {
   constructor(
     private readonly session: Session,
     private readonly currentBlog: () => Blog | null,
+    /** A contributor's entry went to the approval queue (202): show it among theirs. */
+    private readonly submitted: (entry: PendingUpdate) => void = () => undefined,
   ) {
     this.author.value = stored.author();
+    if (session.contributes) {
+      // A contributor's entry waits for an editor: the button says so, and there is nothing to pin.
+      this.publishButton.textContent = 'Submit for approval';
+      $('#composer-heading').textContent = 'New entry, for an editor to approve';
+      this.pinned.closest('label')!.hidden = true;
+    }
     this.form.addEventListener('submit', (event) => {
       event.preventDefault();
       void this.publish();
@@ -224,7 +234,7 @@ export class Composer {
       ...(title ? { title } : {}),
       ...(author ? { author } : {}),
       ...(publishedAt ? { publishedAt } : {}),
-      pinned: this.pinned.checked,
+      pinned: this.pinned.checked && !this.session.contributes,
       keyEvent: this.keyEvent.checked,
     };
   }
@@ -300,7 +310,7 @@ export class Composer {
     const sent = this.formState(sentDraft);
     this.publishing = true;
     this.publishButton.disabled = true;
-    this.say('Publishing…');
+    this.say(this.session.contributes ? 'Submitting…' : 'Publishing…');
     try {
       const chain = this.chain;
       // The chain is saved with its draft, also when another blog was opened meanwhile.
@@ -310,6 +320,8 @@ export class Composer {
         if (left) stored.setDraft(blogId, { ...left, idempotencyKey: chain.key, unresolved: chain.unresolved });
       };
       const published = await publishContent(this.session, blogId, content, chain, saveChain);
+      const pending = isPending(published.update) ? published.update : null;
+      if (pending) this.submitted(pending);
       const at = clockTime(published.kind === 'corrected' ? published.earlier.createdAt : published.update.createdAt);
       const earlier = `Your earlier attempt had been published at ${at} (its answer was lost); it is now corrected to the text you sent: readers see one entry, marked edited.`;
       // The key is spent: the next content of this blog's form starts a chain of its own.
@@ -327,7 +339,12 @@ export class Composer {
         this.fillForm(draft);
         this.saveDraft();
         this.schedulePreview(0);
-        const done = published.kind === 'corrected' ? earlier : `Published at ${at}, as it was when you pressed Publish.`;
+        const done =
+          published.kind === 'corrected'
+            ? earlier
+            : pending
+              ? `Submitted for approval at ${at}, as it was when you pressed Submit.`
+              : `Published at ${at}, as it was when you pressed Publish.`;
         this.say(
           rest
             ? `${done} What you typed after it is kept below, not published.`
@@ -347,7 +364,14 @@ export class Composer {
       this.showCount();
       this.schedulePreview(0);
       this.body.focus();
-      this.say(published.kind === 'corrected' ? earlier : `Published at ${at}.`, 'done');
+      this.say(
+        published.kind === 'corrected'
+          ? earlier
+          : pending
+            ? `Submitted for approval at ${at}: an editor will publish it, or tell you why not (under Pending).`
+            : `Published at ${at}.`,
+        'done',
+      );
     } catch (error) {
       // The text stays, in the form and in the saved draft: the editor can simply try again.
       this.saveDraft();

@@ -8,12 +8,13 @@ import { LIMITS } from '../../shared/limits';
 import type { Update } from '../../shared/schemas';
 import { ApiError } from '../lib/api';
 import { h } from '../lib/dom';
+import { changedBy } from './audit';
 import { wordDiff } from './diff-view';
 import { describeError, sentence } from './errors';
 import { newChain, outcomeUnknown, publishContent } from './publishing';
 import type { Session } from './session';
 import { stored, type EditDraft, type EntryContent } from './storage';
-import { browserZone, clockTime, instantToZoned, isZone, readZonedTime } from './zones';
+import { browserZone, instantToZoned, isZone, readZonedTime, shortTime } from './zones';
 
 type Field = 'body' | 'title' | 'author' | 'publishedAt' | 'pinned' | 'keyEvent';
 type Patch = Partial<Record<Field, string | boolean | null>>;
@@ -361,13 +362,17 @@ export class EditForm {
         dismiss,
       );
     });
-    const when = clockTime(current.editedAt ?? current.createdAt);
+    // Who and when, from the audit trail once it answers; until then, the time the entry carries.
+    const title = h(
+      'p',
+      { class: 'ed-conflict__title' },
+      `Changed by another editor at ${shortTime(current.editedAt ?? current.createdAt)} — your text is kept. Nothing of yours is saved yet.`,
+    );
+    void changedBy(this.host.session, this.host.blogId, current).then((said) => {
+      title.textContent = `${said} — your text is kept. Nothing of yours is saved yet.`;
+    });
     this.showPanel(
-      h(
-        'p',
-        { class: 'ed-conflict__title' },
-        `Another editor saved a newer version at ${when} while you were editing. Nothing of yours is saved yet.`,
-      ),
+      title,
       h(
         'div',
         { class: 'ed-versions' },

@@ -10,8 +10,10 @@ import { ApiError } from '../lib/api';
 import { $, h } from '../lib/dom';
 import { fromHtml, UpdateList } from '../lib/update-list';
 import { EditForm, type EditFormHost } from './edit-form';
+import { changedBy } from './audit';
 import { describeError } from './errors';
 import { loadHistory, type HistoryHost } from './history';
+import { editingText, type Presence } from './presence';
 import { outcomeUnknown } from './publishing';
 import type { Session } from './session';
 import { stored, type EditDraft } from './storage';
@@ -60,7 +62,14 @@ export class Entries implements EditFormHost, HistoryHost {
   private next: string | undefined;
   blogId = '';
 
-  constructor(readonly session: Session) {
+  constructor(
+    readonly session: Session,
+    private readonly presence: Presence,
+  ) {
+    presence.onChange = (updateId) => {
+      const item = this.list.find(updateId);
+      if (item) this.showEditors(item, updateId);
+    };
     this.olderButton.addEventListener('click', () => void this.loadOlder());
     this.searchForm.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -83,6 +92,7 @@ export class Entries implements EditFormHost, HistoryHost {
   }
 
   private fill(page: UpdatePage): void {
+    this.presence.closeAll();
     this.editing.clear();
     this.undoable.clear();
     this.notices.replaceChildren();
@@ -201,6 +211,7 @@ export class Entries implements EditFormHost, HistoryHost {
   // EditFormHost
   closed(updateId: string, update: Update | null, focus: boolean): void {
     this.editing.delete(updateId);
+    this.presence.editing(this.blogId, updateId, false);
     stored.setEditDraft(this.blogId, updateId, null);
     if (update) {
       const element = this.list.upsert(update);
@@ -220,9 +231,24 @@ export class Entries implements EditFormHost, HistoryHost {
     this.say(`Version restored: readers see it now, marked edited.`);
   }
 
+  /** "Olena is editing" on an entry (also over its open edit form), or nothing. */
+  private showEditors(item: HTMLElement, updateId: string): void {
+    const text = editingText(this.presence.names(updateId));
+    let line = item.querySelector<HTMLElement>(':scope > .ed-presence');
+    if (!text) return line?.remove();
+    if (!line) {
+      line = h('p', { class: 'ed-presence' });
+      item.prepend(line);
+    }
+    line.textContent = `${text} this entry now.`;
+  }
+
   private render(update: Update): HTMLElement {
     const item = h('li', { id: itemId(update.id), 'data-order': updateOrderKey(update.publishedAt, update.id), class: 'ed-item' });
     item.append(fromHtml(renderUpdate(update)));
+    this.showEditors(item, update.id);
+    // A contributor reads what is published; changing it is an editor's.
+    if (!this.session.canEdit(this.blogId)) return item;
     const label = excerpt(update, 40);
     const button = (text: string, action: () => Promise<void> | void, attributes: Record<string, string> = {}) => {
       const element = h('button', { type: 'button', ...attributes }, text);
@@ -230,10 +256,9 @@ export class Entries implements EditFormHost, HistoryHost {
       return element;
     };
     const history = h('div', { class: 'ed-history', hidden: true });
-    const historyButton: HTMLButtonElement | null =
-      update.version > 1
-        ? button('History', () => this.toggleHistory(update, history, historyButton!), { 'aria-expanded': 'false' })
-        : null;
+    const historyButton: HTMLButtonElement = button('History', () => this.toggleHistory(update, history, historyButton), {
+      'aria-expanded': 'false',
+    });
     item.append(
       h(
         'div',
@@ -253,6 +278,8 @@ export class Entries implements EditFormHost, HistoryHost {
     const form = new EditForm(update, this, kept);
     this.editing.set(update.id, form);
     item.replaceChildren(form.element);
+    this.showEditors(item, update.id);
+    this.presence.editing(this.blogId, update.id, true);
     if (focus) form.focus();
   }
 
@@ -367,15 +394,27 @@ export class Entries implements EditFormHost, HistoryHost {
     }
   }
 
+  /** Pin or key event, with If-Match: a toggle pressed on a version another editor has changed since is not applied. */
   private async toggle(update: Update, fields: { pinned?: boolean; keyEvent?: boolean }): Promise<void> {
     try {
-      const changed = await this.session.call<Update>('PATCH', `/api/blogs/${this.blogId}/updates/${update.id}`, { body: fields });
+      const changed = await this.session.call<Update>('PATCH', `/api/blogs/${this.blogId}/updates/${update.id}`, {
+        body: fields,
+        headers: { 'If-Match': `"${update.version}"` },
+      });
       const element = this.list.upsert(changed);
       const name = 'pinned' in fields ? (changed.pinned ? 'Unpin' : 'Pin') : 'Key event';
       Array.from(element.querySelectorAll<HTMLButtonElement>('.ed-actions button'))
         .find((b) => b.textContent === name)
         ?.focus();
     } catch (error) {
+      if (error instanceof ApiError && error.status === 412 && error.details) {
+        const current = error.details as unknown as Update;
+        this.list.upsert(current);
+        this.say(
+          `Not changed: ${await changedBy(this.session, this.blogId, current)}. The entry shows it now: press again if it is still needed.`,
+        );
+        return;
+      }
       this.say(`Not changed: ${describeError(error)}`);
     }
   }

@@ -17,13 +17,18 @@ const FIELD_LABELS: Record<string, string> = {
   name: 'Holder’s name',
   blogs: 'Blogs',
   status: 'Status',
+  email: 'Email',
+  password: 'New password',
+  currentPassword: 'Current password',
+  role: 'Role',
+  reason: 'Reason',
 };
 
 /** What the server's general messages mean for an editor. */
 const MESSAGES: Record<string, string> = {
   invalid: 'Some fields need a change.',
-  unauthorized: 'The token is unknown or has been revoked.',
-  forbidden: 'Your token may not change this blog.',
+  unauthorized: 'You are not signed in (the session ended, or the token is unknown or revoked).',
+  forbidden: 'You may not do that here.',
   not_found: 'It no longer exists: someone may have deleted it.',
   blog_ended: 'This blog has ended: reopen it to publish.',
   payload_too_large: 'It is too long to send.',

@@ -8,6 +8,7 @@ import type { Update } from '../../shared/schemas';
 import { ApiError } from '../lib/api';
 import { h } from '../lib/dom';
 import { wordDiff } from './diff-view';
+import { auditHeadline, entryTrail } from './audit';
 import { describeError } from './errors';
 import type { Session } from './session';
 
@@ -35,7 +36,15 @@ function fieldChange(label: string, before: string | undefined, after: string | 
 }
 
 export async function loadHistory(host: HistoryHost, updateId: string, container: HTMLElement): Promise<void> {
-  const { versions } = await host.session.call<{ versions: Update[] }>('GET', `/api/blogs/${host.blogId}/updates/${updateId}/versions`);
+  const [{ versions }, trail] = await Promise.all([
+    host.session.call<{ versions: Update[] }>('GET', `/api/blogs/${host.blogId}/updates/${updateId}/versions`),
+    entryTrail(host.session, host.blogId, updateId),
+  ]);
+  /** Who made a version, from the audit trail: " by Olena". */
+  const by = (version: Update) => {
+    const made = trail.find((entry) => (entry.after as { version?: number } | undefined)?.version === version.version);
+    return made ? ` by ${made.actor.kind === 'admin-token' ? 'the admin token' : made.actor.name}` : '';
+  };
   const current = versions[versions.length - 1];
   const status = h('p', { class: 'ed-status', role: 'status' });
   const items = versions.map((version, index) => {
@@ -46,7 +55,7 @@ export async function loadHistory(host: HistoryHost, updateId: string, container
         'li',
         { class: 'ed-version ed-version--flag' },
         h('strong', {}, label),
-        ` · ${flagChanges(before, version).join(', ') || 'No change'}`,
+        ` · ${flagChanges(before, version).join(', ') || 'No change'}${by(version)}`,
       );
     }
     const restore =
@@ -59,7 +68,7 @@ export async function loadHistory(host: HistoryHost, updateId: string, container
       'li',
       { class: 'ed-version' },
       h('strong', {}, label),
-      ` · ${before ? 'corrected' : 'published'} ${formatTime(before ? (version.editedAt ?? version.createdAt) : version.publishedAt)}`,
+      ` · ${before ? 'corrected' : 'published'} ${formatTime(before ? (version.editedAt ?? version.createdAt) : version.publishedAt)}${by(version)}`,
       version === current ? ' (as readers see it now)' : '',
       flags.length ? ` · ${flags.join(', ')}` : '',
       before ? fieldChange('Headline', before.title, version.title) : version.title ? h('p', {}, h('strong', {}, version.title)) : null,
@@ -71,8 +80,15 @@ export async function loadHistory(host: HistoryHost, updateId: string, container
       restore,
     );
   });
+  const who = trail.length
+    ? [
+        h('h4', {}, 'Who did what, newest first'),
+        h('ul', { class: 'ed-audit' }, ...trail.map((entry) => h('li', {}, auditHeadline(entry)))),
+      ]
+    : [];
   container.replaceChildren(
-    h('h4', {}, `History: ${versions.length} versions, oldest first`),
+    ...who,
+    h('h4', {}, `History: ${versions.length} ${versions.length === 1 ? 'version' : 'versions'}, oldest first`),
     h('ol', { class: 'ed-versions-list' }, ...items),
     status,
   );

@@ -5,19 +5,36 @@ import { $, h } from '../lib/dom';
 import { LiveFeed, type ClientSocket } from '../lib/live-feed';
 import { connectSocket } from '../lib/socket';
 import { Access } from './access';
+import { Account } from './account';
+import { BlogHistory } from './audit';
 import { BlogPanel } from './blog-panel';
 import { Composer } from './composer';
 import { ConnectionState } from './connection';
 import { DESK_PAGE, Entries } from './entries';
 import { describeError } from './errors';
-import { Session, signIn } from './session';
+import { PendingQueue } from './pending';
+import { People } from './people';
+import { Presence } from './presence';
+import { endSession, resumeSession, Session, signInProblem, signInWithPassword, signInWithToken } from './session';
 import { stored } from './storage';
 import { zoneNames } from './zones';
+
+/**
+ * Puts a section's `<template>` into the page: parts of the desk that hold fields named like the sign-in
+ * form's (Email, New password) exist only once someone is signed in, so every label names one field.
+ */
+function stamp(sectionId: string): void {
+  const template = $<HTMLTemplateElement>(`${sectionId} > template`);
+  template.replaceWith(template.content.cloneNode(true));
+}
 
 class Desk {
   private readonly composer: Composer;
   private readonly entries: Entries;
   private readonly access: Access | null;
+  private readonly people: People | null;
+  private readonly pending: PendingQueue;
+  private readonly history: BlogHistory | null;
   private readonly panel: BlogPanel;
   private readonly socket: ClientSocket;
   private readonly select = $<HTMLSelectElement>('#blog-select');
@@ -27,13 +44,26 @@ class Desk {
   private openSeq = 0;
 
   constructor(private readonly session: Session) {
-    this.composer = new Composer(session, () => this.blog);
-    this.entries = new Entries(session);
+    // A person's socket carries the session cookie (same origin); a token goes in the handshake.
+    this.socket = connectSocket(undefined, session.token ? { token: session.token } : undefined);
+    this.pending = new PendingQueue(session, this.socket);
+    this.composer = new Composer(
+      session,
+      () => this.blog,
+      (entry) => this.pending.upsert(entry),
+    );
+    this.entries = new Entries(session, new Presence(session, this.socket));
     this.access = session.isAdmin ? new Access(session) : null;
+    if (session.canManagePeople) stamp('#people');
+    this.people = session.canManagePeople ? new People(session) : null;
+    this.history = session.contributes ? null : new BlogHistory(session);
+    if (session.isPerson) {
+      stamp('#account');
+      new Account(session);
+    }
     this.panel = new BlogPanel(session, (blog) =>
       this.apply({ blogId: blog.id, cursor: blog.cursor, prev: '', type: 'blog.updated', blog }),
     );
-    this.socket = connectSocket(undefined, { token: session.token });
     const connection = new ConnectionState(this.socket);
     session.onReachability = (reachable) => connection.request(reachable);
     this.socket.on(SOCKET_EVENTS.readers, ({ blogId, readers }) => {
@@ -42,7 +72,11 @@ class Desk {
       $('#readers-label').textContent = readers === 1 ? 'reader' : 'readers';
     });
     this.socket.on('connect_error', (error) => {
-      if (/unknown or revoked/.test(error.message)) signOut('Your token is no longer valid: sign in again.');
+      if (/unknown or revoked|unauthori|session/i.test(error.message)) void this.checkSignedIn();
+    });
+    // The server ends a socket whose session or person was ended (signed out elsewhere, disabled).
+    this.socket.on('disconnect', (reason) => {
+      if (reason === 'io server disconnect') void this.checkSignedIn(true);
     });
     this.select.addEventListener('change', () => void this.open(this.select.value));
     const toggle = $<HTMLButtonElement>('#new-blog');
@@ -66,9 +100,20 @@ class Desk {
       $('#desk-status').textContent = 'No blog yet: create one with New blog.';
       $('#new-blog').focus();
     } else {
-      $('#desk-status').textContent = 'Your token may not edit any blog yet: ask an admin to add one to it.';
+      $('#desk-status').textContent =
+        `${this.session.isPerson ? 'You' : 'Your token'} may not write to any blog yet: ask an admin to add one.`;
     }
-    await this.access?.show(this.blog?.id);
+    await Promise.all([this.access?.show(this.blog?.id), this.people?.show(this.blog?.id)]);
+  }
+
+  /** After the server refused or ended the socket: a 401 from /api/me signs out (Session.call); else reconnect. */
+  private async checkSignedIn(reconnect = false): Promise<void> {
+    try {
+      await this.session.call('GET', '/api/me');
+      if (reconnect) this.socket.connect();
+    } catch {
+      // Signed out by the call on a 401; otherwise the connection state says the server is unreachable.
+    }
   }
 
   private fillSelect(): void {
@@ -101,12 +146,16 @@ class Desk {
     this.blog = blog;
     stored.setLastBlog(blogId);
     this.select.value = blogId;
-    for (const id of ['#blog-panel', '#composer', '#entries']) $(id).hidden = false;
+    const editor = this.session.canEdit(blogId);
+    for (const id of ['#composer', '#entries', '#pending']) $(id).hidden = false;
+    $('#blog-panel').hidden = $('#blog-history').hidden = !editor;
     $('#readers').textContent = '0';
     this.showBlog(blog);
     this.panel.clearStatus();
     this.composer.setBlog(blog);
     this.entries.show(blogId, page);
+    void this.pending.show(blogId);
+    this.history?.show(blogId);
     this.feed = new LiveFeed(this.socket, blogId, page.cursor, {
       onEvents: (events) => events.forEach((event) => this.apply(event)),
       onExpired: () => void this.open(blogId),
@@ -165,23 +214,31 @@ class Desk {
 }
 
 let desk: Desk | null = null;
+let leaving = false;
 
 function signOut(reason = ''): void {
+  if (leaving) return; // several calls may fail at once: one reload
+  leaving = true;
   stored.setToken(null);
   desk?.stop();
   desk = null;
-  // A fresh page drops every listener and piece of state that belonged to the old token.
+  // A fresh page drops every listener and piece of state that belonged to the old session.
   sessionStorage.setItem('liveblog:signedOutReason', reason);
   location.reload();
 }
 
-async function enter(token: string): Promise<void> {
-  const session: Session = await signIn(token, signOut);
-  stored.setToken(token);
-  $('#sign-in').hidden = true;
+async function enter(session: Session): Promise<void> {
+  if (session.token) stored.setToken(session.token);
+  // Gone, not hidden: its Email and Password name no other field of the desk (signing out reloads the page).
+  $('#sign-in').remove();
   $('#desk').hidden = false;
   $('#sign-out').hidden = false;
-  $('#who').textContent = `Signed in as ${session.me.name}`;
+  $('#who').textContent = `Signed in as ${session.me.name} (${session.role})`;
+  $('#sign-out').addEventListener('click', () => {
+    // A person's session ends on the server (every tab); a token simply leaves this tab.
+    const ending = session.isPerson ? endSession().catch((error: unknown) => console.warn('[liveblog] sign-out', error)) : null;
+    void Promise.resolve(ending).then(() => signOut('You have signed out.'));
+  });
   desk = new Desk(session);
   await desk.start();
 }
@@ -191,22 +248,46 @@ function boot(): void {
   const error = $('#sign-in-error');
   error.textContent = sessionStorage.getItem('liveblog:signedOutReason') ?? '';
   sessionStorage.removeItem('liveblog:signedOutReason');
+  const field = (id: string) => $<HTMLInputElement>(id);
+  const fail = (failure: unknown, target?: HTMLInputElement) => {
+    error.textContent = signInProblem(failure) ?? `Could not sign in: ${describeError(failure)}`;
+    target?.focus();
+  };
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     error.textContent = '';
-    const token = $<HTMLInputElement>('#token').value.trim();
-    enter(token).catch((failure: unknown) => {
-      error.textContent = `Could not sign in: ${describeError(failure)}`;
-    });
+    const [email, password, token] = ['#email', '#password', '#token'].map((id) => field(id).value.trim());
+    // One form, two ways in: email and password (a person), or a token (scripts, shared desks).
+    if (token && !email && !password) {
+      signInWithToken(token, signOut)
+        .then(enter)
+        .catch((failure: unknown) => fail(failure, field('#token')));
+      return;
+    }
+    if (!email || !password) {
+      error.textContent = token ? 'Fill in either email and password, or a token, not both.' : 'Fill in your email and password.';
+      field(email ? '#password' : '#email').focus();
+      return;
+    }
+    if (token) {
+      error.textContent = 'Fill in either email and password, or a token, not both.';
+      return;
+    }
+    signInWithPassword(email, field('#password').value, signOut)
+      .then(enter)
+      .catch((failure: unknown) => {
+        field('#password').value = '';
+        fail(failure, field('#password'));
+      });
   });
-  $('#sign-out').addEventListener('click', () => signOut());
   const saved = stored.token();
-  if (saved) {
-    enter(saved).catch((failure: unknown) => {
-      stored.setToken(null);
+  const resumed = saved ? signInWithToken(saved, signOut) : resumeSession(signOut);
+  resumed
+    .then((session) => (session ? enter(session) : undefined))
+    .catch((failure: unknown) => {
+      if (saved) stored.setToken(null);
       error.textContent = `Could not sign in: ${describeError(failure)}`;
     });
-  }
 }
 
 if (document.querySelector('[data-liveblog-editor]')) boot();

@@ -128,3 +128,13 @@ export function readZonedTime(local: string, zone: string): { iso: string } | { 
   const instant = zonedToInstant(local, name);
   return Number.isNaN(instant) ? { problem: 'time' } : { iso: new Date(instant).toISOString() };
 }
+
+const minuteClock = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const dayClock = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short' });
+
+/** "17:46" today, "27 Nov, 17:46" another day: when someone did something, on the editor's clock. */
+export function shortTime(iso: string, now = Date.now()): string {
+  const date = new Date(iso);
+  const day = dayClock.format(date);
+  return day === dayClock.format(new Date(now)) ? minuteClock.format(date) : `${day}, ${minuteClock.format(date)}`;
+}

@@ -3,13 +3,23 @@
  * visible label or an accessible name; outside checks drive the page by them (Token, Sign in, Update,
  * Publish, Edit, Save, Delete, Pin, Unpin), so those names must not be shared by any other control (an
  * entry's open edit form names its fields "Entry update", "Entry author"…). The Update box has no
- * maxlength: a longer text is counted and refused, never cut (composer.ts).
+ * maxlength: a longer text is counted and refused, never cut (composer.ts). Sign-in takes Email and
+ * Password (or a Token) and, when single sign-on is set up, offers "Sign in with …" as a link.
  */
+import { escapeHtml } from '../../shared/html';
 import { LIMITS } from '../../shared/limits';
 import type { PageContext } from './pages';
 import { layout } from './layout';
 
-export function editorPage(context: PageContext): string {
+export interface EditorPageOptions {
+  /** Single sign-on, when configured: the provider's name and where its sign-in starts. */
+  sso?: { label: string; href: string };
+}
+
+export function editorPage(context: PageContext, options: EditorPageOptions = {}): string {
+  const sso = options.sso
+    ? `<p class="ed-sso"><a id="sso-link" href="${escapeHtml(options.sso.href)}">Sign in with ${escapeHtml(options.sso.label)}</a></p>`
+    : '';
   const body = `
 <main class="ed" data-liveblog-editor>
   <header class="ed-top">
@@ -18,15 +28,22 @@ export function editorPage(context: PageContext): string {
     <button type="button" id="sign-out" hidden>Sign out</button>
   </header>
 
-  <section id="sign-in" class="ed-card" aria-labelledby="sign-in-heading">
+  <section id="sign-in" class="ed-card ed-sign-in" aria-labelledby="sign-in-heading">
     <h2 id="sign-in-heading">Sign in</h2>
-    <form id="sign-in-form">
-      <label for="token">Token</label>
-      <input id="token" name="token" type="password" autocomplete="off" spellcheck="false" required>
+    <p class="ed-error" id="sign-in-error" role="alert"></p>
+    ${sso}
+    <form id="sign-in-form" novalidate>
+      <label for="email">Email</label>
+      <input id="email" name="email" type="email" autocomplete="username" spellcheck="false" maxlength="${LIMITS.email}">
+      <label for="password">Password</label>
+      <input id="password" name="password" type="password" autocomplete="current-password" maxlength="${LIMITS.passwordMax}">
+      <div class="ed-token-way">
+        <label for="token">Token</label>
+        <input id="token" name="token" type="password" autocomplete="off" spellcheck="false" aria-describedby="token-hint">
+        <p class="ed-hint" id="token-hint">Or, instead of email and password, a token (for scripts and shared desks): kept in this tab only, never put in a URL.</p>
+      </div>
       <button type="submit">Sign in</button>
-      <p class="ed-error" id="sign-in-error" role="alert"></p>
     </form>
-    <p class="ed-hint">Your token is kept in this tab only, and never put in a URL.</p>
   </section>
 
   <div id="desk" class="ed-desk" hidden>
@@ -58,6 +75,12 @@ export function editorPage(context: PageContext): string {
         <button type="submit">Create blog</button>
         <p class="ed-error" id="new-blog-error" role="alert"></p>
       </form>
+    </section>
+
+    <section id="pending" class="ed-card ed-pending" aria-labelledby="pending-heading" tabindex="-1" hidden>
+      <h2 id="pending-heading">Pending</h2>
+      <p class="ed-status" id="pending-status" role="status" aria-live="polite"></p>
+      <ol id="pending-list" class="ed-list"></ol>
     </section>
 
     <div class="ed-work">
@@ -135,6 +158,49 @@ export function editorPage(context: PageContext): string {
       </div>
     </section>
 
+    <section id="blog-history" class="ed-card" aria-labelledby="blog-history-heading" tabindex="-1" hidden>
+      <h2 id="blog-history-heading">History</h2>
+      <p class="ed-hint">Who published, changed, approved or deleted what on this blog, newest first.</p>
+      <button type="button" id="blog-history-toggle" aria-expanded="false" aria-controls="blog-history-body">Show history</button>
+      <div id="blog-history-body" hidden>
+        <ol id="blog-history-list" class="ed-list ed-audit"></ol>
+        <p class="ed-status" id="blog-history-status" role="status"></p>
+        <button type="button" id="blog-history-older" hidden>Load older</button>
+      </div>
+    </section>
+
+    <section id="people" class="ed-card" aria-labelledby="people-heading" hidden>
+      <h2 id="people-heading">People</h2>
+      <!-- Stamped out once an admin is signed in: before that, its Email would share a name with sign-in's. -->
+      <template>
+      <form id="invite-form">
+        <h3>Invite someone</h3>
+        <label for="invite-email">Email</label>
+        <input id="invite-email" type="email" required maxlength="${LIMITS.email}" spellcheck="false" autocomplete="off">
+        <label for="invite-name">Name</label>
+        <input id="invite-name" type="text" required maxlength="${LIMITS.personName}" autocomplete="off">
+        <label for="invite-role">Role</label>
+        <select id="invite-role">
+          <option value="contributor">Contributor: submits entries for approval</option>
+          <option value="editor" selected>Editor: publishes, edits, approves</option>
+          <option value="admin">Admin: everything, people and tokens too</option>
+        </select>
+        <label for="invite-blogs">Their blogs (comma-separated; * for all)</label>
+        <input id="invite-blogs" type="text" spellcheck="false">
+        <button type="submit">Invite</button>
+        <p class="ed-error" id="invite-error" role="alert"></p>
+      </form>
+      <div id="invite-link-box" hidden>
+        <p id="invite-link-text" role="status"></p>
+        <label for="invite-link">Invitation link (works once, for 7 days)</label>
+        <input id="invite-link" type="text" readonly spellcheck="false">
+        <button type="button" id="invite-copy">Copy link</button>
+      </div>
+      <p class="ed-status" id="people-status" role="status"></p>
+      <ul id="people-list" class="ed-list"></ul>
+      </template>
+    </section>
+
     <section id="access" class="ed-card" aria-labelledby="access-heading" hidden>
       <h2 id="access-heading">Access</h2>
       <form id="access-form">
@@ -152,7 +218,32 @@ export function editorPage(context: PageContext): string {
       </div>
       <ul id="access-list" class="ed-list"></ul>
     </section>
+
+    <section id="account" class="ed-card" aria-labelledby="account-heading" hidden>
+      <h2 id="account-heading">Your account</h2>
+      <template>
+      <p id="account-who"></p>
+      <form id="password-form">
+        <h3>Change your password</h3>
+        <label for="current-password">Current password</label>
+        <input id="current-password" type="password" autocomplete="current-password" required maxlength="${LIMITS.passwordMax}">
+        <label for="new-password">New password (at least ${LIMITS.passwordMin} characters)</label>
+        <input id="new-password" type="password" autocomplete="new-password" required minlength="${LIMITS.passwordMin}" maxlength="${LIMITS.passwordMax}">
+        <button type="submit">Change password</button>
+        <p class="ed-status" id="password-status" role="status"></p>
+      </form>
+      </template>
+    </section>
   </div>
+
+  <dialog id="remove-dialog" aria-labelledby="remove-dialog-heading" aria-describedby="remove-dialog-text">
+    <h2 id="remove-dialog-heading">Remove this person?</h2>
+    <p id="remove-dialog-text"></p>
+    <div class="ed-row">
+      <button type="button" id="remove-confirm" class="ed-danger">Remove</button>
+      <button type="button" id="remove-cancel" autofocus>Cancel</button>
+    </div>
+  </dialog>
 
   <dialog id="end-dialog" aria-labelledby="end-dialog-heading" aria-describedby="end-dialog-text">
     <h2 id="end-dialog-heading">End this live blog?</h2>

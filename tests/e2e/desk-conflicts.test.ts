@@ -26,7 +26,7 @@ describe('two editors on one entry', () => {
 
     await anna.getByRole('button', { name: 'Save', exact: true }).click();
     const conflict = anna.locator('.ed-conflict');
-    await conflict.getByText(/Another editor saved/).waitFor();
+    await conflict.getByText(/Changed by .* at \d\d:\d\d — your text is kept/).waitFor();
     await conflict.getByText('Captured on 9 January', { exact: false }).first().waitFor();
     expect(await anna.locator(`#edit-body-${entry.id}`).inputValue()).toBe('Captured on 9 January, says Kyiv');
     expect((await desk.stored(blog.id))[0].body).toBe('Captured on 9 January');
@@ -95,7 +95,7 @@ describe('two editors on one entry', () => {
     expect(theirs.status).toBe(200);
     await page
       .locator('.ed-conflict')
-      .getByText(/Another editor saved/)
+      .getByText(/Changed by .* at \d\d:\d\d — your text is kept/)
       .waitFor();
     await page.getByRole('button', { name: 'Save mine over theirs' }).click();
     await deskEntry(page, 'says Kyiv').getByRole('button', { name: 'Edit' }).waitFor();

@@ -6,7 +6,8 @@
 import { afterAll, afterEach, beforeAll, expect } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { UpdatePage } from '../../shared/schemas';
+import type { Role } from '../../shared/permissions';
+import type { UpdatePage, UserInfo } from '../../shared/schemas';
 import { request } from '../helpers/api';
 import { ADMIN_TOKEN, prefixCleaner, startServer, type TestServer } from '../helpers/app';
 import { launchBrowser } from '../helpers/browser';
@@ -27,7 +28,18 @@ export interface DeskSuite {
   signIn(options?: PageOptions & { token?: string; url?: string }): Promise<Page>;
   chooseBlog(page: Page, blogId: string): Promise<void>;
   stored(blogId: string, url?: string): Promise<UpdatePage['updates']>;
+  /** A person invited by the admin token who has set `password` on their invitation page (over HTTP). */
+  person(fields: { name: string; role: Role; blogs: string[]; email?: string; password?: string }): Promise<Person>;
+  /** A new browser context signed in as `person` with email and password. */
+  signInAs(person: Person, options?: PageOptions): Promise<Page>;
 }
+
+export interface Person extends UserInfo {
+  password: string;
+}
+
+/** A password long and unusual enough for the server's rules. */
+export const PASSWORD = 'Harbour-lights-at-dawn-42';
 
 export function deskSuite(name: string): DeskSuite {
   const prefix = testPrefix(name);
@@ -76,6 +88,32 @@ export function deskSuite(name: string): DeskSuite {
         (id) => (document.querySelector('#reader-link') as HTMLAnchorElement | null)?.getAttribute('href') === `/blogs/${id}`,
         blogId,
       );
+    },
+    async person({ name, role, blogs, email, password = PASSWORD }) {
+      const address = email ?? `${name.toLowerCase().replace(/[^a-z]+/g, '.')}.${Math.random().toString(36).slice(2, 8)}@newsroom.example`;
+      const invited = await request<UserInfo & { inviteUrl: string }>(server.url, 'POST', '/api/users', {
+        body: { email: address, name, role, blogs },
+      });
+      if (invited.status !== 201) throw new Error(`invite: ${invited.status} ${JSON.stringify(invited.body)}`);
+      // The invitation page's form, as a browser sends it from that page.
+      const link = new URL(invited.body.inviteUrl);
+      const answer = await fetch(`${server.url}${link.pathname}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url },
+        body: new URLSearchParams({ password, confirm: password }).toString(),
+        redirect: 'manual',
+      });
+      if (answer.status !== 303) throw new Error(`set password: ${answer.status} ${await answer.text()}`);
+      return { ...invited.body, password };
+    },
+    async signInAs(person, options = {}) {
+      const page = await suite.newPage(options);
+      await page.goto(`${server.url}/editor`);
+      await page.getByLabel('Email').fill(person.email);
+      await page.getByLabel('Password', { exact: true }).fill(person.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByText(`Signed in as ${person.name}`).waitFor();
+      return page;
     },
     async stored(blogId, url) {
       return (await request<UpdatePage>(url ?? server.url, 'GET', `/api/blogs/${blogId}/updates?limit=100`, { token: null })).body.updates;
