@@ -4,6 +4,7 @@ import pino, { type Logger } from 'pino';
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
+  'res.headers["set-cookie"]',
   'req.headers["x-api-key"]',
   'headers.authorization',
   'authorization',
@@ -12,6 +13,11 @@ export const REDACTED_PATHS = [
   'adminToken',
   '*.adminToken',
 ];
+
+/** A one-time link's address with its secret blanked (`/invite/<secret>` signs a person in). */
+export function hideLinkSecrets(url: string): string {
+  return url.replace(/^\/(invite|setup)\/[^/?#]+/, '/$1/[redacted]');
+}
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { service: 'liveblog' } }, destination);

@@ -3,7 +3,7 @@ import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorBody, type ErrorCode } from '../../shared/codes';
 import { issuesToDetails } from '../../shared/schemas';
-import type { Logger } from '../logger';
+import { hideLinkSecrets, type Logger } from '../logger';
 import { InvalidInput } from '../render/markdown';
 import { VersionConflict } from '../service/live-blogs';
 import { TimelineError, type TimelineErrorKind } from '../store/timeline';
@@ -86,7 +86,10 @@ export function errorHandler(logger: Logger, onStoreUnavailable: () => void = ()
       sendError(res, known.status, { code: known.code, message: known.message, ...(known.details ? { details: known.details } : {}) });
       return;
     }
-    logger.error({ err: error, method: req.method, url: req.originalUrl }, known ? 'request failed: store unavailable' : 'request failed');
+    logger.error(
+      { err: error, method: req.method, url: hideLinkSecrets(req.originalUrl) },
+      known ? 'request failed: store unavailable' : 'request failed',
+    );
     if (res.headersSent) return;
     if (known) {
       if (known.status === 503) {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import { createApp, type App, type PeopleOptions } from '../../server/app';
 import type { ConnectionLimits } from '../../server/http/connections';
-import { createLogger } from '../../server/logger';
+import { createLogger, type Logger } from '../../server/logger';
 import { memoryStores, redisStores, type Stores } from '../../server/store/open';
 import { parseRedisUrl } from '../../server/store/redis/connection';
 import type { Timeline } from '../../server/store/timeline';
@@ -45,10 +45,12 @@ export interface StartOptions {
   people?: PeopleOptions;
   /** Invitations are mailed through this SMTP server. */
   smtpUrl?: string;
+  /** @default a silent one (TEST_LOG_LEVEL to hear it) */
+  logger?: Logger;
 }
 
 export async function startServer(options: StartOptions): Promise<TestServer> {
-  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const logger = options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const historyLength = options.historyLength ?? 5000;
   let stores: Stores;
   if (options.store === 'memory') {

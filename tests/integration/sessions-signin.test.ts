@@ -1,0 +1,311 @@
+/** Signing in and out on a real Redis, over real HTTP: the same 401 for every wrong answer, limits, fixation, the same-origin check, sessions, logs. */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Writable } from 'node:stream';
+import type { Me } from '../../shared/schemas';
+import { createBlog, request } from '../helpers/api';
+import { prefixCleaner, startServer, type TestServer } from '../helpers/app';
+import { asPerson, GOOD_PASSWORD, invite, signIn, signedInPerson } from '../helpers/people';
+import { dataKeysUnder, testPrefix } from '../helpers/redis';
+import { waitFor } from '../helpers/wait';
+import { createLogger } from '../../server/logger';
+
+const prefix = testPrefix('sessions');
+const cleaner = prefixCleaner(prefix);
+const PER_ACCOUNT = 4;
+const PER_ADDRESS = 6;
+let server: TestServer;
+let url: string;
+const logLines: string[] = [];
+
+beforeAll(async () => {
+  // The app's own logger at its most talkative, into memory: nothing secret may reach it.
+  const logger = createLogger('trace', new Writable({ write: (chunk, _encoding, done) => (logLines.push(String(chunk)), done()) }));
+  server = await startServer({ prefix, logger, people: { signInLimits: { perAccount: PER_ACCOUNT, perAddress: PER_ADDRESS } } });
+  url = server.url;
+  await createBlog(url, 'north');
+});
+
+afterAll(async () => {
+  await server.stop();
+  await cleaner.cleanup();
+});
+
+/** Each test its own client address (trusted from loopback), so address limits stay apart. */
+let addressCount = 0;
+const nextAddress = () => ({ 'x-forwarded-for': `203.0.113.${++addressCount}` });
+
+async function dataSnapshot(): Promise<string[]> {
+  return dataKeysUnder(cleaner.redis, prefix);
+}
+
+describe('sign-in', () => {
+  it('answers 204 with a fresh cookie; a wrong email, a wrong password and a disabled account get the same 401', async () => {
+    const person = await signedInPerson(url, { email: 'sam@newsroom.example', name: 'Sam' });
+    const from = nextAddress();
+    const ok = await signIn(url, 'sam@newsroom.example', GOOD_PASSWORD, from);
+    expect(ok.status).toBe(204);
+    expect(ok.cookie).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(ok.cookie).not.toBe(person.cookie);
+    expect(ok.headers.get('cache-control')).toBe('no-store');
+
+    const wrongEmail = await signIn(url, 'nobody@newsroom.example', GOOD_PASSWORD, from);
+    const wrongPassword = await signIn(url, 'sam@newsroom.example', 'not the right password', from);
+    expect(wrongEmail.status).toBe(401);
+    expect(wrongPassword.status).toBe(401);
+    expect(wrongEmail.body).toEqual(wrongPassword.body);
+    expect(wrongEmail.body).toEqual({ error: { code: 'unauthorized', message: 'wrong email or password' } });
+    expect(wrongEmail.cookie).toBeNull();
+    expect(wrongPassword.cookie).toBeNull();
+
+    // Invited, but no password yet: the same.
+    await invite(url, { email: 'pending@newsroom.example', name: 'Pending' });
+    expect((await signIn(url, 'pending@newsroom.example', GOOD_PASSWORD, nextAddress())).body).toEqual(wrongEmail.body);
+
+    expect((await request(url, 'PATCH', `/api/users/${person.id}`, { body: { disabled: true } })).status).toBe(200);
+    const disabled = await signIn(url, 'sam@newsroom.example', GOOD_PASSWORD, nextAddress());
+    expect(disabled.status).toBe(401);
+    expect(disabled.body).toEqual(wrongEmail.body);
+  });
+
+  it('takes about as long for an unknown email as for a wrong password (a dummy hash is verified)', async () => {
+    await signedInPerson(url, { email: 'timing@newsroom.example', name: 'Timing' });
+    const time = async (email: string) => {
+      const started = performance.now();
+      expect((await signIn(url, email, 'wrong wrong wrong', nextAddress())).status).toBe(401);
+      return performance.now() - started;
+    };
+    const median = async (run: () => Promise<number>) => {
+      const times: number[] = [];
+      for (let i = 0; i < 3; i++) times.push(await run()); // under the account limit
+      return times.sort((a, b) => a - b)[1];
+    };
+    await time('warm-up@newsroom.example');
+    const unknown = await median(() => time('ghost@newsroom.example'));
+    const wrong = await median(() => time('timing@newsroom.example'));
+    // Both pay an Argon2id verify (tens of ms); an unknown email that skipped it would take ~1 ms.
+    expect(unknown).toBeGreaterThan(wrong / 3);
+  });
+
+  it('400 for a malformed body, 415 for a form post, and nothing is stored', async () => {
+    const before = await dataSnapshot();
+    expect((await request(url, 'POST', '/api/session', { token: null, body: { email: 'a@b.example' } })).status).toBe(400);
+    expect(
+      (await request(url, 'POST', '/api/session', { token: null, body: { email: 'a@b.example', password: 'x'.repeat(300) } })).status,
+    ).toBe(400);
+    const form = await request(url, 'POST', '/api/session', {
+      token: null,
+      rawBody: 'email=a%40b.example&password=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(form.status).toBe(415);
+    expect(await dataSnapshot()).toEqual(before);
+  });
+
+  it(`429 with Retry-After after ${PER_ACCOUNT} failures on one account, from any address, even with the right password`, async () => {
+    const person = await signedInPerson(url, { email: 'target@newsroom.example', name: 'Target' });
+    for (let i = 0; i < PER_ACCOUNT; i++) expect((await signIn(url, person.email, `guess number ${i}`, nextAddress())).status).toBe(401);
+    const limited = await signIn(url, person.email, GOOD_PASSWORD, nextAddress());
+    expect(limited.status).toBe(429);
+    expect(limited.body).toMatchObject({ error: { code: 'rate_limited' } });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(limited.cookie).toBeNull();
+    // The email's case changes nothing; other accounts are not affected.
+    expect((await signIn(url, 'TARGET@newsroom.example', GOOD_PASSWORD, nextAddress())).status).toBe(429);
+    const other = await signedInPerson(url, { email: 'bystander@newsroom.example', name: 'Bystander' });
+    expect((await signIn(url, other.email, GOOD_PASSWORD, nextAddress())).status).toBe(204);
+    // The session already held keeps working.
+    expect((await asPerson(url, person.cookie, 'GET', '/api/me')).status).toBe(200);
+  });
+
+  it(`429 after ${PER_ADDRESS} failures from one address, across accounts, before any hashing`, async () => {
+    const person = await signedInPerson(url, { email: 'victim@newsroom.example', name: 'Victim' });
+    const from = nextAddress();
+    for (let i = 0; i < PER_ADDRESS; i++)
+      expect((await signIn(url, `spray${i}@newsroom.example`, 'guess guess guess', from)).status).toBe(401);
+    const started = performance.now();
+    const limited = await signIn(url, person.email, GOOD_PASSWORD, from);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBeTruthy();
+    expect(performance.now() - started).toBeLessThan(500);
+    expect((await signIn(url, person.email, GOOD_PASSWORD, nextAddress())).status).toBe(204);
+  });
+
+  it('starts a new session every time: a cookie held before sign-in is ended, never adopted (fixation)', async () => {
+    const person = await signedInPerson(url, { email: 'fix@newsroom.example', name: 'Fix' });
+    const planted = 'A'.repeat(43);
+    const first = await signIn(url, person.email, GOOD_PASSWORD, { ...nextAddress(), cookie: `lb_session=${planted}` });
+    expect(first.status).toBe(204);
+    expect(first.cookie).not.toBe(planted);
+    expect((await asPerson(url, planted, 'GET', '/api/me')).status).toBe(401);
+
+    // Signing in again with the old session's cookie: a new id, and the old one is dead.
+    const second = await signIn(url, person.email, GOOD_PASSWORD, { ...nextAddress(), cookie: `lb_session=${first.cookie}` });
+    expect(second.status).toBe(204);
+    expect(second.cookie).not.toBe(first.cookie);
+    expect((await asPerson(url, first.cookie!, 'GET', '/api/me')).status).toBe(401);
+    expect((await asPerson<Me>(url, second.cookie!, 'GET', '/api/me')).body).toMatchObject({ id: person.id, source: 'session' });
+  });
+
+  it('refuses a sign-in posted from another site (login forgery), and stores nothing', async () => {
+    await signedInPerson(url, { email: 'login-csrf@newsroom.example', name: 'Login' });
+    const before = await dataSnapshot();
+    const forged = await signIn(url, 'login-csrf@newsroom.example', GOOD_PASSWORD, { ...nextAddress(), origin: 'https://evil.example' });
+    expect(forged.status).toBe(403);
+    expect(forged.cookie).toBeNull();
+    const crossSite = await signIn(url, 'login-csrf@newsroom.example', GOOD_PASSWORD, { ...nextAddress(), 'sec-fetch-site': 'cross-site' });
+    expect(crossSite.status).toBe(403);
+    expect(await dataSnapshot()).toEqual(before);
+    expect((await signIn(url, 'login-csrf@newsroom.example', GOOD_PASSWORD, { ...nextAddress(), origin: url })).status).toBe(204);
+  });
+});
+
+describe('a cookie-authenticated write', () => {
+  let cookie: string;
+  beforeAll(async () => {
+    cookie = (await signedInPerson(url, { email: 'writer@newsroom.example', name: 'Writer', role: 'editor', blogs: ['north'] })).cookie;
+  });
+  const post = (headers: Record<string, string>) =>
+    request(url, 'POST', '/api/blogs/north/updates', {
+      token: null,
+      body: { body: 'from the desk' },
+      headers: { cookie: `lb_session=${cookie}`, ...headers },
+    });
+  const count = async () => (await server.timeline.listUpdates('north', { limit: 100 })).updates.length;
+
+  it.each([
+    ['a forged Origin', { origin: 'https://evil.example' }],
+    ['a sibling origin', { origin: 'http://127.0.0.1:1' }],
+    ['Origin null', { origin: 'null' }],
+    ['no Origin and Sec-Fetch-Site cross-site', { 'sec-fetch-site': 'cross-site' }],
+    ['no Origin and Sec-Fetch-Site same-site', { 'sec-fetch-site': 'same-site' }],
+    ['neither header', {}],
+  ])('with %s: 403, nothing published', async (_name, headers) => {
+    const before = await count();
+    const answer = await post(headers);
+    expect(answer.status).toBe(403);
+    expect(answer.body).toMatchObject({ error: { code: 'forbidden' } });
+    expect(await count()).toBe(before);
+  });
+
+  it('from the service’s own origin (or Sec-Fetch-Site same-origin) goes through; a bearer token needs neither', async () => {
+    const before = await count();
+    expect((await post({ origin: url })).status).toBe(201);
+    expect((await post({ 'sec-fetch-site': 'same-origin' })).status).toBe(201);
+    expect((await request(url, 'POST', '/api/blogs/north/updates', { body: { body: 'script' } })).status).toBe(201);
+    expect(await count()).toBe(before + 3);
+    // Reads need no Origin.
+    expect(
+      (await request(url, 'GET', '/api/me', { token: null, headers: { cookie: `lb_session=${cookie}`, origin: 'https://evil.example' } }))
+        .status,
+    ).toBe(200);
+  });
+
+  it('sign-out from another site is refused too', async () => {
+    const answer = await request(url, 'DELETE', '/api/session', {
+      token: null,
+      headers: { cookie: `lb_session=${cookie}`, origin: 'https://evil.example' },
+    });
+    expect(answer.status).toBe(403);
+    expect((await asPerson(url, cookie, 'GET', '/api/me')).status).toBe(200);
+  });
+});
+
+describe('sessions', () => {
+  it('are listed to their person (never their secret or hash) and can be ended one by one', async () => {
+    const person = await signedInPerson(url, { email: 'many@newsroom.example', name: 'Many' });
+    const laptop = await signIn(url, person.email, GOOD_PASSWORD, { ...nextAddress(), 'user-agent': 'Laptop browser' });
+    const listed = await asPerson<{
+      sessions: { id: string; current: boolean; userAgent?: string; address?: string; createdAt: string; lastSeenAt: string }[];
+    }>(url, person.cookie, 'GET', '/api/me/sessions');
+    expect(listed.status).toBe(200);
+    expect(listed.body.sessions).toHaveLength(2);
+    expect(listed.body.sessions.filter((s) => s.current)).toHaveLength(1);
+    const other = listed.body.sessions.find((s) => !s.current)!;
+    expect(other).toMatchObject({
+      userAgent: 'Laptop browser',
+      address: expect.stringMatching(/^203\.0\.113\./),
+      createdAt: expect.any(String),
+    });
+    const text = JSON.stringify(listed.body);
+    expect(text).not.toContain(laptop.cookie!);
+    expect(text).not.toMatch(/[0-9a-f]{64}/);
+
+    expect((await asPerson(url, person.cookie, 'DELETE', `/api/me/sessions/${other.id}`)).status).toBe(204);
+    expect((await asPerson(url, laptop.cookie!, 'GET', '/api/me')).status).toBe(401);
+    expect((await asPerson(url, person.cookie, 'DELETE', `/api/me/sessions/${other.id}`)).status).toBe(404);
+    expect((await asPerson(url, person.cookie, 'GET', '/api/me')).status).toBe(200);
+    // A token has no sessions.
+    expect((await request(url, 'GET', '/api/me/sessions')).status).toBe(400);
+  });
+
+  it('a password change ends the person’s other sessions, not this one', async () => {
+    const person = await signedInPerson(url, { email: 'rotate@newsroom.example', name: 'Rotate' });
+    const phone = await signIn(url, person.email, GOOD_PASSWORD, nextAddress());
+    const changed = await asPerson(url, person.cookie, 'POST', '/api/me/password', {
+      body: { currentPassword: GOOD_PASSWORD, password: 'quite another passphrase' },
+    });
+    expect(changed.status).toBe(204);
+    expect((await asPerson(url, phone.cookie!, 'GET', '/api/me')).status).toBe(401);
+    expect((await asPerson(url, person.cookie, 'GET', '/api/me')).status).toBe(200);
+  });
+
+  it('sign-out ends the session (204) and clears the cookie; again is still 204', async () => {
+    const person = await signedInPerson(url, { email: 'bye@newsroom.example', name: 'Bye' });
+    const out = await asPerson(url, person.cookie, 'DELETE', '/api/session');
+    expect(out.status).toBe(204);
+    expect(out.headers.getSetCookie().find((line) => line.startsWith('lb_session='))).toMatch(/^lb_session=; Max-Age=0/);
+    expect((await asPerson(url, person.cookie, 'GET', '/api/me')).status).toBe(401);
+    expect(await cleaner.redis.zcard(`${prefix}person-sessions:${person.id}`)).toBe(0);
+    expect((await asPerson(url, person.cookie, 'DELETE', '/api/session')).status).toBe(204);
+  });
+
+  it('unknown or malformed cookies are 401 on every person route', async () => {
+    for (const cookie of ['A'.repeat(43), 'short', '%00%01']) {
+      expect((await asPerson(url, cookie, 'GET', '/api/me')).status).toBe(401);
+      expect((await asPerson(url, cookie, 'POST', '/api/me/password', { body: { currentPassword: 'x', password: 'y' } })).status).toBe(401);
+    }
+  });
+});
+
+describe('logs', () => {
+  it('never hold a password, a session cookie, an invitation secret or a password hash', async () => {
+    const invited = await invite(url, { email: 'logged@newsroom.example', name: 'Logged' });
+    const secret = invited.inviteUrl.split('/').pop()!;
+    const person = await signedInPerson(url, { email: 'logged2@newsroom.example', name: 'Logged Too' });
+    const again = await signIn(url, person.email, GOOD_PASSWORD, nextAddress());
+    await signIn(url, person.email, 'a wrong password typed', nextAddress());
+    await asPerson(url, again.cookie!, 'DELETE', '/api/session');
+    await waitFor(() => logLines.some((line) => line.includes('/api/session')), 'the sign-out to be logged');
+    const all = logLines.join('');
+    expect(all).toContain('signed in');
+    for (const needle of [GOOD_PASSWORD, 'a wrong password typed', person.cookie, again.cookie!, secret, '$argon2id'])
+      expect(all).not.toContain(needle);
+    const hash = (await cleaner.redis.zrange(`${prefix}person-sessions:${person.id}`, 0, -1))[0];
+    expect(all).not.toContain(hash);
+  });
+});
+
+describe('on the in-process store', () => {
+  it('invites, signs in and out, and refuses a disabled person', async () => {
+    const memory = await startServer({ prefix: `${prefix}memory:`, store: 'memory' });
+    try {
+      const person = await signedInPerson(memory.url, {
+        email: 'mem@newsroom.example',
+        name: 'Mem',
+        role: 'contributor',
+        blogs: ['north'],
+      });
+      expect((await asPerson<Me>(memory.url, person.cookie, 'GET', '/api/me')).body).toMatchObject({
+        kind: 'contributor',
+        source: 'session',
+      });
+      const again = await signIn(memory.url, person.email, GOOD_PASSWORD);
+      expect(again.status).toBe(204);
+      expect((await request(memory.url, 'PATCH', `/api/users/${person.id}`, { body: { disabled: true } })).status).toBe(200);
+      expect((await asPerson(memory.url, again.cookie!, 'GET', '/api/me')).status).toBe(401);
+      expect((await signIn(memory.url, person.email, GOOD_PASSWORD)).status).toBe(401);
+    } finally {
+      await memory.stop();
+    }
+  });
+});
