@@ -1,0 +1,123 @@
+/**
+ * The approval queue on the desk, with three people at once: a contributor submits, an editor sees it
+ * live (with who sent it), corrects it and approves it, and a reader sees it only then; a rejection's
+ * reason reaches the contributor. A contributor's desk has no controls that change published entries.
+ */
+import { describe, expect, it } from '@jest/globals';
+import type { PendingUpdate } from '../../shared/schemas';
+import { createBlog, publish, request } from '../helpers/api';
+import { axeViolations, deskEntry, deskSuite } from './desk-harness';
+
+const desk = deskSuite('e2e-desk-approval');
+
+describe('the approval queue on the desk', () => {
+  it('goes from a contributor to an editor live, is corrected and approved, and reaches readers only then', async () => {
+    const blog = await createBlog(desk.server.url, 'approval-live');
+    await publish(desk.server.url, blog.id, { body: 'Shelling reported overnight' });
+    const [petro, olena] = await Promise.all([
+      desk.person({ name: 'Petro Shevchuk', role: 'contributor', blogs: [blog.id] }),
+      desk.person({ name: 'Olena Kovalenko', role: 'editor', blogs: [blog.id] }),
+    ]);
+    const [contributor, editor] = await Promise.all([desk.signInAs(petro), desk.signInAs(olena)]);
+    await Promise.all([desk.chooseBlog(contributor, blog.id), desk.chooseBlog(editor, blog.id)]);
+    const reader = await desk.newPage();
+    await reader.goto(`${desk.server.url}/blogs/${blog.id}`);
+    const readerSees = (text: string) => reader.locator('.lb-update__body', { hasText: text });
+    await readerSees('Shelling reported overnight').waitFor();
+
+    // A contributor submits, and may not change what is published.
+    const published = deskEntry(contributor, 'Shelling reported overnight');
+    await published.waitFor();
+    expect(await published.getByRole('button').count()).toBe(0);
+    await contributor.getByLabel('Update', { exact: true }).fill('Power is back in Kharkiv’s east');
+    await contributor.getByRole('button', { name: 'Submit for approval' }).click();
+    await contributor.getByText(/^Submitted for approval at \d\d:\d\d/).waitFor();
+    await contributor
+      .locator('#pending-list')
+      .getByText(/Waiting for approval since/)
+      .waitFor();
+
+    // The editor sees it live, said in the live region, with the contributor's name.
+    const item = editor.locator('#pending-list > li', { hasText: 'Power is back' });
+    await item.getByText(/^From Petro Shevchuk, submitted at \d\d:\d\d/).waitFor();
+    await editor
+      .locator('#pending-status')
+      .getByText(/New entry from Petro Shevchuk waiting for approval/)
+      .waitFor();
+    expect(await readerSees('Power is back').count()).toBe(0);
+
+    await item.getByRole('button', { name: 'Edit' }).click();
+    await editor.getByLabel('Text before approval').fill('Power is back in Kharkiv’s eastern districts');
+    await editor.getByRole('button', { name: 'Save correction' }).click();
+    await editor.getByText('Correction saved: approve it when it is ready.').waitFor();
+    expect(await readerSees('Power is back').count()).toBe(0);
+    expect((await desk.stored(blog.id)).map((u) => u.body)).toEqual(['Shelling reported overnight']);
+
+    await item.getByRole('button', { name: 'Approve' }).click();
+    await editor.getByText(/^Approved: “Power is back in Kharkiv’s eastern.*” is published, at \d\d:\d\d/).waitFor();
+    await readerSees('Power is back in Kharkiv’s eastern districts').waitFor();
+    await deskEntry(editor, 'eastern districts').getByRole('button', { name: 'Edit' }).waitFor();
+    await contributor.getByText(/An editor published your entry/).waitFor();
+    await deskEntry(contributor, 'eastern districts').waitFor();
+    const stored = await desk.stored(blog.id);
+    expect(stored.map((u) => [u.body, u.author])).toEqual([
+      ['Power is back in Kharkiv’s eastern districts', 'Petro Shevchuk'],
+      ['Shelling reported overnight', undefined],
+    ]);
+  });
+
+  it('shows the contributor a rejection with its reason, live, and publishes nothing', async () => {
+    const blog = await createBlog(desk.server.url, 'approval-reject');
+    const [ivan, maria] = await Promise.all([
+      desk.person({ name: 'Ivan Bondar', role: 'contributor', blogs: [blog.id] }),
+      desk.person({ name: 'Maria Lysenko', role: 'editor', blogs: [blog.id] }),
+    ]);
+    const [contributor, editor] = await Promise.all([desk.signInAs(ivan), desk.signInAs(maria)]);
+    await Promise.all([desk.chooseBlog(contributor, blog.id), desk.chooseBlog(editor, blog.id)]);
+    await contributor.getByLabel('Update', { exact: true }).fill('Twelve casualties at the station');
+    await contributor.getByRole('button', { name: 'Submit for approval' }).click();
+
+    const item = editor.locator('#pending-list > li', { hasText: 'Twelve casualties' });
+    await item.getByLabel(/Reason, if you reject/).fill('Only one source so far: confirm with the police');
+    await item.getByRole('button', { name: 'Reject' }).click();
+    await editor.getByText(/^Rejected: “Twelve casualties/).waitFor();
+    await item.waitFor({ state: 'detached' });
+
+    await contributor
+      .locator('#pending-list')
+      .getByText(/^Rejected by Maria Lysenko at \d\d:\d\d: Only one source so far: confirm with the police$/)
+      .waitFor();
+    await contributor
+      .locator('#pending-status')
+      .getByText(/did not publish your entry/)
+      .waitFor();
+    expect(await desk.stored(blog.id)).toEqual([]);
+  });
+
+  it('publishes with the contributor’s own time when the editor chooses it', async () => {
+    const blog = await createBlog(desk.server.url, 'approval-time');
+    const [anna, oksana] = await Promise.all([
+      desk.person({ name: 'Anna Tkachenko', role: 'contributor', blogs: [blog.id] }),
+      desk.person({ name: 'Oksana Melnyk', role: 'editor', blogs: [blog.id] }),
+    ]);
+    const contributor = await desk.signInAs(anna);
+    await desk.chooseBlog(contributor, blog.id);
+    await contributor.getByLabel('Update', { exact: true }).fill('Filed from the front line');
+    await contributor.getByRole('button', { name: 'Submit for approval' }).click();
+    await contributor.getByText(/^Submitted for approval/).waitFor();
+    const { body } = await request<{ pending: PendingUpdate[] }>(desk.server.url, 'GET', `/api/blogs/${blog.id}/pending`);
+    const submitted = body.pending[0];
+
+    const editor = await desk.signInAs(oksana, { width: 390, height: 844, bypassCSP: true });
+    await desk.chooseBlog(editor, blog.id);
+    const item = editor.locator('#pending-list > li', { hasText: 'Filed from the front line' });
+    await item.getByLabel('Publish it with').selectOption('submitted');
+    // On a phone the queue is as usable, and as accessible, as on a desk.
+    expect(await editor.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await axeViolations(editor)).toEqual([]);
+    await item.getByRole('button', { name: 'Approve' }).click();
+    await editor.getByText(/^Approved:/).waitFor();
+    const [stored] = await desk.stored(blog.id);
+    expect(stored.publishedAt).toBe(submitted.publishedAt);
+  });
+});
