@@ -20,6 +20,7 @@ import { createEmbedPolicy } from './http/embed-policy';
 import { errorHandler, unknownRoute } from './http/errors';
 import { createGuards } from './http/guards';
 import { healthRouter } from './http/health';
+import { createSingleSignOn, loggableRequest } from './http/oidc';
 import { invitePagesRouter } from './http/invite-pages';
 import { DEFAULT_SIGN_IN_LIMITS, INVITE_TTL_MS, peopleRouter, type SignInLimits } from './http/people';
 import { IpLimiter, limitPublicRequests } from './http/ip-limits';
@@ -93,6 +94,7 @@ export type AppConfig = Pick<
   | 'ipConnectionsPerMinute'
   | 'publicUrl'
   | 'ipMaxConnections'
+  | 'oidc'
   | 'sessionIdleMinutes'
   | 'sessionMaxDays'
   | 'signInFailuresPerAccount'
@@ -202,6 +204,8 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
     pinoHttp({
       logger,
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+      // Single sign-on's callback carries the authorization code and state in its query: not for the log.
+      serializers: { req: (req: { url: string }) => loggableRequest(req) },
       // Readers' page views that went well are the CDN's to log (thousands a second in a spike); every
       // write, every error and everything else is logged here.
       customLogLevel: (req, res, error) =>
@@ -275,6 +279,19 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
       ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     }),
   );
+  // Single sign-on, when configured (docs/single-sign-on.md): its two routes and the desk's link.
+  const singleSignOn = config.oidc
+    ? createSingleSignOn(config.oidc, {
+        people,
+        startSession: peopleAuth.startSession,
+        publicOrigin,
+        secure: peopleAuth.policy.secure,
+        assets,
+        logger,
+        redis: deps.stores.redis,
+      })
+    : null;
+  if (singleSignOn) app.use(singleSignOn.router);
   app.use(pagesRouter({ timeline, assets, cache, embed, publicOrigin }));
   app.use(unknownRoute);
   app.use(errorHandler(logger, () => metrics.redisErrors.inc()));

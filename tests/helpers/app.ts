@@ -2,6 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import { createApp, type App, type PeopleOptions } from '../../server/app';
+import type { OidcSettings } from '../../server/config';
 import type { ConnectionLimits } from '../../server/http/connections';
 import { createLogger, type Logger } from '../../server/logger';
 import { memoryStores, redisStores, type Stores } from '../../server/store/open';
@@ -47,6 +48,8 @@ export interface StartOptions {
   smtpUrl?: string;
   /** @default a silent one (TEST_LOG_LEVEL to hear it) */
   logger?: Logger;
+  /** Single sign-on's settings. @default none */
+  oidc?: OidcSettings;
 }
 
 export async function startServer(options: StartOptions): Promise<TestServer> {
@@ -75,6 +78,7 @@ export async function startServer(options: StartOptions): Promise<TestServer> {
       // Every test client is 127.0.0.1: only the tests of these limits meet them.
       ipRequestsPerMinute: options.ipRequestsPerMinute ?? 1_000_000,
       ipConnectionsPerMinute: options.ipConnectionsPerMinute ?? 1_000_000,
+      ...(options.oidc ? { oidc: options.oidc } : {}),
       ...(options.smtpUrl ? { smtpUrl: options.smtpUrl } : {}),
     },
     {
