@@ -292,7 +292,7 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
       })
     : null;
   if (singleSignOn) app.use(singleSignOn.router);
-  app.use(pagesRouter({ timeline, assets, cache, embed, publicOrigin }));
+  app.use(pagesRouter({ timeline, assets, cache, embed, publicOrigin, editor: singleSignOn ? { sso: singleSignOn.button } : {} }));
   app.use(unknownRoute);
   app.use(errorHandler(logger, () => metrics.redisErrors.inc()));
 

@@ -3,7 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import { LIMITS } from '../../shared/limits';
 import { PAGE_TOKEN_PATTERN, UPDATE_ID_PATTERN } from '../../shared/schemas';
 import type { Assets } from '../assets';
-import { editorPage } from '../render/editor-page';
+import { editorPage, type EditorPageOptions } from '../render/editor-page';
 import { atomFeed, FEED_SIZE } from '../render/feed';
 import { FAVICON_SVG } from '../render/layout';
 import { embedPage, indexPage, notFoundPage, readerPage, type PageContext } from '../render/pages';
@@ -30,6 +30,8 @@ export function pagesRouter(deps: {
   cache: PageCache;
   embed: EmbedPolicy;
   publicOrigin: () => string;
+  /** What the desk offers beyond its own sign-in (single sign-on's link). */
+  editor?: EditorPageOptions;
 }): Router {
   const { timeline, assets, cache } = deps;
   const router = Router();
@@ -133,7 +135,7 @@ export function pagesRouter(deps: {
     res.setHeader('Content-Security-Policy', EDITOR_CSP);
     res.setHeader('X-Frame-Options', 'DENY');
     res.type('html').setHeader('Cache-Control', 'no-store');
-    res.send(editorPage(context()));
+    res.send(editorPage(context(), deps.editor));
   });
 
   // Anything else under /blogs/ or /embed/ is a mistyped address too.
