@@ -44,8 +44,17 @@ export function updatesRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; 
     if (needsApproval(principal)) {
       if (input.pinned) throw contributorPin();
       const actor = actorOf(principal);
-      const entry = await approvals.submit(blogId, input, { id: actor.id ?? principalId(principal), name: actor.name }, actor);
-      res.status(202).location(`/api/blogs/${blogId}/pending/${entry.id}`).json(entry);
+      const submitted = await approvals.submit(
+        blogId,
+        input,
+        { id: actor.id ?? principalId(principal), name: actor.name },
+        actor,
+        key === undefined ? undefined : { key, scope: principalId(principal) },
+      );
+      if (!submitted.created) res.setHeader('Idempotent-Replayed', 'true');
+      // A retry of an entry approved since answers the update it became, as an editor's retry would.
+      if (submitted.update) res.status(201).location(`/api/blogs/${blogId}/updates/${submitted.update.id}`).json(submitted.update);
+      else res.status(202).location(`/api/blogs/${blogId}/pending/${submitted.entry!.id}`).json(submitted.entry);
       return;
     }
     const { update, created } = await liveBlogs.publishUpdate(

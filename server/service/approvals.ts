@@ -6,8 +6,8 @@
  */
 import type { Actor, CreateUpdateInput, PatchUpdateInput, PendingUpdate, Update } from '../../shared/schemas';
 import { renderBody } from '../render/markdown';
-import type { Timeline } from '../store/timeline';
-import { newUpdateId, VersionConflict, type LiveBlogs } from './live-blogs';
+import type { SubmittedEntry, Timeline } from '../store/timeline';
+import { fingerprint, newUpdateId, VersionConflict, type LiveBlogs } from './live-blogs';
 
 /** What the desks are told of the queue: an entry's new state, or that it left the queue. */
 export type PendingChange =
@@ -32,8 +32,17 @@ export class Approvals {
     this.now = deps.now ?? (() => new Date());
   }
 
-  /** Queues a contributor's entry; `submitter` is the person (their id and name). */
-  async submit(blogId: string, input: CreateUpdateInput, submitter: { id: string; name: string }, actor: Actor): Promise<PendingUpdate> {
+  /**
+   * Queues a contributor's entry; `submitter` is the person (their id and name). `idempotency` as for
+   * publishUpdate: a retried submission queues nothing new.
+   */
+  async submit(
+    blogId: string,
+    input: CreateUpdateInput,
+    submitter: { id: string; name: string },
+    actor: Actor,
+    idempotency?: { key: string; scope: string },
+  ): Promise<SubmittedEntry> {
     const now = this.now();
     const entry: PendingUpdate = {
       id: newUpdateId(now),
@@ -51,9 +60,12 @@ export class Approvals {
       submittedBy: submitter,
       submittedAt: now.toISOString(),
     };
-    await this.deps.liveBlogs.write(blogId, () => this.timeline.submitPending(entry, this.deps.liveBlogs.stamp(actor)));
-    this.deps.pendingChanged({ blogId, entry });
-    return entry;
+    const scoped = idempotency && { key: `${idempotency.scope}:${idempotency.key}`, fingerprint: fingerprint(input) };
+    const submitted = await this.deps.liveBlogs.write(blogId, () =>
+      this.timeline.submitPending(entry, this.deps.liveBlogs.stamp(actor), scoped),
+    );
+    if (submitted.created) this.deps.pendingChanged({ blogId, entry });
+    return submitted;
   }
 
   /** An editor's correction before approving. `pinned` is refused by the route (pin once published). */

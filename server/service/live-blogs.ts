@@ -219,7 +219,7 @@ export class VersionConflict extends Error {
 const CONTENT_FIELDS = ['body', 'title', 'author', 'publishedAt'] as const;
 
 /** What a publish request asked for, as a short digest: the same request again has the same one. */
-function fingerprint(input: CreateUpdateInput): string {
+export function fingerprint(input: CreateUpdateInput): string {
   const { body, title, author, publishedAt, pinned, keyEvent } = input;
   return createHash('sha256')
     .update(JSON.stringify([body, title ?? null, author ?? null, publishedAt ?? null, pinned ?? false, keyEvent ?? false]))

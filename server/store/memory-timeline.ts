@@ -32,6 +32,7 @@ import {
   TimelineError,
   type ApprovedUpdate,
   type Idempotency,
+  type SubmittedEntry,
   type BlogRecord,
   type ChangedUpdate,
   type CreatedUpdate,
@@ -183,8 +184,8 @@ export class MemoryTimeline implements Timeline {
     return { events: unpinning.length ? [unpinning[0], event] : [event] };
   }
 
-  async submitPending(entry: PendingUpdate, audit: AuditStamp = serviceStamp()): Promise<PendingUpdate> {
-    return this.queue.submit(entry, audit);
+  async submitPending(entry: PendingUpdate, audit: AuditStamp = serviceStamp(), idempotency?: Idempotency): Promise<SubmittedEntry> {
+    return this.queue.submit(entry, audit, idempotency);
   }
 
   async listPending(blogId: string): Promise<PendingUpdate[]> {

@@ -7,11 +7,29 @@
 import type { BlogEvent, PendingUpdate, Update } from '../../shared/schemas';
 import type { MemoryAuditLog } from './audit';
 import { pendingApproved, pendingEdited, pendingRejected, pendingSubmitted, type AuditStamp } from './audit-entries';
-import { PENDING_DECIDED, PENDING_FULL, PENDING_MAX, pendingKept, TimelineError, type ApprovedUpdate, type BlogRecord } from './timeline';
+import {
+  IDEMPOTENCY_GONE,
+  IDEMPOTENCY_MISMATCH,
+  IDEMPOTENCY_TTL_SECONDS,
+  PENDING_DECIDED,
+  PENDING_FULL,
+  PENDING_MAX,
+  pendingKept,
+  TimelineError,
+  type ApprovedUpdate,
+  type BlogRecord,
+  type Idempotency,
+  type SubmittedEntry,
+} from './timeline';
 
 /** What the queue needs of the memory timeline's blogs. */
 export interface QueueHost {
-  blog(blogId: string): { record: BlogRecord; updates: Map<string, Update>; pending: Map<string, PendingUpdate> };
+  blog(blogId: string): {
+    record: BlogRecord;
+    updates: Map<string, Update>;
+    pending: Map<string, PendingUpdate>;
+    idempotency: Map<string, { updateId: string; fingerprint: string; expiresAt: number }>;
+  };
   /** Stores an approved update with its events (and the unpin it makes, if any). */
   publish(blog: ReturnType<QueueHost['blog']>, update: Update, audit: AuditStamp): BlogEvent[];
 }
@@ -22,15 +40,31 @@ export class MemoryPending {
     private readonly host: QueueHost,
   ) {}
 
-  submit(entry: PendingUpdate, stamp: AuditStamp): PendingUpdate {
+  submit(entry: PendingUpdate, stamp: AuditStamp, idempotency?: Idempotency): SubmittedEntry {
     const blog = this.host.blog(entry.blogId);
     this.purge(blog.pending);
+    const first = idempotency ? blog.idempotency.get(idempotency.key) : undefined;
+    if (first && first.expiresAt > Date.now()) {
+      if (first.fingerprint !== idempotency!.fingerprint) throw new TimelineError('conflict', IDEMPOTENCY_MISMATCH);
+      const queued = blog.pending.get(first.updateId);
+      if (queued) return { entry: queued, created: false };
+      const update = blog.updates.get(first.updateId);
+      if (update) return { update, created: false };
+      throw new TimelineError('conflict', IDEMPOTENCY_GONE);
+    }
     if (blog.record.status === 'ended') throw new TimelineError('blog_ended', `blog ${entry.blogId} has ended`);
     if (blog.pending.has(entry.id) || blog.updates.has(entry.id)) throw new TimelineError('conflict', `entry ${entry.id} exists`);
     if (blog.pending.size >= PENDING_MAX) throw new TimelineError('conflict', PENDING_FULL);
     blog.pending.set(entry.id, entry);
+    if (idempotency) {
+      blog.idempotency.set(idempotency.key, {
+        updateId: entry.id,
+        fingerprint: idempotency.fingerprint,
+        expiresAt: Date.now() + IDEMPOTENCY_TTL_SECONDS * 1000,
+      });
+    }
     this.audit.append({ blogId: entry.blogId }, pendingSubmitted(stamp, entry));
-    return entry;
+    return { entry, created: true };
   }
 
   list(blogId: string): PendingUpdate[] {

@@ -43,6 +43,14 @@ export interface ChangedUpdate {
   events: [BlogEvent, ...BlogEvent[]];
 }
 
+/** A submission: the entry queued, or, replayed, the entry as it is now or the update it became. */
+export interface SubmittedEntry {
+  entry?: PendingUpdate;
+  update?: Update;
+  /** False for a replay: nothing new was stored. */
+  created: boolean;
+}
+
 /** An approval: the published update and the log's events (none when it had been approved before: a replay). */
 export interface ApprovedUpdate {
   update: Update;
@@ -109,8 +117,13 @@ export interface Timeline {
 
   // The approval queue: contributors' entries, kept apart from the updates (never in the update list,
   // the log or the key events), so that nothing that reads for readers can ever come across one.
-  /** Queues an entry (status `pending`). Throws `blog_ended`, `conflict` (id taken, or the queue full). */
-  submitPending(entry: PendingUpdate, audit?: AuditStamp): Promise<PendingUpdate>;
+  /**
+   * Queues an entry (status `pending`). Throws `blog_ended`, `conflict` (id taken, or the queue full).
+   * With an idempotency key already used on this blog, stores nothing, as createUpdate: the entry that
+   * key queued, as it is now (or the update it became once approved); `conflict` for another request
+   * with the key, or when its entry is gone.
+   */
+  submitPending(entry: PendingUpdate, audit?: AuditStamp, idempotency?: Idempotency): Promise<SubmittedEntry>;
   /** The blog's queue, oldest first: pending and rejected entries (rejected ones until PENDING_REJECTED_TTL_MS). */
   listPending(blogId: string): Promise<PendingUpdate[]>;
   getPending(blogId: string, updateId: string): Promise<PendingUpdate | null>;

@@ -230,6 +230,24 @@ describe('a contributor’s entry', () => {
     expect((await request(url, 'GET', `/api/blogs/queue/updates/${published.id}`, { token: null })).status).toBe(200);
   });
 
+  it('queues a retried submission (the same Idempotency-Key) once, and answers a retry after approval with the update', async () => {
+    const headers = { 'idempotency-key': 'field-report-17' };
+    const first = await taras.call<PendingUpdate>('POST', '/api/blogs/queue/updates', { body: 'sent twice' }, headers);
+    const again = await taras.call<PendingUpdate>('POST', '/api/blogs/queue/updates', { body: 'sent twice' }, headers);
+    expect([first.status, again.status]).toEqual([202, 202]);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect((await pendingOf(taras)).filter((entry) => entry.body === 'sent twice')).toHaveLength(1);
+    // Another person's key is theirs alone; the same key with another text is a conflict.
+    expect((await maria.call('POST', '/api/blogs/queue/updates', { body: 'sent twice' }, headers)).status).toBe(202);
+    expect((await taras.call('POST', '/api/blogs/queue/updates', { body: 'something else' }, headers)).status).toBe(409);
+    expect((await approve(first.body.id)).status).toBe(200);
+    const late = await taras.call<Update>('POST', '/api/blogs/queue/updates', { body: 'sent twice' }, headers);
+    expect(late.status).toBe(201);
+    expect(late.body).toMatchObject({ id: first.body.id, body: 'sent twice' });
+    expect(late.body).not.toHaveProperty('status');
+  });
+
   it('lets exactly one of approve and reject win when they race', async () => {
     for (let round = 0; round < 4; round++) {
       const { body: entry } = await submit(taras, { body: `race ${round}` });

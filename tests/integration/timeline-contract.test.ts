@@ -551,7 +551,7 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
   it('queues a pending entry apart from the updates, the log and the key events, and edits it', async () => {
     const blog = await timeline.createBlog(blogRecord('queue'));
     const entry = pendingEntry('queue', { keyEvent: true });
-    expect(await timeline.submitPending(entry, stamp())).toEqual(entry);
+    expect(await timeline.submitPending(entry, stamp())).toEqual({ entry, created: true });
     expect((await timeline.listUpdates('queue', { limit: 10 })).updates).toEqual([]);
     expect((await timeline.listKeyEvents('queue', { limit: 10 })).updates).toEqual([]);
     expect((await timeline.eventsAfter('queue', blog.cursor, 10)).events).toEqual([]);
@@ -575,6 +575,28 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
       ['blog.created', null],
     ]);
     expect((await trail('queue'))[0]).toMatchObject({ before: { body: entry.body, status: 'pending' }, after: { body: 'edited' } });
+  });
+
+  it('replays a submission by its idempotency key: the entry as it is now, or the update it became; never a second entry', async () => {
+    await timeline.createBlog(blogRecord('queue-idem'));
+    const key = { key: 'person:c1:retry', fingerprint: 'f1' };
+    const first = pendingEntry('queue-idem');
+    const attempts = await Promise.all(
+      Array.from({ length: 4 }, () => timeline.submitPending({ ...pendingEntry('queue-idem'), id: first.id }, stamp(), key)),
+    );
+    expect(attempts.filter((attempt) => attempt.created)).toHaveLength(1);
+    const retry = await timeline.submitPending(pendingEntry('queue-idem'), stamp(), key);
+    expect(retry).toMatchObject({ entry: { id: first.id, status: 'pending' }, created: false });
+    expect(await timeline.listPending('queue-idem')).toHaveLength(1);
+    await expectKind(timeline.submitPending(pendingEntry('queue-idem'), stamp(), { ...key, fingerprint: 'f2' }), 'conflict');
+    await timeline.approvePending('queue-idem', first.id, publishOf);
+    expect(await timeline.submitPending(pendingEntry('queue-idem'), stamp(), key)).toEqual({
+      update: publishOf({ ...first, ...retry.entry! }),
+      created: false,
+    });
+    await timeline.changeUpdate('queue-idem', first.id, () => null);
+    await expectKind(timeline.submitPending(pendingEntry('queue-idem'), stamp(), key), 'conflict');
+    expect(actions(await trail('queue-idem')).filter(([action]) => action === 'update.submitted')).toHaveLength(1);
   });
 
   it('approves once, however many approve at once, with update.created, and records it with the submitter', async () => {

@@ -37,22 +37,41 @@ return gone
 `,
   },
 
-  /** Queues an entry. LB_BLOG_ENDED, LB_CONFLICT (id taken), LB_QUEUE_FULL (`max` entries). */
+  /**
+   * Queues an entry. Returns { 'created' }, or for an idempotency key used before with the same
+   * fingerprint { 'pending', entryJson } (still queued) or { 'update', updateJson } (approved since).
+   * LB_BLOG_ENDED, LB_CONFLICT (id taken), LB_QUEUE_FULL (`max` entries), LB_IDEMPOTENCY_MISMATCH,
+   * LB_IDEMPOTENCY_GONE; the key's record is createUpdate's, `{"u": id, "f": fingerprint}`.
+   */
   lbSubmitPending: {
-    keys: 4,
+    keys: 5,
     lua: `${APPEND_AUDIT}
-local blogKey, pendingKey, updatesKey, auditKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local id, entryJson, max, auditJson = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local blogKey, pendingKey, updatesKey, auditKey, idempotencyKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local id, entryJson, max, auditJson, useIdempotency, fingerprint, idempotencyTtl =
+  ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5] == '1', ARGV[6], ARGV[7]
 local status = redis.call('HGET', blogKey, 'status')
 if not status then return redis.error_reply('LB_BLOG_NOT_FOUND') end
+if useIdempotency then
+  local first = redis.call('GET', idempotencyKey)
+  if first then
+    local record = cjson.decode(first)
+    if record.f ~= fingerprint then return redis.error_reply('LB_IDEMPOTENCY_MISMATCH') end
+    local queued = redis.call('HGET', pendingKey, record.u)
+    if queued then return { 'pending', queued } end
+    local published = redis.call('HGET', updatesKey, record.u)
+    if published then return { 'update', published } end
+    return redis.error_reply('LB_IDEMPOTENCY_GONE')
+  end
+end
 if status == 'ended' then return redis.error_reply('LB_BLOG_ENDED') end
 if redis.call('HEXISTS', pendingKey, id) == 1 or redis.call('HEXISTS', updatesKey, id) == 1 then
   return redis.error_reply('LB_CONFLICT')
 end
 if redis.call('HLEN', pendingKey) >= max then return redis.error_reply('LB_QUEUE_FULL') end
 redis.call('HSET', pendingKey, id, entryJson)
+if useIdempotency then redis.call('SET', idempotencyKey, cjson.encode({ u = id, f = fingerprint }), 'EX', idempotencyTtl) end
 appendAudit(auditKey, auditJson)
-return 'OK'
+return { 'created' }
 `,
   },
 

@@ -3,7 +3,16 @@ import { updateOrderKey } from '../../../shared/order';
 import type { PendingUpdate, Update } from '../../../shared/schemas';
 import { pendingApproved, pendingEdited, pendingRejected, pendingSubmitted, type AuditStamp } from '../audit-entries';
 import { newTag, storedForm, toEvent, type LoggedEvent } from '../log';
-import { PENDING_DECIDED, PENDING_MAX, pendingKept, TimelineError, type ApprovedUpdate } from '../timeline';
+import {
+  IDEMPOTENCY_TTL_SECONDS,
+  PENDING_DECIDED,
+  PENDING_MAX,
+  pendingKept,
+  TimelineError,
+  type ApprovedUpdate,
+  type Idempotency,
+  type SubmittedEntry,
+} from '../timeline';
 import type { RedisClient } from './connection';
 import { callerCode, redisCall } from './errors';
 import type { Keys } from './keys';
@@ -21,19 +30,35 @@ export interface PendingHost {
 export class RedisPending {
   constructor(private readonly host: PendingHost) {}
 
-  async submit(entry: PendingUpdate, audit: AuditStamp): Promise<PendingUpdate> {
+  async submit(entry: PendingUpdate, audit: AuditStamp, idempotency?: Idempotency): Promise<SubmittedEntry> {
     const { keys } = this.host;
     const { blogId } = entry;
     // A full queue may hold expired rejections: listing drops them before the script counts.
     if ((await redisCall(() => this.host.redis.hlen(keys.pending(blogId)))) >= PENDING_MAX) await this.list(blogId);
-    await redisCall(() =>
+    const reply = (await redisCall(() =>
       this.host.runWrite(
         'lbSubmitPending',
-        [keys.blog(blogId), keys.pending(blogId), keys.updates(blogId), keys.audit(blogId)],
-        [entry.id, JSON.stringify(entry), PENDING_MAX, JSON.stringify(pendingSubmitted(audit, entry))],
+        [
+          keys.blog(blogId),
+          keys.pending(blogId),
+          keys.updates(blogId),
+          keys.audit(blogId),
+          idempotency ? keys.idempotency(blogId, idempotency.key) : keys.blog(blogId),
+        ],
+        [
+          entry.id,
+          JSON.stringify(entry),
+          PENDING_MAX,
+          JSON.stringify(pendingSubmitted(audit, entry)),
+          idempotency ? '1' : '0',
+          idempotency?.fingerprint ?? '',
+          IDEMPOTENCY_TTL_SECONDS,
+        ],
       ),
-    );
-    return entry;
+    )) as ['created'] | ['pending' | 'update', string];
+    if (reply[0] === 'pending') return { entry: JSON.parse(reply[1]) as PendingUpdate, created: false };
+    if (reply[0] === 'update') return { update: JSON.parse(reply[1]) as Update, created: false };
+    return { entry, created: true };
   }
 
   /** Oldest first; expired rejections are dropped (and deleted). */

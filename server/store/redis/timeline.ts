@@ -36,6 +36,7 @@ import {
   MAX_WRITE_ATTEMPTS,
   TimelineError,
   type ApprovedUpdate,
+  type SubmittedEntry,
   type BlogRecord,
   type ChangedUpdate,
   type CreatedUpdate,
@@ -286,8 +287,8 @@ export class RedisTimeline implements Timeline {
     };
   }
 
-  submitPending(entry: PendingUpdate, audit: AuditStamp = serviceStamp()): Promise<PendingUpdate> {
-    return this.queue.submit(entry, audit);
+  submitPending(entry: PendingUpdate, audit: AuditStamp = serviceStamp(), idempotency?: Idempotency): Promise<SubmittedEntry> {
+    return this.queue.submit(entry, audit, idempotency);
   }
 
   listPending(blogId: string): Promise<PendingUpdate[]> {
