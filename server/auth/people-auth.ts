@@ -140,7 +140,9 @@ export function createPeopleAuth(deps: {
       }
       const person = await people.get(session.personId);
       if (!person || person.disabled) return null;
-      if (at.getTime() - Date.parse(session.lastSeenAt) >= TOUCH_EVERY_MS) await sessions.touch(session.hash, at, ttl(session, at));
+      // (Sooner when sessions idle out quickly: a session in use must never expire between two touches.)
+      if (at.getTime() - Date.parse(session.lastSeenAt) >= Math.min(TOUCH_EVERY_MS, policy.idleMs / 10))
+        await sessions.touch(session.hash, at, ttl(session, at));
       return personPrincipal(person, session);
     },
 
