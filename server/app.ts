@@ -31,7 +31,7 @@ import { updatesRouter } from './http/updates';
 import { blogAuditRouter, serviceAuditRouter } from './http/audit';
 import { pendingRouter } from './http/pending';
 import { viewRouter } from './http/view';
-import type { Logger } from './logger';
+import { hideLinkSecrets, type Logger } from './logger';
 import { createMailer } from './mail';
 import { Metrics } from './metrics';
 import { registerRealtime, startDelivery } from './realtime';
@@ -204,8 +204,9 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
     pinoHttp({
       logger,
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
-      // Single sign-on's callback carries the authorization code and state in its query: not for the log.
-      serializers: { req: (req: { url: string }) => loggableRequest(req) },
+      // An invitation's or setup link's address is a secret, and single sign-on's callback carries the
+      // authorization code and state in its query: both are logged without them.
+      serializers: { req: (req: { url: string }) => loggableRequest({ ...req, url: hideLinkSecrets(req.url) }) },
       // Readers' page views that went well are the CDN's to log (thousands a second in a spike); every
       // write, every error and everything else is logged here.
       customLogLevel: (req, res, error) =>

@@ -73,11 +73,17 @@ describe('a desk socket signed in by its cookie', () => {
     expect(principalOn(two, foreign)).toBeUndefined();
     const stale = await deskSocket(two, 'A'.repeat(43));
     expect(principalOn(two, stale)).toBeUndefined();
-    // A token still wins over a cookie.
-    const withToken = io(two.url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { token: 'not-a-token' } });
+    // A token is judged first, whatever cookie comes with it: a bad one is refused.
+    const withToken = io(two.url, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      auth: { token: 'not-a-token' },
+      extraHeaders: { cookie: `lb_session=${person.cookie}`, origin: two.url },
+    });
     sockets.push(withToken);
     await expect(
-      new Promise((resolve, reject) => (withToken.once('connect', resolve), withToken.once('connect_error', reject))),
+      new Promise<void>((resolve, reject) => (withToken.once('connect', () => resolve()), withToken.once('connect_error', reject))),
     ).rejects.toThrow(/unknown or revoked token/);
   });
 
