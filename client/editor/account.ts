@@ -16,6 +16,7 @@ export class Account {
     $('#account-who').textContent = `${me.name}${me.email ? ` (${me.email})` : ''}: ${session.role} of ${
       me.blogs.includes('*') ? 'every blog' : me.blogs.join(', ') || 'no blog yet'
     }.`;
+    $<HTMLInputElement>('#account-username').value = me.email ?? '';
     this.form.addEventListener('submit', (event) => {
       event.preventDefault();
       void this.change();

@@ -77,13 +77,8 @@ export function editorPage(context: PageContext, options: EditorPageOptions = {}
       </form>
     </section>
 
-    <section id="pending" class="ed-card ed-pending" aria-labelledby="pending-heading" tabindex="-1" hidden>
-      <h2 id="pending-heading">Pending</h2>
-      <p class="ed-status" id="pending-status" role="status" aria-live="polite"></p>
-      <ol id="pending-list" class="ed-list"></ol>
-    </section>
-
     <div class="ed-work">
+      <div class="ed-column">
       <section id="composer" class="ed-card ed-composer" aria-labelledby="composer-heading" tabindex="-1" hidden>
         <h2 id="composer-heading">New entry</h2>
         <p class="ed-ended" id="ended-notice" hidden>This blog has ended: reopen it to publish.</p>
@@ -123,6 +118,12 @@ export function editorPage(context: PageContext, options: EditorPageOptions = {}
           <div id="preview" class="ed-preview" aria-live="off"></div>
         </details>
       </section>
+      <section id="pending" class="ed-card ed-pending" aria-labelledby="pending-heading" tabindex="-1" hidden>
+        <h2 id="pending-heading">Pending</h2>
+        <p class="ed-status" id="pending-status" role="status" aria-live="polite"></p>
+        <ol id="pending-list" class="ed-list"></ol>
+      </section>
+      </div>
 
       <section id="entries" class="ed-card ed-entries" aria-labelledby="entries-heading" tabindex="-1" hidden>
         <h2 id="entries-heading">Published</h2>
@@ -225,6 +226,8 @@ export function editorPage(context: PageContext, options: EditorPageOptions = {}
       <p id="account-who"></p>
       <form id="password-form">
         <h3>Change your password</h3>
+        <!-- For password managers: whose password this is. -->
+        <input id="account-username" type="email" autocomplete="username" hidden readonly>
         <label for="current-password">Current password</label>
         <input id="current-password" type="password" autocomplete="current-password" required maxlength="${LIMITS.passwordMax}">
         <label for="new-password">New password (at least ${LIMITS.passwordMin} characters)</label>

@@ -104,7 +104,6 @@ describe('signing in to the desk', () => {
   it('changes the person’s own password: the old one stops working, the new one signs in', async () => {
     const maria = await desk.person({ name: 'Maria Lysenko', role: 'contributor', blogs: ['*'] });
     const page = await desk.signInAs(maria);
-    page.setDefaultTimeout(5000);
     await page.getByLabel('Current password').fill('not the current one at all');
     await page.getByLabel(/^New password/).fill('Another-long-passphrase-7');
     await page.getByRole('button', { name: 'Change password' }).click();
