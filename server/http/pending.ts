@@ -5,6 +5,7 @@
  * `/reject`.
  */
 import { Router, type RequestHandler } from 'express';
+import { ERROR_CODES } from '../../shared/codes';
 import { can } from '../../shared/permissions';
 import { ApproveSchema, PatchUpdateSchema, RejectSchema } from '../../shared/schemas';
 import { actorOf, principalId } from '../auth/principal';
@@ -15,7 +16,6 @@ import type { Guards } from './guards';
 import { jsonBody } from './json-body';
 import { blogIdParam, ifMatchVersion, updateIdParam } from './params';
 import { assertCan } from './roles';
-import { ERROR_CODES } from '../../shared/codes';
 
 /** A JSON body, or none at all (`POST …/approve` with nothing to say): then `{}`. */
 const optionalJsonBody: RequestHandler = (req, res, next) => {
