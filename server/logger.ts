@@ -5,6 +5,8 @@ export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'res.headers["set-cookie"]',
+  // A page reached from a one-time link names it as its Referer (same-origin), secret and all.
+  'req.headers.referer',
   'req.headers["x-api-key"]',
   'headers.authorization',
   'authorization',

@@ -45,9 +45,10 @@ export function invitePagesRouter(deps: {
   const router = Router();
 
   const send = (res: Response, status: number, html: string) => {
-    // The address holds a secret: no caching, and no Referer to wherever a link on the page leads.
+    // The address holds a secret: no caching, and no Referer to other sites. (Not `no-referrer`: under
+    // it a browser sends `Origin: null` with the page's own form post, which the same-origin check refuses.)
     res.status(status).type('html').setHeader('Cache-Control', 'no-store');
-    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('Referrer-Policy', 'same-origin');
     res.send(html);
   };
   const dead = (res: Response, state: Exclude<LinkState['state'], 'valid'>) => {

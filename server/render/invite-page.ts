@@ -9,7 +9,7 @@ import { LIMITS } from '../../shared/limits';
 import type { Assets } from '../assets';
 import { layout } from './layout';
 
-const HEAD = '<meta name="robots" content="noindex"><meta name="referrer" content="no-referrer">';
+const HEAD = '<meta name="robots" content="noindex"><meta name="referrer" content="same-origin">';
 
 function page(assets: Assets, title: string, body: string): string {
   return layout({

@@ -64,7 +64,7 @@ describe('an invitation', () => {
     const page = await fetch(invited.inviteUrl);
     expect(page.status).toBe(200);
     expect(page.headers.get('cache-control')).toBe('no-store');
-    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(page.headers.get('referrer-policy')).toBe('same-origin');
     const html = await page.text();
     expect(html).toContain('<label for="password">New password</label>');
     expect(html).toContain('<button type="submit">Set password</button>');

@@ -276,7 +276,9 @@ describe('logs', () => {
     const again = await signIn(url, person.email, GOOD_PASSWORD, nextAddress());
     await signIn(url, person.email, 'a wrong password typed', nextAddress());
     await asPerson(url, again.cookie!, 'DELETE', '/api/session');
-    await waitFor(() => logLines.some((line) => line.includes('/api/session')), 'the sign-out to be logged');
+    // The desk, reached from the invitation's page, names it as Referer.
+    expect((await fetch(`${url}/editor`, { headers: { referer: invited.inviteUrl } })).status).toBe(200);
+    await waitFor(() => logLines.some((line) => line.includes('"url":"/editor"')), 'the desk’s page to be logged');
     const all = logLines.join('');
     expect(all).toContain('signed in');
     for (const needle of [GOOD_PASSWORD, 'a wrong password typed', person.cookie, again.cookie!, secret, '$argon2id'])
