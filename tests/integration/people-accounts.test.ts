@@ -334,3 +334,40 @@ describe('passwords', () => {
     expect((await asPerson(url, person.cookie, 'GET', '/api/me')).status).toBe(200);
   });
 });
+
+describe('on the in-process store', () => {
+  it('invitations work once, expire, are replaced; emails are unique', async () => {
+    let shift = 0;
+    const memory = await startServer({ prefix: `${prefix}memory:`, store: 'memory', people: { now: () => new Date(Date.now() + shift) } });
+    try {
+      const invited = await invite(memory.url, { email: 'Mem@Newsroom.Example', name: 'Mem' });
+      expect(
+        (
+          await request(memory.url, 'POST', '/api/users', {
+            body: { email: 'mem@newsroom.example', name: 'Again', role: 'editor', blogs: [] },
+          })
+        ).status,
+      ).toBe(409);
+      const cookie = await accept(invited.inviteUrl);
+      expect((await asPerson<Me>(memory.url, cookie, 'GET', '/api/me')).body).toMatchObject({
+        email: 'mem@newsroom.example',
+        source: 'session',
+      });
+      expect((await fetch(invited.inviteUrl)).status).toBe(410);
+      expect((await postForm(invited.inviteUrl, { password: 'another long passphrase', confirm: 'another long passphrase' })).status).toBe(
+        410,
+      );
+      expect((await signIn(memory.url, 'mem@newsroom.example', GOOD_PASSWORD)).status).toBe(204);
+
+      const late = await invite(memory.url, { email: 'late@newsroom.example', name: 'Late' });
+      const replaced = await request<{ inviteUrl: string }>(memory.url, 'POST', `/api/users/${late.id}/invite`);
+      expect((await fetch(late.inviteUrl)).status).toBe(404);
+      shift = 7 * DAY + 1_000;
+      expect((await fetch(replaced.body.inviteUrl)).status).toBe(410);
+      expect((await postForm(replaced.body.inviteUrl, { password: GOOD_PASSWORD, confirm: GOOD_PASSWORD })).status).toBe(410);
+      expect((await signIn(memory.url, 'late@newsroom.example', GOOD_PASSWORD)).status).toBe(401);
+    } finally {
+      await memory.stop();
+    }
+  });
+});
