@@ -189,6 +189,22 @@ describe('an invitation', () => {
   });
 });
 
+describe('a session', () => {
+  it('ends 30 days after sign-in however active it is', async () => {
+    const person = await signedInPerson(url, { email: 'longlived@newsroom.example', name: 'Long Lived' });
+    try {
+      clockShift = 30 * DAY - 60_000;
+      expect((await asPerson(url, person.cookie, 'GET', '/api/me')).status).toBe(200);
+      clockShift = 30 * DAY + 1_000;
+      expect((await asPerson(url, person.cookie, 'GET', '/api/me')).status).toBe(401);
+      expect(await cleaner.redis.zcard(`${prefix}person-sessions:${person.id}`)).toBe(0);
+    } finally {
+      clockShift = 0;
+    }
+    expect((await asPerson(url, person.cookie, 'GET', '/api/me')).status).toBe(401);
+  });
+});
+
 describe('the admin', () => {
   it('gets 409 for an email that has an account (in any case), and nothing is stored', async () => {
     await invite(url, { email: 'twice@newsroom.example', name: 'Twice' });

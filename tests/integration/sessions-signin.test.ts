@@ -8,6 +8,9 @@ import { asPerson, GOOD_PASSWORD, invite, signIn, signedInPerson } from '../help
 import { dataKeysUnder, testPrefix } from '../helpers/redis';
 import { waitFor } from '../helpers/wait';
 import { createLogger } from '../../server/logger';
+import { createApp } from '../../server/app';
+import { memoryStores } from '../../server/store/open';
+import { ADMIN_TOKEN } from '../helpers/app';
 
 const prefix = testPrefix('sessions');
 const cleaner = prefixCleaner(prefix);
@@ -337,6 +340,51 @@ describe('idle sessions', () => {
       expect((await asPerson(quick.url, person.cookie, 'GET', '/api/me')).status).toBe(401);
     } finally {
       await quick.stop();
+    }
+  });
+});
+
+describe('behind HTTPS (LIVEBLOG_PUBLIC_URL https://…)', () => {
+  it('the cookie is Secure, and the same-origin check names the public origin, not the Host', async () => {
+    const app = createApp(
+      {
+        publicUrl: 'https://live.example',
+        adminToken: ADMIN_TOKEN,
+        editorWritesPerMinute: 1000,
+        embedOrigins: null,
+        trustProxy: 'loopback',
+        ipRequestsPerMinute: 100_000,
+        ipConnectionsPerMinute: 100_000,
+      },
+      { stores: memoryStores(100), logger: createLogger('silent') },
+    );
+    await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
+    const local = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    try {
+      const invited = await invite(local, { email: 'secure@newsroom.example', name: 'Secure' });
+      expect(invited.inviteUrl).toMatch(/^https:\/\/live\.example\/invite\//);
+      const path = new URL(invited.inviteUrl).pathname;
+      const accepted = await fetch(`${local}${path}`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://live.example' },
+        body: new URLSearchParams({ password: GOOD_PASSWORD, confirm: GOOD_PASSWORD }).toString(),
+      });
+      expect(accepted.status).toBe(303);
+      const setCookie = accepted.headers.getSetCookie().find((line) => line.startsWith('lb_session='))!;
+      expect(setCookie).toMatch(/; Secure/);
+      const cookie = /^lb_session=([^;]+)/.exec(setCookie)![1];
+      const write = (origin: string) =>
+        request(local, 'POST', '/api/me/password', {
+          token: null,
+          body: { currentPassword: 'x', password: 'y' },
+          headers: { cookie: `lb_session=${cookie}`, origin },
+        });
+      // The Host it came to is not the service's origin: only LIVEBLOG_PUBLIC_URL is.
+      expect((await write(local)).status).toBe(403);
+      expect((await write('https://live.example')).status).toBe(400);
+    } finally {
+      await app.close();
     }
   });
 });
