@@ -111,6 +111,20 @@ describe('an invitation', () => {
     expect((await signIn(url, 'OLENA@newsroom.example', GOOD_PASSWORD)).status).toBe(204);
   });
 
+  it('sent several times at once (a double click, a replay) is used by exactly one of them', async () => {
+    const invited = await invite(url, { email: 'race@newsroom.example', name: 'Race' });
+    const answers = await Promise.all(
+      ['first passphrase here', 'second passphrase here', 'third passphrase here'].map((password) =>
+        postForm(invited.inviteUrl, { password, confirm: password }),
+      ),
+    );
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses).toEqual([303, 410, 410]);
+    const winner = ['first passphrase here', 'second passphrase here', 'third passphrase here'][answers.findIndex((a) => a.status === 303)];
+    expect((await signIn(url, 'race@newsroom.example', winner)).status).toBe(204);
+    expect(await cleaner.redis.zcard(`${prefix}person-sessions:${invited.id}`)).toBe(2);
+  });
+
   it('guessed or malformed: 404 page, nothing changes', async () => {
     await invite(url, { email: 'guess@newsroom.example', name: 'Guess' });
     const before = await snapshot();
