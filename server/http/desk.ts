@@ -17,7 +17,14 @@ export function deskRouter(deps: { guards: Guards }): Router {
         ? { kind: 'admin', name: 'Admin', blogs: ['*'], source: principal.source }
         : principal.source === 'token'
           ? { kind: 'editor', name: principal.name, blogs: principal.blogs, source: principal.source }
-          : { kind: principal.kind, name: principal.name, blogs: principal.blogs, source: 'session', id: principal.personId, email: principal.email };
+          : {
+              kind: principal.kind,
+              name: principal.name,
+              blogs: principal.blogs,
+              source: 'session',
+              id: principal.personId,
+              email: principal.email,
+            };
     res.setHeader('Cache-Control', 'no-store');
     res.json(me);
   });
