@@ -149,6 +149,8 @@ class Desk {
     const editor = this.session.canEdit(blogId);
     for (const id of ['#composer', '#entries', '#pending']) $(id).hidden = false;
     $('#blog-panel').hidden = $('#blog-history').hidden = !editor;
+    // A contributor has no This blog panel: no skip link to it either.
+    $('.ed-skip a[href="#blog-panel"]').hidden = !editor;
     $('#readers').textContent = '0';
     this.showBlog(blog);
     this.panel.clearStatus();
