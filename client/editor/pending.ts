@@ -77,12 +77,23 @@ export class PendingQueue {
       const had = this.entries.get(payload.removedId);
       if (!had) return;
       this.entries.delete(payload.removedId);
-      this.editing.delete(payload.removedId);
+      if (this.editing.has(payload.removedId)) {
+        // Approved by another editor while this one corrects it: the form and its text stay, with a word.
+        document
+          .getElementById(itemId(payload.removedId))
+          ?.querySelector('.ed-error')
+          ?.replaceChildren(
+            'Another editor approved or rejected this entry meanwhile: your correction is not saved. Copy what you need, then Cancel.',
+          );
+        return;
+      }
       this.render();
       if (!this.reviewing && had.status === 'pending') this.say(`An editor published your entry “${excerpt(had, 40)}”.`);
       return;
     }
     const { entry } = payload;
+    // Rejected, it has left the editors' queue (the contributor still sees it, with the reason).
+    if (this.reviewing && entry.status !== 'pending') return this.apply({ blogId: payload.blogId, removedId: entry.id });
     const known = this.entries.get(entry.id);
     this.entries.set(entry.id, entry);
     if (this.editing.has(entry.id)) return; // its form stays; the save's If-Match finds the change
@@ -107,7 +118,7 @@ export class PendingQueue {
 
   private render(): void {
     const entries = [...this.entries.values()]
-      .filter((entry) => this.reviewing || entry.status === 'pending' || entry.status === 'rejected')
+      .filter((entry) => (this.reviewing ? entry.status === 'pending' : entry.status === 'pending' || entry.status === 'rejected'))
       .sort((a, b) => b.submittedAt.localeCompare(a.submittedAt));
     const hadFocus = this.list.contains(document.activeElement) ? document.activeElement?.closest('li')?.id : undefined;
     const kept = new Map([...this.list.children].map((item) => [item.id, item as HTMLElement]));

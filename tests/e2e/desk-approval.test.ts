@@ -92,6 +92,11 @@ describe('the approval queue on the desk', () => {
       .getByText(/did not publish your entry/)
       .waitFor();
     expect(await desk.stored(blog.id)).toEqual([]);
+    // The rejection's own event reaches the editor before a later publish's: it does not bring the entry back.
+    await publish(desk.server.url, blog.id, { body: 'Station reopened' });
+    await deskEntry(editor, 'Station reopened').waitFor();
+    expect(await item.count()).toBe(0);
+    expect((await desk.stored(blog.id)).map((u) => u.body)).toEqual(['Station reopened']);
   });
 
   it('publishes with the contributor’s own time when the editor chooses it', async () => {
@@ -119,5 +124,27 @@ describe('the approval queue on the desk', () => {
     await editor.getByText(/^Approved:/).waitFor();
     const [stored] = await desk.stored(blog.id);
     expect(stored.publishedAt).toBe(submitted.publishedAt);
+  });
+
+  it('keeps an editor’s correction on screen when another editor approves the entry meanwhile', async () => {
+    const blog = await createBlog(desk.server.url, 'approval-under-form');
+    const [lesia, roman] = await Promise.all([
+      desk.person({ name: 'Lesia Ukrainka', role: 'contributor', blogs: [blog.id] }),
+      desk.person({ name: 'Roman Savchenko', role: 'editor', blogs: [blog.id] }),
+    ]);
+    const [contributor, editor] = await Promise.all([desk.signInAs(lesia), desk.signInAs(roman)]);
+    await Promise.all([desk.chooseBlog(contributor, blog.id), desk.chooseBlog(editor, blog.id)]);
+    await contributor.getByLabel('Update', { exact: true }).fill('Queue at the border: 6 km');
+    await contributor.getByRole('button', { name: 'Submit for approval' }).click();
+    const item = editor.locator('#pending-list > li', { hasText: 'Queue at the border' });
+    await item.getByRole('button', { name: 'Edit' }).click();
+    await editor.getByLabel('Text before approval').fill('Queue at the border: 9 km');
+
+    const { body } = await request<{ pending: PendingUpdate[] }>(desk.server.url, 'GET', `/api/blogs/${blog.id}/pending`);
+    const approved = await request(desk.server.url, 'POST', `/api/blogs/${blog.id}/updates/${body.pending[0].id}/approve`, { body: {} });
+    expect(approved.status).toBe(200);
+    await editor.getByText(/Another editor approved or rejected this entry meanwhile/).waitFor();
+    expect(await editor.getByLabel('Text before approval').inputValue()).toBe('Queue at the border: 9 km');
+    expect((await desk.stored(blog.id)).map((u) => u.body)).toEqual(['Queue at the border: 6 km']);
   });
 });
