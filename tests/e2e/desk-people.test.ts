@@ -110,4 +110,16 @@ describe('People on the desk', () => {
     expect(await page.locator('#people').isHidden()).toBe(true);
     expect(await page.locator('#access').isHidden()).toBe(true);
   });
+
+  it('fits a phone, People and History included, and passes axe-core in dark', async () => {
+    const blog = await createBlog(desk.server.url, 'people-phone');
+    await desk.person({ name: 'Yevhenia Zabolotna-Horodetska', role: 'contributor', blogs: [blog.id, 'people-phone-two'] });
+    const admin = await desk.signIn({ width: 390, height: 844, colorScheme: 'dark', bypassCSP: true });
+    await desk.chooseBlog(admin, blog.id);
+    await admin.locator('#people-list > li', { hasText: 'Yevhenia' }).waitFor();
+    await admin.getByRole('button', { name: 'Show history' }).click();
+    await admin.locator('#blog-history-list > li').first().waitFor();
+    expect(await admin.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await axeViolations(admin)).toEqual([]);
+  });
 });
