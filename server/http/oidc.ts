@@ -78,6 +78,9 @@ const STATUS: Record<OidcFailureReason | Refusal, number> = {
   provider_unavailable: 502,
 };
 
+/** Failures after which starting again may well work. */
+const AGAIN = new Set<OidcFailureReason>(['no_sign_in', 'invalid_response', 'provider_refused']);
+
 export function oidcRouter(deps: OidcRoutesDeps): Router {
   const router = Router();
   const { oidc, logger } = deps;
@@ -105,47 +108,64 @@ export function oidcRouter(deps: OidcRoutesDeps): Router {
       .send(refusalPage(deps.assets, name, message));
   };
 
-  router.get(OIDC_LOGIN_PATH, async (_req, res) => {
-    // The referrer and caches have no business with a page that only redirects to a provider.
-    res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
-    let started: { id: string; url: URL };
+  /**
+   * Both routes answer with a page whatever happens: a refusal says why; anything else (the store
+   * unreachable, a bug) says to try again, and is logged by name and message only (a store's error
+   * may carry the command it failed, and so the sign-in's state and verifier).
+   */
+  const pageRoute = (handler: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
     try {
-      started = await oidc.begin();
+      await handler(req, res);
     } catch (error) {
-      if (!(error instanceof OidcFailure)) throw error;
-      return refuse(res, error.reason, error.message, { detail: error.detail });
+      if (res.headersSent) throw error;
+      if (error instanceof OidcFailure) {
+        const again = AGAIN.has(error.reason) ? ' Start again from the desk.' : '';
+        return refuse(res, error.reason, error.message + again, { detail: error.detail });
+      }
+      const { name: type, message } = error instanceof Error ? error : { name: 'error', message: String(error) };
+      logger.error({ err: { type, message }, issuer: oidc.settings.issuer, path: req.path }, 'single sign-on failed');
+      res
+        .status(500)
+        .set('Cache-Control', 'no-store')
+        .type('html')
+        .send(refusalPage(deps.assets, name, 'Signing in did not finish: this service met a problem. Try again in a moment.'));
     }
-    signInCookie(res, started.id, Math.floor(SIGN_IN_TTL_MS / 1000));
-    res.redirect(303, started.url.href);
-  });
+  };
 
-  router.get(OIDC_CALLBACK_PATH, async (req, res) => {
-    // The URL holds the code and state: no Referer carries it on to the next page.
-    res.set('Referrer-Policy', 'no-referrer');
-    const id = req.headers.cookie ? parseCookie(req.headers.cookie)[SIGN_IN_COOKIE] : undefined;
-    // Used or not, the sign-in's cookie is done with.
-    signInCookie(res, '', 0);
-    let email: string;
-    try {
-      ({ email } = await oidc.complete(id, new URL(req.originalUrl, deps.publicOrigin())));
-    } catch (error) {
-      if (!(error instanceof OidcFailure)) throw error;
-      const again = error.reason === 'unverified_email' ? '' : ' Start again from the desk.';
-      return refuse(res, error.reason, error.message + again, { detail: error.detail });
-    }
-    const person = await deps.people.findByEmail(email.toLowerCase());
-    if (!person) {
-      return refuse(res, 'unknown_person', `No one on this desk has the email address ${email}. Ask an admin to invite you with it.`, {
-        email,
-      });
-    }
-    if (person.disabled) {
-      return refuse(res, 'disabled', `The account for ${email} is disabled. Ask an admin if this is a mistake.`, { personId: person.id });
-    }
-    await deps.startSession(req, res, person);
-    logger.info({ personId: person.id, issuer: oidc.settings.issuer }, 'signed in with single sign-on');
-    res.redirect(303, '/editor');
-  });
+  router.get(
+    OIDC_LOGIN_PATH,
+    pageRoute(async (_req, res) => {
+      // The referrer and caches have no business with a page that only redirects to a provider.
+      res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+      const started = await oidc.begin();
+      signInCookie(res, started.id, Math.floor(SIGN_IN_TTL_MS / 1000));
+      res.redirect(303, started.url.href);
+    }),
+  );
+
+  router.get(
+    OIDC_CALLBACK_PATH,
+    pageRoute(async (req, res) => {
+      // The URL holds the code and state: no Referer carries it on to the next page.
+      res.set('Referrer-Policy', 'no-referrer');
+      const id = req.headers.cookie ? parseCookie(req.headers.cookie)[SIGN_IN_COOKIE] : undefined;
+      // Used or not, the sign-in's cookie is done with.
+      signInCookie(res, '', 0);
+      const { email } = await oidc.complete(id, new URL(req.originalUrl, deps.publicOrigin()));
+      const person = await deps.people.findByEmail(email.toLowerCase());
+      if (!person) {
+        return refuse(res, 'unknown_person', `No one on this desk has the email address ${email}. Ask an admin to invite you with it.`, {
+          email,
+        });
+      }
+      if (person.disabled) {
+        return refuse(res, 'disabled', `The account for ${email} is disabled. Ask an admin if this is a mistake.`, { personId: person.id });
+      }
+      await deps.startSession(req, res, person);
+      logger.info({ personId: person.id, issuer: oidc.settings.issuer }, 'signed in with single sign-on');
+      res.redirect(303, '/editor');
+    }),
+  );
 
   return router;
 }

@@ -209,6 +209,36 @@ describe('single sign-on', () => {
   });
 });
 
+describe('single sign-on when the service itself fails', () => {
+  it('answers with a page too (500), signs nobody in, and logs the failure without the code or what the store was sent', async () => {
+    const people = server.stores.people;
+    const findByEmail = people.findByEmail.bind(people);
+    // A store error may carry the command it failed: none of it belongs in the log.
+    people.findByEmail = async () => {
+      throw Object.assign(new Error('the store is unreachable'), { command: { name: 'get', args: ['the-store-command-arguments'] } });
+    };
+    const sessionsBefore = await sessionKeys();
+    let code = '';
+    try {
+      const { response, cookies } = await walkSignIn(server.url, 'olena', {
+        beforeCallback: (url) => void (code = url.searchParams.get('code')!),
+      });
+      expect(response.status).toBe(500);
+      expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await response.text()).toMatch(/Signing in did not finish: this service met a problem/);
+      expect(cookies.has('lb_session')).toBe(false);
+    } finally {
+      people.findByEmail = findByEmail;
+    }
+    expect(await sessionKeys()).toEqual(sessionsBefore);
+    const log = logLines.join('');
+    expect(log).toContain('single sign-on failed');
+    expect(log).toContain('the store is unreachable');
+    expect(log).not.toContain(code);
+    expect(log).not.toContain('the-store-command-arguments');
+  });
+});
+
 describe('single sign-on when the provider is down', () => {
   it('says so (502) and tries the provider again on the next sign-in', async () => {
     const otherPrefix = testPrefix('sso-down');
