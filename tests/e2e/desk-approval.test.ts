@@ -29,6 +29,7 @@ describe('the approval queue on the desk', () => {
     const published = deskEntry(contributor, 'Shelling reported overnight');
     await published.waitFor();
     expect(await published.getByRole('button').count()).toBe(0);
+    expect(await contributor.getByLabel('Pinned to the top').isVisible()).toBe(false);
     await contributor.getByLabel('Update', { exact: true }).fill('Power is back in Kharkiv’s east');
     await contributor.getByRole('button', { name: 'Submit for approval' }).click();
     await contributor.getByText(/^Submitted for approval at \d\d:\d\d/).waitFor();
