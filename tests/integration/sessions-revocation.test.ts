@@ -3,6 +3,7 @@
  * one Redis prefix; the desk's socket (signed in by its cookie) is on one, the admin acts on the other.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { createBlog, request } from '../helpers/api';
 import { prefixCleaner, startServer, type TestServer } from '../helpers/app';
@@ -162,5 +163,16 @@ describe('a desk socket signed in by its cookie', () => {
     await cleaner.redis.del(`${prefix}session:${hash}`);
     expect(await ended).toBe('io server disconnect');
     await waitFor(() => !socket.connected, 'the socket to be gone');
+  });
+});
+
+describe('when a session cannot be read', () => {
+  it('a handshake with a cookie still connects, as a reader’s (a reader’s page carries the cookie too)', async () => {
+    // A key of the wrong type: the store answers the lookup with an error, as it would when away.
+    const secret = 'C'.repeat(43);
+    await cleaner.redis.hset(`${prefix}session:${createHash('sha256').update(secret).digest('hex')}`, 'not', 'json');
+    const socket = await deskSocket(two, secret);
+    expect(socket.connected).toBe(true);
+    expect(principalOn(two, socket)).toBeUndefined();
   });
 });
