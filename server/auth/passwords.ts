@@ -35,6 +35,15 @@ export function hashPassword(password: string): Promise<string> {
   return argon2.hash(password, ARGON2_OPTIONS);
 }
 
+/** Whether a stored hash was made with other settings (older, weaker): it is replaced at the next sign-in. */
+export function needsRehash(hash: string): boolean {
+  try {
+    return argon2.needsRehash(hash, ARGON2_OPTIONS);
+  } catch {
+    return false;
+  }
+}
+
 /** A hash of a password nobody has, verified in place of a missing account's so both take as long. */
 let dummyHash: Promise<string> | null = null;
 

@@ -12,7 +12,7 @@ import { Router, type Request, type Response } from 'express';
 import { ERROR_CODES } from '../../shared/codes';
 import { ChangePasswordSchema, CreateUserSchema, PatchUserSchema, SignInSchema, type UserInfo } from '../../shared/schemas';
 import { assertSameOrigin, principalOf, requireAdmin } from '../auth/http';
-import { passwordProblem, hashPassword, verifyPassword } from '../auth/passwords';
+import { hashPassword, needsRehash, passwordProblem, verifyPassword } from '../auth/passwords';
 import { sessionPrincipalId, sessionSecret, type PeopleAuth } from '../auth/people-auth';
 import { actorOf, personPrincipalId, type PersonPrincipal } from '../auth/principal';
 import type { SessionStore } from '../auth/sessions';
@@ -212,6 +212,9 @@ export function peopleRouter(deps: PeopleDeps): Router {
       deps.logger.info({ reason: !person ? 'unknown email' : person.disabled ? 'disabled' : 'wrong password' }, 'sign-in refused');
       throw new HttpError(401, ERROR_CODES.unauthorized, WRONG_CREDENTIALS);
     }
+    // The password is at hand only now: a hash made with older settings is brought up to date.
+    if (person.passwordHash && needsRehash(person.passwordHash))
+      await people.update(person.id, { passwordHash: await hashPassword(input.password) });
     await auth.startSession(req, res, person);
     res.status(204).end();
   });
@@ -250,6 +253,13 @@ export function peopleRouter(deps: PeopleDeps): Router {
     }));
     res.setHeader('Cache-Control', 'no-store');
     res.json({ sessions: list });
+  });
+
+  // "Sign out everywhere else": every session of this person but the one asking.
+  router.delete('/me/sessions', editorWrite, async (_req, res) => {
+    const me = personOf(res);
+    await auth.endSessionsOf(me.personId, me.sessionId);
+    res.status(204).end();
   });
 
   router.delete('/me/sessions/:sessionId', editorWrite, async (req, res) => {

@@ -1,5 +1,6 @@
 /** Signing in and out on a real Redis, over real HTTP: the same 401 for every wrong answer, limits, fixation, the same-origin check, sessions, logs. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import argon2 from 'argon2';
 import { Writable } from 'node:stream';
 import type { Me } from '../../shared/schemas';
 import { createBlog, request } from '../helpers/api';
@@ -240,6 +241,35 @@ describe('sessions', () => {
     expect((await asPerson(url, person.cookie, 'GET', '/api/me')).status).toBe(200);
     // A token has no sessions.
     expect((await request(url, 'GET', '/api/me/sessions')).status).toBe(400);
+  });
+
+  it('"sign out everywhere else" ends every other session of the person, and nobody else’s', async () => {
+    const person = await signedInPerson(url, { email: 'everywhere@newsroom.example', name: 'Everywhere' });
+    const phone = await signIn(url, person.email, GOOD_PASSWORD, nextAddress());
+    const tablet = await signIn(url, person.email, GOOD_PASSWORD, nextAddress());
+    const other = await signedInPerson(url, { email: 'neighbour@newsroom.example', name: 'Neighbour' });
+    expect((await asPerson(url, person.cookie, 'DELETE', '/api/me/sessions')).status).toBe(204);
+    for (const cookie of [phone.cookie!, tablet.cookie!]) expect((await asPerson(url, cookie, 'GET', '/api/me')).status).toBe(401);
+    expect((await asPerson(url, person.cookie, 'GET', '/api/me')).status).toBe(200);
+    expect((await asPerson(url, other.cookie, 'GET', '/api/me')).status).toBe(200);
+    // From another site: refused, nothing ended.
+    const again = await signIn(url, person.email, GOOD_PASSWORD, nextAddress());
+    const forged = await request(url, 'DELETE', '/api/me/sessions', {
+      token: null,
+      headers: { cookie: `lb_session=${person.cookie}`, origin: 'https://evil.example' },
+    });
+    expect(forged.status).toBe(403);
+    expect((await asPerson(url, again.cookie!, 'GET', '/api/me')).status).toBe(200);
+  });
+
+  it('a password hash made with older settings is replaced at sign-in', async () => {
+    const person = await signedInPerson(url, { email: 'rehash@newsroom.example', name: 'Rehash' });
+    const weak = await argon2.hash(GOOD_PASSWORD, { type: argon2.argon2id, memoryCost: 8192, timeCost: 1, parallelism: 1 });
+    await cleaner.redis.hset(`${prefix}person:${person.id}`, 'passwordHash', weak);
+    expect((await signIn(url, person.email, GOOD_PASSWORD, nextAddress())).status).toBe(204);
+    const stored = await cleaner.redis.hget(`${prefix}person:${person.id}`, 'passwordHash');
+    expect(stored).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    expect((await signIn(url, person.email, GOOD_PASSWORD, nextAddress())).status).toBe(204);
   });
 
   it('a password change ends the person’s other sessions, not this one', async () => {
