@@ -1,0 +1,46 @@
+import { describe, expect, it } from '@jest/globals';
+import { hashPassword, needsRehash, passwordProblem, verifyPassword } from '../../server/auth/passwords';
+
+describe('a new password', () => {
+  it.each([
+    ['eleven char', /at least 12/],
+    ['x'.repeat(257), /at most 256/],
+    ['password1234', /most common/],
+    ['QWERTY123456', /most common/],
+    ['1qaz2wsx3edc', /most common/],
+  ])('%j is refused', (password, why) => {
+    expect(passwordProblem(password)).toMatch(why);
+  });
+
+  it('is counted in characters, not UTF-16 units or bytes', () => {
+    expect(passwordProblem('🔑'.repeat(11))).toMatch(/at least 12/); // 22 UTF-16 units
+    expect(passwordProblem('🔑'.repeat(12))).toBeNull();
+    expect(passwordProblem('ключ-від-дверей')).toBeNull();
+  });
+
+  it('may not be the person’s email, its local part, or their name (in any case)', () => {
+    const person = { email: 'olena.petrenko@newsroom.example', name: 'Olena Petrenko Kyiv' };
+    expect(passwordProblem('Olena.Petrenko@newsroom.example', person)).toMatch(/email/);
+    expect(passwordProblem('olena.petrenko', person)).toMatch(/email/);
+    expect(passwordProblem('OLENA PETRENKO KYIV', person)).toMatch(/name/);
+    expect(passwordProblem('olena petrenko writes from kyiv', person)).toBeNull();
+  });
+});
+
+describe('hashes', () => {
+  it('are Argon2id with 19 MiB, 2 passes, 1 lane; verify the right password only', async () => {
+    const hash = await hashPassword('correct horse battery staple');
+    expect(hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    expect(needsRehash(hash)).toBe(false);
+    expect(await verifyPassword(hash, 'correct horse battery staple')).toBe(true);
+    expect(await verifyPassword(hash, 'Correct horse battery staple')).toBe(false);
+    expect(await verifyPassword('not a hash', 'anything')).toBe(false);
+  });
+
+  it('without an account, verification still does the work of one and says no', async () => {
+    await verifyPassword(undefined, 'warm up');
+    const started = performance.now();
+    expect(await verifyPassword(undefined, 'anything at all')).toBe(false);
+    expect(performance.now() - started).toBeGreaterThan(5);
+  });
+});
