@@ -5,8 +5,9 @@
  *
  * Sign-in answers the same 401 for an unknown email, a wrong password and a disabled account, after the
  * same work (a dummy hash is verified when there is no account), so neither the answer nor its time says
- * which emails have accounts. Failures are counted per account and per client address, and the count is
- * checked before any hashing: a flood of guesses costs the server a counter read each, not an Argon2id.
+ * which emails have accounts. Attempts are counted per account and per client address before any
+ * hashing, in one atomic step, and a success gives its count back: a flood of guesses, even sent all at
+ * once, gets at most the limit verified, and costs the server a counter increment each beyond it.
  */
 import { Router, type Request, type Response } from 'express';
 import { ERROR_CODES } from '../../shared/codes';
@@ -61,7 +62,12 @@ export interface PeopleDeps {
 
 const WRONG_CREDENTIALS = 'wrong email or password';
 
-/** Counts failed sign-ins per account and per address, and refuses (429) once either has had too many. */
+/**
+ * Counts sign-in attempts per account and per address, and refuses (429) once either has had too many.
+ * An attempt is counted before its password is verified, in one step (the store's atomic add), so a
+ * burst of concurrent guesses cannot all pass a check made before any of them failed; a sign-in that
+ * succeeds gives its count back, so only failures (and attempts under way) use up the limit.
+ */
 export function signInLimiter(limiter: RateLimiter, limits: SignInLimits) {
   const buckets = (req: Request, email: string) => [
     {
@@ -72,12 +78,20 @@ export function signInLimiter(limiter: RateLimiter, limits: SignInLimits) {
     { bucket: `signin-address:${req.ip ?? 'unknown'}`, limit: limits.perAddress, what: 'this address' },
   ];
   return {
-    /** Throws 429 (with Retry-After) when the account or the address is over its limit. Counts nothing. */
-    async check(req: Request, res: Response, email: string): Promise<void> {
+    /**
+     * Counts the attempt on the account and the address; throws 429 (with Retry-After: the window's
+     * real remainder) when either is over its limit, giving back what it counted. Returns `succeeded`,
+     * which gives the attempt back once the password proved right.
+     */
+    async attempt(req: Request, res: Response, email: string): Promise<{ succeeded: () => Promise<void> }> {
+      const counted: string[] = [];
+      const giveBack = () => Promise.all(counted.map((bucket) => limiter.add(bucket, -1, limits.windowMs))).then(() => undefined);
       for (const { bucket, limit, what } of buckets(req, email)) {
-        const { count } = await limiter.add(bucket, 0, limits.windowMs);
-        if (count >= limit) {
-          const retryAfter = Math.max(1, Math.ceil((limits.windowMs - (Date.now() % limits.windowMs)) / 1000));
+        const { allowed, resetMs } = await limiter.hit(bucket, limit, limits.windowMs);
+        counted.push(bucket);
+        if (!allowed) {
+          await giveBack();
+          const retryAfter = Math.max(1, Math.ceil(resetMs / 1000));
           res.setHeader('Retry-After', String(retryAfter));
           throw new HttpError(
             429,
@@ -86,9 +100,7 @@ export function signInLimiter(limiter: RateLimiter, limits: SignInLimits) {
           );
         }
       }
-    },
-    async failed(req: Request, email: string): Promise<void> {
-      await Promise.all(buckets(req, email).map(({ bucket }) => limiter.add(bucket, 1, limits.windowMs)));
+      return { succeeded: giveBack };
     },
   };
 }
@@ -202,13 +214,11 @@ export function peopleRouter(deps: PeopleDeps): Router {
 
   router.post('/session', jsonBody, async (req, res) => {
     assertNotCrossSite(req, deps.publicUrl);
-    const email = typeof (req.body as { email?: unknown } | undefined)?.email === 'string' ? (req.body as { email: string }).email : '';
-    await limiter.check(req, res, email);
     const input = parseOr400(SignInSchema, req.body, 'sign-in');
+    const attempt = await limiter.attempt(req, res, input.email);
     const person = await people.findByEmail(input.email.trim().toLowerCase());
     const matches = await verifyPassword(person?.passwordHash, input.password);
     if (!person || !matches || person.disabled) {
-      await limiter.failed(req, input.email);
       deps.logger.info({ reason: !person ? 'unknown email' : person.disabled ? 'disabled' : 'wrong password' }, 'sign-in refused');
       throw new HttpError(401, ERROR_CODES.unauthorized, WRONG_CREDENTIALS);
     }
@@ -216,6 +226,7 @@ export function peopleRouter(deps: PeopleDeps): Router {
     if (person.passwordHash && needsRehash(person.passwordHash))
       await people.update(person.id, { passwordHash: await hashPassword(input.password) });
     await auth.startSession(req, res, person);
+    await attempt.succeeded();
     res.status(204).end();
   });
 
@@ -230,13 +241,13 @@ export function peopleRouter(deps: PeopleDeps): Router {
   router.post('/me/password', editorWrite, jsonBody, async (req, res) => {
     const me = personOf(res);
     const input = parseOr400(ChangePasswordSchema, req.body, 'password change');
-    await limiter.check(req, res, me.email);
+    const attempt = await limiter.attempt(req, res, me.email);
     const person = await people.get(me.personId);
     if (!person) throw new HttpError(401, ERROR_CODES.unauthorized, 'sign in again');
     if (!(await verifyPassword(person.passwordHash, input.currentPassword))) {
-      await limiter.failed(req, me.email);
       throw new HttpError(400, ERROR_CODES.invalid, 'the current password is wrong', { currentPassword: 'is not your current password' });
     }
+    await attempt.succeeded();
     const problem = passwordProblem(input.password, person);
     if (problem) throw new HttpError(400, ERROR_CODES.invalid, `the new password ${problem}`, { password: problem });
     await people.update(person.id, { passwordHash: await hashPassword(input.password) });

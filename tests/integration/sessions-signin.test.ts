@@ -122,6 +122,44 @@ describe('sign-in', () => {
     expect((await asPerson(url, person.cookie, 'GET', '/api/me')).status).toBe(200);
   });
 
+  it(`a concurrent burst of ${PER_ACCOUNT * 5} wrong passwords gets at most ${PER_ACCOUNT} verified (401), the rest 429`, async () => {
+    const person = await signedInPerson(url, { email: 'burst@newsroom.example', name: 'Burst' });
+    // Each guess from its own address: only the account's limit stands in the way.
+    const answers = await Promise.all(
+      Array.from({ length: PER_ACCOUNT * 5 }, (_, i) => signIn(url, person.email, `burst guess ${i}`, nextAddress())),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(PER_ACCOUNT);
+    expect(statuses.filter((status) => status !== 401 && status !== 429)).toEqual([]);
+    const limited = answers.find((answer) => answer.status === 429)!;
+    // Retry-After is the window's real remainder: at most the window (15 min), at least a second.
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(15 * 60);
+    expect((await signIn(url, person.email, GOOD_PASSWORD, nextAddress())).status).toBe(429);
+  });
+
+  it(`a concurrent burst of wrong current passwords on /api/me/password gets at most ${PER_ACCOUNT} verified`, async () => {
+    const person = await signedInPerson(url, { email: 'burst-change@newsroom.example', name: 'Burst Change' });
+    const answers = await Promise.all(
+      Array.from({ length: PER_ACCOUNT * 5 }, (_, i) =>
+        asPerson(url, person.cookie, 'POST', '/api/me/password', {
+          body: { currentPassword: `wrong current ${i}`, password: 'a brand new passphrase here' },
+          headers: nextAddress(),
+        }),
+      ),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 400).length).toBeLessThanOrEqual(PER_ACCOUNT);
+    expect(statuses.filter((status) => status !== 400 && status !== 429)).toEqual([]);
+    // Nothing changed: the old password still signs in (from a fresh address; the account is limited).
+    expect((await signIn(url, person.email, GOOD_PASSWORD, nextAddress())).status).toBe(429);
+  });
+
+  it('a successful sign-in gives its hit back: the right password many times never locks the account', async () => {
+    const person = await signedInPerson(url, { email: 'often@newsroom.example', name: 'Often' });
+    for (let i = 0; i < PER_ACCOUNT + 2; i++) expect((await signIn(url, person.email, GOOD_PASSWORD, nextAddress())).status).toBe(204);
+  });
+
   it(`429 after ${PER_ADDRESS} failures from one address, across accounts, before any hashing`, async () => {
     const person = await signedInPerson(url, { email: 'victim@newsroom.example', name: 'Victim' });
     const from = nextAddress();
