@@ -32,8 +32,11 @@ export type BusMessage =
   | { type: 'revoked'; principal: string }
   /** An approval queue changed (see desk-events.ts). */
   | { type: 'pending'; change: PendingChange }
-  /** Who has an entry's edit form open on the sending process now (see editing.ts). */
-  | { type: 'editing'; blogId: string; updateId: string; editors: Editor[] };
+  /**
+   * Everyone with an entry's edit form open on the sending process now, by `<blogId>/<updateId>`: the
+   * whole snapshot, replacing the last (see editing.ts). `entries` is absent from older processes.
+   */
+  | { type: 'editing'; entries?: Record<string, Editor[]> };
 
 interface Envelope {
   from: string;

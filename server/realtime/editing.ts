@@ -3,8 +3,10 @@
  * `entry:editors` out), across processes.
  *
  * Each process keeps its own sockets' editing (in memory: nothing to clean up after a crash) and
- * shares it over the bus, on every change and again every SHARE_MS; another process's share older than
- * STALE_MS is dropped (that process is gone). A desk repeats `entry:editing` as a heartbeat: one silent
+ * shares all of it over the bus as one snapshot, at once on every change and again every `shareMs`; a
+ * snapshot replaces everything known of that process, so whatever it stopped saying (a closed form, a
+ * silent desk it dropped) ends on every process at its next share. A process silent for three shares
+ * is dropped (it is gone), and one that closes says so with an empty snapshot. A desk repeats `entry:editing` as a heartbeat: one silent
  * for TTL_MS (a crashed browser, a lost network) is dropped too, and a disconnect drops its socket at
  * once. Memory is bounded: each socket edits at most MAX_PER_SOCKET entries, its events are rate-limited
  * (event-limit.ts), and each entry and socket leaves the maps when it has no one left.
@@ -59,7 +61,9 @@ export class EditingPresence {
     private readonly options: EditingOptions = DEFAULT_EDITING,
   ) {
     bus.onMessage((message, from) => {
-      if (message.type === 'editing') this.receive(from, message.blogId, message.updateId, message.editors);
+      // A message without `entries` comes from an older process (one entry at a time): its share
+      // interval still keeps it known, so skipping it only delays what it says by a tick at most.
+      if (message.type === 'editing' && message.entries) this.receive(from, message.entries);
     });
     this.timer = setInterval(() => this.tick(), options.shareMs);
     this.timer.unref();
@@ -130,22 +134,24 @@ export class EditingPresence {
       }
     }
     for (const [processId, { at }] of this.remote) if (at < now - 3 * this.options.shareMs) this.remote.delete(processId);
-    if (this.bus.shared) for (const key of this.local.keys()) this.share(key);
+    // One snapshot a tick, whether or not anything changed: it is also how others know this process lives.
+    this.share();
     for (const key of new Set([...this.told.keys(), ...this.local.keys()])) this.tell(key);
   }
 
+  /** Stops sharing; the other processes forget this one's editors at once rather than after three shares. */
   close(): void {
     clearInterval(this.timer);
+    if (this.bus.shared) this.bus.publish({ type: 'editing', entries: {} });
   }
 
-  private receive(from: string, blogId: string, updateId: string, editors: Editor[]): void {
-    const key = keyOf(blogId, updateId);
-    const process = this.remote.get(from) ?? { at: 0, entries: new Map<EntryKey, Editor[]>() };
-    process.at = Date.now();
-    if (editors.length) process.entries.set(key, editors);
-    else process.entries.delete(key);
-    this.remote.set(from, process);
-    this.tell(key);
+  /** Another process's snapshot: replaces all it said before. */
+  private receive(from: string, entries: Record<string, Editor[]>): void {
+    const before = this.remote.get(from)?.entries.keys() ?? [];
+    const now = new Map<EntryKey, Editor[]>();
+    for (const [key, editors] of Object.entries(entries)) if (Array.isArray(editors) && editors.length) now.set(key, editors);
+    this.remote.set(from, { at: Date.now(), entries: now });
+    for (const key of new Set([...before, ...now.keys()])) this.tell(key);
   }
 
   private forget(key: EntryKey, socketId: string): void {
@@ -155,20 +161,16 @@ export class EditingPresence {
   }
 
   private changed(key: EntryKey): void {
-    this.share(key);
+    this.share();
     this.tell(key);
   }
 
-  /** Tells the other processes who edits `key` here (no one: an empty list). */
-  private share(key: EntryKey): void {
+  /** Tells the other processes everything edited here now (nothing: an empty snapshot). */
+  private share(): void {
     if (!this.bus.shared) return;
-    const { blogId, updateId } = parseKey(key);
-    this.bus.publish({
-      type: 'editing',
-      blogId,
-      updateId,
-      editors: dedupe([...(this.local.get(key)?.values() ?? [])].map((e) => e.editor)),
-    });
+    const entries: Record<string, Editor[]> = {};
+    for (const [key, editors] of this.local) entries[key] = dedupe([...editors.values()].map((e) => e.editor));
+    this.bus.publish({ type: 'editing', entries });
   }
 
   /** Everyone editing `key`, on every process. */

@@ -11,13 +11,17 @@ import { io as connect } from 'socket.io-client';
 import type { EditingAck, EntryEditors, PendingEvent } from '../../shared/events';
 import type { PendingUpdate } from '../../shared/schemas';
 import { editorsRoom } from '../../shared/events';
-import type { Bus, BusMessage } from '../../server/realtime/bus';
+import { createLogger } from '../../server/logger';
+import { RedisBus } from '../../server/realtime/bus';
+import type { SharedRedis } from '../../server/store/open';
+import { closeRedisClient, createRedisClient, parseRedisUrl } from '../../server/store/redis/connection';
+import { redisKeys } from '../../server/store/redis/keys';
 import type { LiveServer } from '../../server/realtime/context';
 import { EditingPresence, MAX_PER_SOCKET } from '../../server/realtime/editing';
 import { createBlog, request } from '../helpers/api';
 import { prefixCleaner, startServer, type TestServer } from '../helpers/app';
 import { connectDesk, editorToken, person, type Desk, type DeskSocket, type Person } from '../helpers/newsroom';
-import { testPrefix } from '../helpers/redis';
+import { TEST_REDIS_URL, testPrefix } from '../helpers/redis';
 import { waitFor } from '../helpers/wait';
 
 const editing = (desk: Desk, updateId: string, on: boolean, blogId = 'live'): Promise<EditingAck> =>
@@ -125,64 +129,136 @@ describe('editing presence across two processes', () => {
   });
 });
 
-describe('editing presence forgets the silent', () => {
-  let httpServer: http.Server;
-  let io: LiveServer;
-  let presence: EditingPresence;
-  const handlers: ((message: BusMessage, from: string) => void)[] = [];
-  const published: BusMessage[] = [];
-  const bus: Bus = {
-    processId: 'here',
-    shared: true,
-    publish: (message) => published.push(message),
-    onMessage: (handler) => handlers.push(handler),
-    onResubscribed: () => {},
-    close: async () => {},
-  };
-  let url: string;
+/** One process of the test: its own Socket.IO server and presence, on its own bus to the shared Redis. */
+interface Process {
+  presence: EditingPresence;
+  io: LiveServer;
+  bus: RedisBus;
+  url: string;
+  close(): Promise<void>;
+}
 
-  beforeAll(async () => {
-    httpServer = http.createServer();
-    io = new Server(httpServer) as LiveServer;
-    presence = new EditingPresence(io, bus, { ttlMs: 300, shareMs: 100 });
+describe('editing presence forgets the silent, on every process', () => {
+  const prefix = testPrefix('editing-silent');
+  const cleaner = prefixCleaner(prefix);
+  const logger = createLogger('silent');
+  const target = parseRedisUrl(TEST_REDIS_URL);
+  const client = createRedisClient(target, logger);
+  const shared: SharedRedis = {
+    client,
+    keys: redisKeys(prefix),
+    subscriber: () => createRedisClient(target, logger, { subscriber: true }),
+  };
+  const options = { ttlMs: 400, shareMs: 100 };
+  const sockets: DeskSocket[] = [];
+  let a: Process;
+  let b: Process;
+
+  const start = async (): Promise<Process> => {
+    const httpServer = http.createServer();
+    const io = new Server(httpServer) as LiveServer;
+    const bus = new RedisBus(shared, logger);
+    const presence = new EditingPresence(io, bus, options);
     io.on('connection', (socket) => {
-      socket.data.principal = { kind: 'admin', source: 'admin-token' };
+      const name = String(socket.handshake.auth.name);
+      socket.data.principal = { kind: 'editor', source: 'token', tokenId: name, name, blogs: ['b'] };
       void socket.join(editorsRoom('b'));
       socket.on('entry:editing', (payload, ack) => ack?.(presence.handle(socket, payload)));
       socket.on('disconnect', () => presence.dropSocket(socket.id));
     });
     await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
-  });
+    // The bus must be listening before anything is shared on it.
+    await waitFor(async () => (await subscribed()) === live.size + 1, 'the new bus subscribed');
+    live.add(bus);
+    return {
+      presence,
+      io,
+      bus,
+      url: `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`,
+      close: async () => {
+        presence.close();
+        await new Promise<void>((resolve) => io.close(() => resolve()));
+        await bus.close();
+        live.delete(bus);
+      },
+    };
+  };
+  const live = new Set<RedisBus>();
+  const subscribed = async () => {
+    const [, count] = (await client.call('PUBSUB', 'SHARDNUMSUB', shared.keys.busChannel)) as [string, number];
+    return Number(count);
+  };
 
-  afterAll(async () => {
-    presence.close();
-    await new Promise<void>((resolve) => io.close(() => resolve()));
-  });
-
-  it('drops a desk that stops its heartbeat, and a process that stops sharing', async () => {
-    const socket: DeskSocket = connect(url, { transports: ['websocket'], forceNew: true, reconnection: false });
+  const desk = async (process: Process, name: string) => {
+    const socket: DeskSocket = connect(process.url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { name } });
+    sockets.push(socket);
     const seen: EntryEditors[] = [];
     socket.on('entry:editors', (event) => seen.push(event));
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-    try {
-      expect(await socket.timeout(2_000).emitWithAck('entry:editing', { blogId: 'b', updateId: 'e1', editing: true })).toEqual({
-        ok: true,
-      });
-      await waitFor(() => seen.at(-1)?.editors.length === 1, 'editing');
-      // Shared with the other processes on every change and every interval.
-      await waitFor(() => published.filter((m) => m.type === 'editing').length >= 2, 'shared again');
-      // No heartbeat: gone after its time, though the socket stays connected.
-      await waitFor(() => seen.at(-1)?.editors.length === 0, 'the silent desk dropped', 3_000);
-      expect(socket.connected).toBe(true);
+    const edit = async (updateId: string) =>
+      expect(await socket.timeout(2_000).emitWithAck('entry:editing', { blogId: 'b', updateId, editing: true })).toEqual({ ok: true });
+    const editors = (updateId: string) =>
+      seen
+        .filter((event) => event.updateId === updateId)
+        .at(-1)
+        ?.editors.map((editor) => editor.name)
+        .join();
+    return { socket, edit, editors };
+  };
 
-      // Another process says someone edits e2, then falls silent (it crashed): dropped too.
-      for (const handler of handlers)
-        handler({ type: 'editing', blogId: 'b', updateId: 'e2', editors: [{ id: 'person:x', name: 'Petro' }] }, 'gone');
-      await waitFor(() => seen.some((event) => event.updateId === 'e2' && event.editors[0]?.name === 'Petro'), 'Petro seen');
-      await waitFor(() => seen.filter((event) => event.updateId === 'e2').at(-1)?.editors.length === 0, 'Petro dropped', 3_000);
+  beforeAll(async () => {
+    a = await start();
+    b = await start();
+  });
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.disconnect();
+    await Promise.all([a.close(), b.close()]);
+    await closeRedisClient(client);
+    await cleaner.cleanup();
+  });
+
+  it('ends a silent desk’s editing on the other process within its time and one share, while its process goes on sharing', async () => {
+    const olena = await desk(a, 'Olena');
+    const petro = await desk(a, 'Petro');
+    const watcher = await desk(b, 'Watcher');
+    // Petro keeps his heartbeat, so process A goes on sharing (and stays known) throughout.
+    await petro.edit('e2');
+    const heartbeat = setInterval(() => void petro.edit('e2'), options.shareMs);
+    try {
+      await olena.edit('e1');
+      const lastBeat = Date.now();
+      await waitFor(() => watcher.editors('e1') === 'Olena', 'Olena seen on the other process');
+      await waitFor(() => watcher.editors('e1') === '', 'Olena gone on the other process', 3_000);
+      // Dropped by A's first tick after her time, and told at once: within the time and one share (and a little for the network).
+      expect(Date.now() - lastBeat).toBeLessThan(options.ttlMs + 2 * options.shareMs + 150);
+      expect(olena.socket.connected).toBe(true);
+      expect(watcher.editors('e2')).toBe('Petro');
     } finally {
-      socket.disconnect();
+      clearInterval(heartbeat);
     }
+  });
+
+  it('forgets what a process said when it stops sharing, whether it says goodbye or just goes silent', async () => {
+    const watcher = await desk(b, 'Watcher 2');
+    const c = await start();
+    const taras = await desk(c, 'Taras');
+    await taras.edit('e3');
+    await waitFor(() => watcher.editors('e3') === 'Taras', 'Taras seen');
+    // Closing says so at once.
+    await c.close();
+    await waitFor(() => watcher.editors('e3') === '', 'Taras gone with his process');
+
+    // A process that stops sharing without a word (it crashed) is forgotten after three shares.
+    const d = await start();
+    const ivan = await desk(d, 'Ivan');
+    await ivan.edit('e4');
+    await waitFor(() => watcher.editors('e4') === 'Ivan', 'Ivan seen');
+    // Its timer stopped without a goodbye: what a crash looks like from outside.
+    clearInterval((d.presence as unknown as { timer: ReturnType<typeof setInterval> }).timer);
+    const silentSince = Date.now();
+    await waitFor(() => watcher.editors('e4') === '', 'Ivan gone with his silent process', 3_000);
+    expect(Date.now() - silentSince).toBeLessThan(4 * options.shareMs + 300);
+    await d.close();
   });
 });
