@@ -1,17 +1,18 @@
 /**
  * The approval queue's routes, under `/api/blogs/:blogId`: `GET /pending` (editors: every waiting entry;
- * a contributor: their own, waiting or rejected with the reason), `PATCH /pending/:updateId` (an editor
+ * a contributor: their own, waiting or rejected with the reason), `GET /pending/:updateId` (one of those,
+ * by the same rule: the contributor's 202 names it), `PATCH /pending/:updateId` (an editor
  * corrects an entry before approving it; `If-Match` by version), `POST /updates/:updateId/approve` and
  * `/reject`.
  */
 import { Router, type RequestHandler } from 'express';
 import { ERROR_CODES } from '../../shared/codes';
 import { can } from '../../shared/permissions';
-import { ApproveSchema, PatchUpdateSchema, RejectSchema } from '../../shared/schemas';
-import { actorOf, principalId } from '../auth/principal';
+import { ApproveSchema, PatchUpdateSchema, RejectSchema, type PendingUpdate } from '../../shared/schemas';
+import { actorOf, principalId, type Principal } from '../auth/principal';
 import type { Approvals } from '../service/approvals';
 import type { Timeline } from '../store/timeline';
-import { HttpError, parseOr400 } from './errors';
+import { HttpError, notFound, parseOr400 } from './errors';
 import type { Guards } from './guards';
 import { jsonBody } from './json-body';
 import { blogIdParam, ifMatchVersion, updateIdParam } from './params';
@@ -30,16 +31,29 @@ export function pendingRouter(deps: { timeline: Timeline; approvals: Approvals; 
   const { editor, editorWrite } = deps.guards;
   const router = Router({ mergeParams: true });
 
+  /** Whether `principal` sees `entry` in the queue: its editors the waiting ones, anyone their own. */
+  const sees = (principal: Principal, blogId: string) => {
+    const reviewing = can(principal, 'edit', blogId);
+    const own = actorOf(principal).id ?? principalId(principal);
+    return (entry: PendingUpdate) => (reviewing && entry.status === 'pending') || entry.submittedBy.id === own;
+  };
+
   router.get('/pending', editor, async (req, res) => {
     const blogId = blogIdParam(req);
     const principal = assertCan(res, 'submit', blogId);
     const entries = await timeline.listPending(blogId);
-    const reviewing = can(principal, 'edit', blogId);
-    const own = actorOf(principal).id ?? principalId(principal);
     res.setHeader('Cache-Control', 'no-store');
-    res.json({
-      pending: entries.filter((entry) => (reviewing ? entry.status === 'pending' : entry.submittedBy.id === own)),
-    });
+    res.json({ pending: entries.filter(sees(principal, blogId)) });
+  });
+
+  router.get('/pending/:updateId', editor, async (req, res) => {
+    const blogId = blogIdParam(req);
+    const principal = assertCan(res, 'submit', blogId);
+    const entry = await timeline.getPending(blogId, updateIdParam(req));
+    // Another contributor's entry is as unknown as a missing one: its existence is not theirs to learn.
+    if (!entry || !sees(principal, blogId)(entry)) throw notFound('pending entry');
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(entry);
   });
 
   router.patch('/pending/:updateId', editorWrite, jsonBody, async (req, res) => {

@@ -83,7 +83,19 @@ describe('a contributor’s entry', () => {
       pinned: false,
       html: expect.stringContaining('<strong>station</strong>'),
     });
-    expect(submitted.headers.get('location')).toBe(`/api/blogs/queue/pending/${submitted.body.id}`);
+    const location = submitted.headers.get('location')!;
+    expect(location).toBe(`/api/blogs/queue/pending/${submitted.body.id}`);
+    // The Location answers its contributor and the blog's editors with the entry; another contributor
+    // and a missing id alike with 404 (its existence is not theirs to learn); a reader must sign in.
+    for (const who of [taras, olena]) {
+      const followed = await who.call<PendingUpdate>('GET', location);
+      expect(followed.status).toBe(200);
+      expect(followed.body).toEqual(submitted.body);
+    }
+    expect((await request(url, 'GET', location, { token: editor.token })).body).toEqual(submitted.body);
+    expect((await maria.call('GET', location)).status).toBe(404);
+    expect((await olena.call('GET', '/api/blogs/queue/pending/no-such-entry')).status).toBe(404);
+    expect((await request(url, 'GET', location, { token: null })).status).toBe(401);
     expect(Date.parse(submitted.body.submittedAt)).toBeGreaterThan(Date.now() - 60_000);
 
     // The editors' desk hears of it, and so does its contributor; the reader and another contributor do not.
