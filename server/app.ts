@@ -194,6 +194,7 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
     bus,
     tokens,
     sessions,
+    people,
     logger,
     ...(deps.people?.recheckMs ? { recheckMs: deps.people.recheckMs } : {}),
   });

@@ -2,17 +2,21 @@
  * A revoked token, a disabled or removed person, or an ended session loses its open connections at once,
  * on every process: the process that revoked it disconnects its own and tells the others over the bus.
  * In case that message is lost (the bus is at most once), every process also checks, every RECHECK_MS,
- * that the tokens and sessions behind its editors' connections still exist. (Readers' connections carry
- * neither: nothing to revoke.)
+ * that the tokens and sessions behind its editors' connections still exist, and that each signed-in
+ * person still has the rights their connection was opened with (not disabled or removed, the same role
+ * and blogs): a connection's rights are fixed at its handshake, so one that outlived a change of rights
+ * is ended, and the desk reconnects with the new ones. (Readers' connections carry neither: nothing to
+ * revoke.)
  *
  * Principals are named `token:<id>`, `person:<id>` (every connection of a person) or `session:<hash>`
  * (the connections of one sign-in; the hash of its cookie's secret, which signs nobody in — and still
  * never logged).
  */
 import { sessionPrincipalId } from '../auth/people-auth';
-import { principalId, tokenPrincipalId, type Principal } from '../auth/principal';
+import { personPrincipalId, principalId, tokenPrincipalId, type PersonPrincipal, type Principal } from '../auth/principal';
 import type { SessionStore } from '../auth/sessions';
 import type { Logger } from '../logger';
+import type { PeopleStore, PersonRecord } from '../store/people';
 import type { TokenStore } from '../store/tokens';
 import type { Bus } from './bus';
 import type { LiveServer } from './context';
@@ -30,11 +34,20 @@ function holds(held: Principal, principal: string): boolean {
   return principalId(held) === principal || (held.source === 'session' && sessionPrincipalId(held.sessionId) === principal);
 }
 
+/** Whether a connection opened as `held` still has exactly the rights its person has now. */
+function sameRights(held: PersonPrincipal, person: PersonRecord | null): boolean {
+  if (!person || person.disabled || person.role !== held.kind) return false;
+  const blogs = [...person.blogs].sort();
+  const heldBlogs = [...held.blogs].sort();
+  return blogs.length === heldBlogs.length && blogs.every((blog, i) => blog === heldBlogs[i]);
+}
+
 export function startRevocation(deps: {
   io: LiveServer;
   bus: Bus;
   tokens: TokenStore;
   sessions?: SessionStore;
+  people?: PeopleStore;
   logger: Logger;
   /** @default RECHECK_MS */
   recheckMs?: number;
@@ -58,10 +71,14 @@ export function startRevocation(deps: {
   const recheck = async () => {
     const tokenIds = new Set<string>();
     const sessionHashes = new Set<string>();
+    const persons = new Map<string, PersonPrincipal[]>();
     for (const socket of io.of('/').sockets.values()) {
       const held = socket.data.principal;
       if (held?.source === 'token') tokenIds.add(held.tokenId);
-      if (held?.source === 'session') sessionHashes.add(held.sessionId);
+      if (held?.source === 'session') {
+        sessionHashes.add(held.sessionId);
+        persons.set(held.personId, [...(persons.get(held.personId) ?? []), held]);
+      }
     }
     if (tokenIds.size) {
       const active = await deps.tokens.active([...tokenIds]);
@@ -70,6 +87,15 @@ export function startRevocation(deps: {
     if (sessionHashes.size && deps.sessions) {
       const active = await deps.sessions.active([...sessionHashes]);
       for (const hash of sessionHashes) if (!active.has(hash)) disconnect(sessionPrincipalId(hash));
+    }
+    if (persons.size && deps.people) {
+      const people = deps.people;
+      const now = await Promise.all([...persons.keys()].map((personId) => people.get(personId)));
+      [...persons].forEach(([personId, held], i) => {
+        const person = now[i];
+        // One connection whose rights changed ends them all: the desk reconnects with the person's new rights.
+        if (held.some((principal) => !sameRights(principal, person))) disconnect(personPrincipalId(personId));
+      });
     }
   };
   const timer = setInterval(() => {

@@ -10,6 +10,8 @@ import { prefixCleaner, startServer, type TestServer } from '../helpers/app';
 import { asPerson, GOOD_PASSWORD, signIn, signedInPerson } from '../helpers/people';
 import { testPrefix } from '../helpers/redis';
 import { waitFor } from '../helpers/wait';
+import { redisKeys } from '../../server/store/redis/keys';
+import { RedisPeopleStore } from '../../server/store/redis/people';
 
 const prefix = testPrefix('revoke');
 const cleaner = prefixCleaner(prefix);
@@ -163,6 +165,42 @@ describe('a desk socket signed in by its cookie', () => {
     await cleaner.redis.del(`${prefix}session:${hash}`);
     expect(await ended).toBe('io server disconnect');
     await waitFor(() => !socket.connected, 'the socket to be gone');
+  });
+});
+
+describe('when the bus message about a change of rights is lost', () => {
+  // The change is written straight to the store, as another process would, with no message on the bus:
+  // only the periodic check (every RECHECK_MS on `two`) can notice it.
+  const store = () => new RedisPeopleStore(cleaner.redis, cleaner.redis, redisKeys(prefix), 0);
+
+  it.each([
+    ['a demotion to contributor', { role: 'contributor' as const }],
+    ['a change of blogs', { blogs: ['south'] }],
+    ['disabling', { disabled: true }],
+  ])('%s ends the socket on the next periodic check', async (_what, patch) => {
+    const person = await signedInPerson(one.url, {
+      email: `quiet-${Object.keys(patch)[0]}@newsroom.example`,
+      name: 'Quiet',
+      role: 'editor',
+      blogs: ['north'],
+    });
+    const socket = await deskSocket(two, person.cookie);
+    expect(principalOn(two, socket)).toMatchObject({ kind: 'editor', blogs: ['north'] });
+    const ended = disconnected(socket, RECHECK_MS * 10);
+    expect(await store().update(person.id, patch)).toBeTruthy();
+    expect(await ended).toBe('io server disconnect');
+  });
+
+  it('a person removed behind its back: the socket ends; an unchanged person’s socket stays', async () => {
+    const person = await signedInPerson(one.url, { email: 'quiet-removed@newsroom.example', name: 'Quiet', blogs: ['north'] });
+    const steady = await signedInPerson(one.url, { email: 'quiet-steady@newsroom.example', name: 'Steady', blogs: ['north'] });
+    const socket = await deskSocket(two, person.cookie);
+    const steadySocket = await deskSocket(two, steady.cookie);
+    const ended = disconnected(socket, RECHECK_MS * 10);
+    expect(await store().remove(person.id)).toBeTruthy();
+    expect(await ended).toBe('io server disconnect');
+    // The same check looked at the unchanged person's socket, and left it.
+    expect(steadySocket.connected).toBe(true);
   });
 });
 
