@@ -7,7 +7,7 @@
 import type { Actor, CreateUpdateInput, PatchUpdateInput, PendingUpdate, Update } from '../../shared/schemas';
 import { renderBody } from '../render/markdown';
 import type { SubmittedEntry, Timeline } from '../store/timeline';
-import { fingerprint, newUpdateId, VersionConflict, type LiveBlogs } from './live-blogs';
+import { draftUpdate, fingerprint, VersionConflict, type LiveBlogs } from './live-blogs';
 
 /** What the desks are told of the queue: an entry's new state, or that it left the queue. */
 export type PendingChange =
@@ -45,17 +45,9 @@ export class Approvals {
   ): Promise<SubmittedEntry> {
     const now = this.now();
     const entry: PendingUpdate = {
-      id: newUpdateId(now),
-      blogId,
-      body: input.body,
-      html: renderBody(input.body),
-      ...(input.title ? { title: input.title } : {}),
-      ...(input.author ? { author: input.author } : {}),
-      publishedAt: input.publishedAt ?? now.toISOString(),
-      createdAt: now.toISOString(),
+      ...draftUpdate(blogId, input, now),
+      // A contributor never pins: the route refuses it, and the editor who approves may.
       pinned: false,
-      keyEvent: input.keyEvent ?? false,
-      version: 1,
       status: 'pending',
       submittedBy: submitter,
       submittedAt: now.toISOString(),

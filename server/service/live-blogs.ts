@@ -40,6 +40,26 @@ export interface Published {
   created: boolean;
 }
 
+/**
+ * A new update as written from `input` at `now`, version 1: what an editor publishes, and what a
+ * contributor's entry holds while it waits (approvals.ts adds its queue fields).
+ */
+export function draftUpdate(blogId: string, input: CreateUpdateInput, now: Date): Update {
+  return {
+    id: newUpdateId(now),
+    blogId,
+    body: input.body,
+    html: renderBody(input.body),
+    ...(input.title ? { title: input.title } : {}),
+    ...(input.author ? { author: input.author } : {}),
+    publishedAt: input.publishedAt ?? now.toISOString(),
+    createdAt: now.toISOString(),
+    pinned: input.pinned ?? false,
+    keyEvent: input.keyEvent ?? false,
+    version: 1,
+  };
+}
+
 /** Update ids start with the creation time, so ties in `publishedAt` order by creation. */
 export function newUpdateId(now: Date): string {
   return now.getTime().toString(36).padStart(9, '0') + randomBytes(5).toString('hex');
@@ -112,20 +132,7 @@ export class LiveBlogs {
     actor: Actor = SERVICE_ACTOR,
   ): Promise<Published> {
     const startedAt = process.hrtime.bigint();
-    const now = this.now();
-    const update: Update = {
-      id: newUpdateId(now),
-      blogId,
-      body: input.body,
-      html: renderBody(input.body),
-      ...(input.title ? { title: input.title } : {}),
-      ...(input.author ? { author: input.author } : {}),
-      publishedAt: input.publishedAt ?? now.toISOString(),
-      createdAt: now.toISOString(),
-      pinned: input.pinned ?? false,
-      keyEvent: input.keyEvent ?? false,
-      version: 1,
-    };
+    const update = draftUpdate(blogId, input, this.now());
     const scoped = idempotency && { key: `${idempotency.scope}:${idempotency.key}`, fingerprint: fingerprint(input) };
     const result = await this.write(blogId, () => this.timeline.createUpdate(update, scoped, this.stamp(actor)));
     if (result.events.length) this.deps.changed({ kind: 'events', events: result.events, startedAt });

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { PendingEvent } from '../../shared/events';
 import type { AuditPage, PendingUpdate, Update } from '../../shared/schemas';
+import { draftUpdate } from '../../server/service/live-blogs';
 import { createBlog, request } from '../helpers/api';
 import { ADMIN_TOKEN, prefixCleaner, startServer, type TestServer } from '../helpers/app';
 import { connectDesk, editorToken, person, readerSurfaces, type Desk, type Person } from '../helpers/newsroom';
@@ -126,6 +127,16 @@ describe('a contributor’s entry', () => {
     expect((await pendingOf(editor)).length).toBe(2);
     expect((await pendingOf(taras)).map((entry) => entry.submittedBy.name)).toEqual(['Taras']);
     expect((await pendingOf(maria)).map((entry) => entry.submittedBy.name)).toEqual(['Maria']);
+  });
+
+  it('holds what an editor’s update from the same input would hold (one draft for both), never pinned', async () => {
+    const input = { body: 'Sirens **again**', title: 'Sirens', keyEvent: true, publishedAt: '2026-01-01T00:00:00.000Z' };
+    const { body: entry } = await submit(taras, input);
+    const { status, submittedBy, submittedAt, ...fields } = entry;
+    expect({ status, submittedBy }).toEqual({ status: 'pending', submittedBy: { id: taras.id, name: 'Taras' } });
+    expect(fields).toEqual({ ...draftUpdate('queue', { ...input, author: 'Taras' }, new Date(submittedAt)), id: entry.id });
+    expect(fields.pinned).toBe(false);
+    expect((await olena.call('POST', `/api/blogs/queue/updates/${entry.id}/reject`, {})).status).toBe(200);
   });
 
   it('is corrected by an editor before approval: If-Match, the body rendered again, a stale version refused with nothing changed', async () => {
