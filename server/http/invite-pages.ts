@@ -13,8 +13,9 @@ import { hashPassword, passwordProblem } from '../auth/passwords';
 import type { PeopleAuth } from '../auth/people-auth';
 import type { Logger } from '../logger';
 import { invitePage, linkProblemPage, setupPage } from '../render/invite-page';
+import { htmlPageRoutes } from './html-pages';
 import type { AuditLog } from '../store/audit';
-import { isEnabledAdmin, userInfo, type LinkState, type PeopleStore, type PersonRecord } from '../store/people';
+import { isEnabledAdmin, userInfo, type LinkState, type NewPerson, type PeopleStore, type PersonRecord } from '../store/people';
 
 const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 });
 const SECRET = /^[A-Za-z0-9_-]{43}$/;
@@ -44,13 +45,16 @@ export function invitePagesRouter(deps: {
   const { people, auth, assets, now } = deps;
   const router = Router();
 
-  const send = (res: Response, status: number, html: string) => {
-    // The address holds a secret: no caching, and no Referer to other sites. (Not `no-referrer`: under
-    // it a browser sends `Origin: null` with the page's own form post, which the same-origin check refuses.)
-    res.status(status).type('html').setHeader('Cache-Control', 'no-store');
-    res.setHeader('Referrer-Policy', 'same-origin');
-    res.send(html);
-  };
+  // Every answer is a page, a failure too (a form too large, the store unreachable). The address holds a
+  // secret: no caching, and no Referer to other sites. (Not `no-referrer`: under it a browser sends
+  // `Origin: null` with the page's own form post, which the same-origin check refuses.)
+  const pages = htmlPageRoutes({
+    logger: deps.logger,
+    what: 'a one-time link’s page',
+    headers: { 'Referrer-Policy': 'same-origin' },
+    page: (_status, problem) => linkProblemPage(assets, problem.heading, problem.text),
+  });
+  const { send } = pages;
   const dead = (res: Response, state: Exclude<LinkState['state'], 'valid'>) => {
     const [status, heading, text] = DEAD_LINKS[state];
     send(res, status, linkProblemPage(assets, heading, text));
@@ -80,34 +84,43 @@ export function invitePagesRouter(deps: {
     return person && !person.disabled ? person : 'unknown';
   };
 
-  router.get('/invite/:secret', async (req, res) => {
-    const person = await invited(secretOf(req));
-    if (typeof person === 'string') return dead(res, person);
-    send(res, 200, invitePage(assets, { name: person.name, email: person.email, action: req.originalUrl }));
-  });
+  router.get(
+    '/invite/:secret',
+    pages.route(async (req, res) => {
+      const person = await invited(secretOf(req));
+      if (typeof person === 'string') return dead(res, person);
+      send(res, 200, invitePage(assets, { name: person.name, email: person.email, action: req.originalUrl }));
+    }),
+  );
 
-  router.post('/invite/:secret', form, async (req, res) => {
-    if (foreign(req, res)) return;
-    const secret = secretOf(req);
-    const person = await invited(secret);
-    if (typeof person === 'string') return dead(res, person);
-    const password = field(req, 'password');
-    const problem = passwordProblem(password, person);
-    const error = problem
-      ? `The password ${problem}.`
-      : password !== field(req, 'confirm')
-        ? 'The two passwords differ: type the same one twice.'
-        : undefined;
-    if (error) return send(res, 400, invitePage(assets, { name: person.name, email: person.email, action: req.originalUrl, error }));
-    const passwordHash = await hashPassword(password);
-    // Only one request ever gets `valid` here, however many race.
-    const used = await people.useLink('invite', secret!, now());
-    if (used.state !== 'valid') return dead(res, used.state);
-    const updated = await people.update(person.id, { passwordHash, activatedAt: person.activatedAt ?? now().toISOString() });
-    if (!updated) return dead(res, 'unknown');
-    await auth.startSession(req, res, updated);
-    res.redirect(303, '/editor');
-  });
+  router.post(
+    '/invite/:secret',
+    pages.route(
+      async (req, res) => {
+        if (foreign(req, res)) return;
+        const secret = secretOf(req);
+        const person = await invited(secret);
+        if (typeof person === 'string') return dead(res, person);
+        const password = field(req, 'password');
+        const problem = passwordProblem(password, person);
+        const error = problem
+          ? `The password ${problem}.`
+          : password !== field(req, 'confirm')
+            ? 'The two passwords differ: type the same one twice.'
+            : undefined;
+        if (error) return send(res, 400, invitePage(assets, { name: person.name, email: person.email, action: req.originalUrl, error }));
+        const passwordHash = await hashPassword(password);
+        // Only one request ever gets `valid` here, however many race.
+        const used = await people.useLink('invite', secret!, now());
+        if (used.state !== 'valid') return dead(res, used.state);
+        const updated = await people.update(person.id, { passwordHash, activatedAt: person.activatedAt ?? now().toISOString() });
+        if (!updated) return dead(res, 'unknown');
+        await auth.startSession(req, res, updated);
+        res.redirect(303, '/editor');
+      },
+      { body: form },
+    ),
+  );
 
   /** Whether a setup link may still be used: it is valid and there is no enabled admin account yet. */
   const setupState = async (secret: string | null): Promise<LinkState['state']> => {
@@ -117,44 +130,61 @@ export function invitePagesRouter(deps: {
     return (await people.list()).some(isEnabledAdmin) ? 'used' : 'valid';
   };
 
-  router.get('/setup/:secret', async (req, res) => {
-    const state = await setupState(secretOf(req));
-    if (state !== 'valid') return dead(res, state);
-    send(res, 200, setupPage(assets, { action: req.originalUrl }));
-  });
+  router.get(
+    '/setup/:secret',
+    pages.route(async (req, res) => {
+      const state = await setupState(secretOf(req));
+      if (state !== 'valid') return dead(res, state);
+      send(res, 200, setupPage(assets, { action: req.originalUrl }));
+    }),
+  );
 
-  router.post('/setup/:secret', form, async (req, res) => {
-    if (foreign(req, res)) return;
-    const secret = secretOf(req);
-    const state = await setupState(secret);
-    if (state !== 'valid') return dead(res, state);
-    const values = { name: field(req, 'name'), email: field(req, 'email') };
-    const again = (error: string) => send(res, 400, setupPage(assets, { action: req.originalUrl, ...values, error }));
-    const parsed = CreateUserSchema.pick({ name: true }).extend({ email: EmailSchema }).safeParse(values);
-    if (!parsed.success) return again(`The ${String(parsed.error.issues[0].path[0] ?? 'form')} ${parsed.error.issues[0].message}.`);
-    const password = field(req, 'password');
-    const problem = passwordProblem(password, parsed.data);
-    if (problem) return again(`The password ${problem}.`);
-    if (password !== field(req, 'confirm')) return again('The two passwords differ: type the same one twice.');
-    const passwordHash = await hashPassword(password);
-    if (await people.findByEmail(parsed.data.email)) return again('That email already has an account: sign in on the desk instead.');
-    const used = await people.useLink('setup', secret!, now());
-    if (used.state !== 'valid') return dead(res, used.state);
-    const created = await people.create({ ...parsed.data, role: 'admin', blogs: ['*'] }, now());
-    if (!created) return again('That email already has an account: sign in on the desk instead.');
-    const person = (await people.update(created.id, { passwordHash, activatedAt: now().toISOString() })) ?? created;
-    // Nobody invited the first admin: the record names them as their own inviter, and how they came in.
-    const actor = { kind: 'person' as const, id: person.id, name: person.name };
-    await deps.audit.record({
-      at: now().toISOString(),
-      actor,
-      action: 'person.invited',
-      after: { ...userInfo(person), via: 'first-run link' },
-    });
-    deps.logger.info({ personId: person.id }, 'first admin account created with the setup link');
-    await auth.startSession(req, res, person);
-    res.redirect(303, '/editor');
-  });
+  router.post(
+    '/setup/:secret',
+    pages.route(
+      async (req, res) => {
+        if (foreign(req, res)) return;
+        const secret = secretOf(req);
+        const state = await setupState(secret);
+        if (state !== 'valid') return dead(res, state);
+        const values = { name: field(req, 'name'), email: field(req, 'email') };
+        const again = (error: string) => send(res, 400, setupPage(assets, { action: req.originalUrl, ...values, error }));
+        const parsed = CreateUserSchema.pick({ name: true }).extend({ email: EmailSchema }).safeParse(values);
+        if (!parsed.success) return again(`The ${String(parsed.error.issues[0].path[0] ?? 'form')} ${parsed.error.issues[0].message}.`);
+        const password = field(req, 'password');
+        const problem = passwordProblem(password, parsed.data);
+        if (problem) return again(`The password ${problem}.`);
+        if (password !== field(req, 'confirm')) return again('The two passwords differ: type the same one twice.');
+        const passwordHash = await hashPassword(password);
+        if (await people.findByEmail(parsed.data.email)) return again('That email already has an account: sign in on the desk instead.');
+        const used = await people.useLink('setup', secret!, now());
+        if (used.state !== 'valid') return dead(res, used.state);
+        // One write, the password with the account: no failure may leave an admin without a password
+        // behind a link that is already used. (Both stores keep every field of `create`'s input.)
+        const admin: NewPerson & Pick<PersonRecord, 'passwordHash' | 'activatedAt'> = {
+          ...parsed.data,
+          role: 'admin',
+          blogs: ['*'],
+          passwordHash,
+          activatedAt: now().toISOString(),
+        };
+        const person = await people.create(admin, now());
+        if (!person) return again('That email already has an account: sign in on the desk instead.');
+        // Nobody invited the first admin: the record names them as their own inviter, and how they came in.
+        const actor = { kind: 'person' as const, id: person.id, name: person.name };
+        await deps.audit.record({
+          at: now().toISOString(),
+          actor,
+          action: 'person.invited',
+          after: { ...userInfo(person), via: 'first-run link' },
+        });
+        deps.logger.info({ personId: person.id }, 'first admin account created with the setup link');
+        await auth.startSession(req, res, person);
+        res.redirect(303, '/editor');
+      },
+      { body: form },
+    ),
+  );
 
   return router;
 }

@@ -8,14 +8,14 @@
  */
 import { parseCookie, stringifySetCookie } from 'cookie';
 import { Router, type Request, type Response } from 'express';
-import { escapeHtml } from '../../shared/html';
 import type { Assets } from '../assets';
 import { MemoryPendingSignIns, OidcFailure, OidcSignIn, RedisPendingSignIns, SIGN_IN_TTL_MS, type OidcFailureReason } from '../auth/oidc';
 import type { OidcSettings } from '../config';
 import type { Logger } from '../logger';
-import { layout } from '../render/layout';
+import { signInRefusalPage } from '../render/card-page';
 import type { SharedRedis } from '../store/open';
 import type { PeopleStore, PersonRecord } from '../store/people';
+import { htmlPageRoutes } from './html-pages';
 
 export const OIDC_LOGIN_PATH = '/auth/oidc/login';
 export const OIDC_CALLBACK_PATH = '/auth/oidc/callback';
@@ -99,42 +99,34 @@ export function oidcRouter(deps: OidcRoutesDeps): Router {
       }),
     );
 
-  const refuse = (res: Response, reason: OidcFailureReason | Refusal, message: string, log: Record<string, unknown>) => {
-    logger.warn({ reason, issuer: oidc.settings.issuer, ...log }, 'single sign-on refused');
-    res
-      .status(STATUS[reason])
-      .set('Cache-Control', 'no-store')
-      .type('html')
-      .send(refusalPage(deps.assets, name, message));
-  };
+  const page = (message: string) => signInRefusalPage(deps.assets, name, message);
 
   /**
    * Both routes answer with a page whatever happens: a refusal says why; anything else (the store
-   * unreachable, a bug) says to try again, and is logged by name and message only (a store's error
-   * may carry the command it failed, and so the sign-in's state and verifier).
+   * unreachable, a bug) says to try again, and is logged by name and message only.
    */
-  const pageRoute = (handler: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
-    try {
-      await handler(req, res);
-    } catch (error) {
-      if (res.headersSent) throw error;
-      if (error instanceof OidcFailure) {
-        const again = AGAIN.has(error.reason) ? ' Start again from the desk.' : '';
-        return refuse(res, error.reason, error.message + again, { detail: error.detail });
-      }
-      const { name: type, message } = error instanceof Error ? error : { name: 'error', message: String(error) };
-      logger.error({ err: { type, message }, issuer: oidc.settings.issuer, path: req.path }, 'single sign-on failed');
-      res
-        .status(500)
-        .set('Cache-Control', 'no-store')
-        .type('html')
-        .send(refusalPage(deps.assets, name, 'Signing in did not finish: this service met a problem. Try again in a moment.'));
-    }
+  const pages = htmlPageRoutes({
+    logger,
+    what: 'single sign-on',
+    logContext: { issuer: oidc.settings.issuer },
+    failed: 'Signing in did not finish: this service met a problem. Try again in a moment.',
+    page: (_status, problem) => page(problem.text),
+    known: (error, _req, res) => {
+      if (!(error instanceof OidcFailure)) return false;
+      const again = AGAIN.has(error.reason) ? ' Start again from the desk.' : '';
+      refuse(res, error.reason, error.message + again, { detail: error.detail });
+      return true;
+    },
+  });
+
+  const refuse = (res: Response, reason: OidcFailureReason | Refusal, message: string, log: Record<string, unknown>) => {
+    logger.warn({ reason, issuer: oidc.settings.issuer, ...log }, 'single sign-on refused');
+    pages.send(res, STATUS[reason], page(message));
   };
 
   router.get(
     OIDC_LOGIN_PATH,
-    pageRoute(async (_req, res) => {
+    pages.route(async (_req, res) => {
       // The referrer and caches have no business with a page that only redirects to a provider.
       res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
       const started = await oidc.begin();
@@ -145,7 +137,7 @@ export function oidcRouter(deps: OidcRoutesDeps): Router {
 
   router.get(
     OIDC_CALLBACK_PATH,
-    pageRoute(async (req, res) => {
+    pages.route(async (req, res) => {
       // The URL holds the code and state: no Referer carries it on to the next page.
       res.set('Referrer-Policy', 'no-referrer');
       const id = req.headers.cookie ? parseCookie(req.headers.cookie)[SIGN_IN_COOKIE] : undefined;
@@ -154,8 +146,9 @@ export function oidcRouter(deps: OidcRoutesDeps): Router {
       const { email } = await oidc.complete(id, new URL(req.originalUrl, deps.publicOrigin()));
       const person = await deps.people.findByEmail(email.toLowerCase());
       if (!person) {
+        // The address is personal data, and this person is no one's here: the log keeps its domain only.
         return refuse(res, 'unknown_person', `No one on this desk has the email address ${email}. Ask an admin to invite you with it.`, {
-          email,
+          emailDomain: email.slice(email.lastIndexOf('@') + 1).toLowerCase(),
         });
       }
       if (person.disabled) {
@@ -168,18 +161,4 @@ export function oidcRouter(deps: OidcRoutesDeps): Router {
   );
 
   return router;
-}
-
-/** Why single sign-on did not sign the person in, and the way back to the desk. */
-function refusalPage(assets: Assets, providerName: string, message: string): string {
-  const body = `
-<main class="ed">
-  <section class="ed-card" aria-labelledby="sso-heading">
-    <h1 id="sso-heading">Not signed in</h1>
-    <p id="sso-reason" role="alert">${escapeHtml(message)}</p>
-    <p>Signing in with ${escapeHtml(providerName)} works for people an admin has invited, with the email address the provider has verified.</p>
-    <p><a href="/editor">Back to the desk</a></p>
-  </section>
-</main>`;
-  return layout({ title: 'Not signed in', body, stylesheets: [assets.url('reader.css'), assets.url('editor.css')] });
 }

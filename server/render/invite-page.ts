@@ -7,17 +7,13 @@
 import { escapeHtml } from '../../shared/html';
 import { LIMITS } from '../../shared/limits';
 import type { Assets } from '../assets';
-import { layout } from './layout';
+import { cardPage, problemPage } from './card-page';
 
-const HEAD = '<meta name="robots" content="noindex"><meta name="referrer" content="same-origin">';
+/** The address holds a secret: no Referer with it to other sites (see invite-pages.ts for why not `no-referrer`). */
+export const LINK_PAGE_HEAD = '<meta name="referrer" content="same-origin">';
 
 function page(assets: Assets, title: string, body: string): string {
-  return layout({
-    title,
-    head: HEAD,
-    body: `<main class="ed"><section class="ed-card" aria-labelledby="page-heading">${body}</section></main>`,
-    stylesheets: [assets.url('reader.css'), assets.url('editor.css')],
-  });
+  return cardPage(assets, title, body, { head: LINK_PAGE_HEAD });
 }
 
 function errorLine(error: string | undefined): string {
@@ -66,9 +62,5 @@ export function setupPage(assets: Assets, options: { action: string; name?: stri
 
 /** A link that leads nowhere: never issued or replaced (404), used or expired (410), or refused (403). */
 export function linkProblemPage(assets: Assets, heading: string, text: string): string {
-  return page(
-    assets,
-    heading,
-    `<h1 id="page-heading">${escapeHtml(heading)}</h1><p>${escapeHtml(text)}</p><p><a href="/editor">Go to the desk’s sign-in</a></p>`,
-  );
+  return problemPage(assets, { heading, text, back: 'Go to the desk’s sign-in' }, { head: LINK_PAGE_HEAD });
 }

@@ -8,7 +8,7 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import type { Me } from '../../shared/schemas';
 import { prefixCleaner, startServer, type TestServer } from '../helpers/app';
 import { launchBrowser } from '../helpers/browser';
-import { GOOD_PASSWORD, invite } from '../helpers/people';
+import { GOOD_PASSWORD, invite, postForm, sessionCookieOf } from '../helpers/people';
 import { testPrefix } from '../helpers/redis';
 
 const prefix = testPrefix('people-pages');
@@ -122,5 +122,92 @@ describe('with scripts off, in Chromium', () => {
     } finally {
       await context.close();
     }
+  });
+});
+
+describe('what a browser’s form post gets when it cannot be taken', () => {
+  it('a form too large (9 kB) is a 413 page, not JSON, and the link still works', async () => {
+    const invited = await invite(server.url, { email: 'large.form@newsroom.example', name: 'Large Form' });
+    const big = 'x'.repeat(9 * 1024);
+    const answer = await postForm(invited.inviteUrl, { password: big, confirm: big });
+    expect(answer.status).toBe(413);
+    expect(answer.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(answer.headers.get('cache-control')).toBe('no-store');
+    expect(answer.headers.get('referrer-policy')).toBe('same-origin');
+    const page = await answer.text();
+    expect(page).toContain('<main class="ed"><section class="ed-card"');
+    expect(page).toMatch(/The form is too large/);
+    expect(sessionCookieOf(answer.headers)).toBeNull();
+    expect((await fetch(invited.inviteUrl)).status).toBe(200);
+    const person = await server.stores.people.get(invited.id);
+    expect(person?.passwordHash).toBeUndefined();
+  });
+
+  it('a store failure on the invitation page is a 5xx page, not JSON; nothing is set', async () => {
+    const invited = await invite(server.url, { email: 'store.failure@newsroom.example', name: 'Store Failure' });
+    // The person's record made unreadable in Redis itself: the store then fails (WRONGTYPE) on every read of it.
+    const key = server.stores.redis!.keys.person(invited.id);
+    const fields = await cleaner.redis.hgetall(key);
+    await cleaner.redis.del(key);
+    await cleaner.redis.set(key, 'not a hash');
+    try {
+      for (const answer of [
+        await fetch(invited.inviteUrl),
+        await postForm(invited.inviteUrl, { password: GOOD_PASSWORD, confirm: GOOD_PASSWORD }),
+      ]) {
+        expect(answer.status).toBeGreaterThanOrEqual(500);
+        expect(answer.headers.get('content-type')).toMatch(/^text\/html/);
+        const page = await answer.text();
+        expect(page).toContain('<main class="ed"><section class="ed-card"');
+        expect(page).toMatch(/Try again in a moment/);
+        expect(page).not.toContain('WRONGTYPE');
+        expect(sessionCookieOf(answer.headers)).toBeNull();
+      }
+    } finally {
+      await cleaner.redis.del(key);
+      await cleaner.redis.hset(key, fields);
+    }
+    expect((await fetch(invited.inviteUrl)).status).toBe(200);
+    expect((await server.stores.people.get(invited.id))?.passwordHash).toBeUndefined();
+  });
+});
+
+describe('the first admin', () => {
+  it('is created with their password in one write: a failing password write cannot leave an admin without one', async () => {
+    // A server of its own: the first-run page works only while there is no admin.
+    const ownPrefix = testPrefix('people-pages-first-admin');
+    const own = prefixCleaner(ownPrefix);
+    const first = await startServer({ prefix: ownPrefix });
+    const people = first.stores.people;
+    const update = people.update.bind(people);
+    // A write of a password that fails (the store lost between two writes): the setup must not need one.
+    people.update = async (id, patch) => {
+      if (patch.passwordHash) throw new Error('the store is unreachable');
+      return update(id, patch);
+    };
+    let answer: Response;
+    let admin: Awaited<ReturnType<typeof people.findByEmail>>;
+    try {
+      const secret = await people.createSetupLink(new Date(), 60_000);
+      answer = await postForm(`${first.url}/setup/${secret}`, {
+        name: 'Single Write',
+        email: 'single.write@newsroom.example',
+        password: GOOD_PASSWORD,
+        confirm: GOOD_PASSWORD,
+      });
+      admin = await people.findByEmail('single.write@newsroom.example');
+    } finally {
+      people.update = update;
+      await first.stop();
+      await own.cleanup();
+    }
+    expect(answer.status).toBe(303);
+    expect(sessionCookieOf(answer.headers)).toBeTruthy();
+    expect(admin).toMatchObject({
+      role: 'admin',
+      blogs: ['*'],
+      activatedAt: expect.any(String),
+      passwordHash: expect.stringMatching(/^\$argon2id\$/),
+    });
   });
 });
