@@ -14,7 +14,7 @@ import type { Request, Response } from 'express';
 import type { Logger } from '../logger';
 import type { PeopleStore, PersonRecord } from '../store/people';
 import type { PersonPrincipal } from './principal';
-import type { SessionRecord, SessionStore } from './sessions';
+import type { SessionRecord, SessionStore } from '../store/sessions';
 
 export const SESSION_COOKIE = 'lb_session';
 /** A session's activity is written at most this often (every request reads it; few need to write). */
@@ -99,7 +99,7 @@ export function createPeopleAuth(deps: {
   const endSessionOf = async (headers: IncomingHttpHeaders): Promise<void> => {
     const secret = sessionSecret(headers);
     if (!secret) return;
-    const session = await sessions.find(secret);
+    const session = await sessions.find(secret, now());
     if (!session) return;
     await sessions.revoke(session.hash);
     deps.revoked(sessionPrincipalId(session.hash));
@@ -131,9 +131,9 @@ export function createPeopleAuth(deps: {
     async principal(headers) {
       const secret = sessionSecret(headers);
       if (!secret) return null;
-      const session = await sessions.find(secret);
-      if (!session) return null;
       const at = now();
+      const session = await sessions.find(secret, at);
+      if (!session) return null;
       if (Date.parse(session.expiresAt) <= at.getTime()) {
         await sessions.revoke(session.hash);
         return null;

@@ -16,7 +16,7 @@ import { assertSameOrigin, principalOf, requireAdmin } from '../auth/http';
 import { hashPassword, needsRehash, passwordProblem, verifyPassword } from '../auth/passwords';
 import { sessionPrincipalId, sessionSecret, type PeopleAuth } from '../auth/people-auth';
 import { actorOf, personPrincipalId, type PersonPrincipal } from '../auth/principal';
-import type { SessionStore } from '../auth/sessions';
+import type { SessionStore } from '../store/sessions';
 import { sha256 } from '../crypto';
 import type { Logger } from '../logger';
 import type { Mailer } from '../mail';
@@ -258,7 +258,7 @@ export function peopleRouter(deps: PeopleDeps): Router {
 
   router.get('/me/sessions', editor, async (_req, res) => {
     const me = personOf(res);
-    const list = (await sessions.list(me.personId)).map(({ hash, personId: _p, ...session }) => ({
+    const list = (await sessions.list(me.personId, now())).map(({ hash, personId: _p, ...session }) => ({
       ...session,
       current: hash === me.sessionId,
     }));
@@ -275,7 +275,7 @@ export function peopleRouter(deps: PeopleDeps): Router {
 
   router.delete('/me/sessions/:sessionId', editorWrite, async (req, res) => {
     const me = personOf(res);
-    const session = (await sessions.list(me.personId)).find((s) => s.id === req.params.sessionId);
+    const session = (await sessions.list(me.personId, now())).find((s) => s.id === req.params.sessionId);
     if (!session) throw notFound('session');
     await sessions.revoke(session.hash);
     deps.revoked(sessionPrincipalId(session.hash));

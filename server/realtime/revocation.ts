@@ -14,7 +14,7 @@
  */
 import { sessionPrincipalId } from '../auth/people-auth';
 import { personPrincipalId, principalId, tokenPrincipalId, type PersonPrincipal, type Principal } from '../auth/principal';
-import type { SessionStore } from '../auth/sessions';
+import type { SessionStore } from '../store/sessions';
 import type { Logger } from '../logger';
 import type { PeopleStore, PersonRecord } from '../store/people';
 import type { TokenStore } from '../store/tokens';

@@ -2,7 +2,7 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { MemorySessionStore, type SessionStore } from '../auth/sessions';
+import { MemorySessionStore, type SessionStore } from './sessions';
 import { MemoryAuditLog, type AuditLog } from './audit';
 import { MemoryTimeline } from './memory-timeline';
 import { MemoryPeopleStore, type PeopleStore } from './people';

@@ -3,8 +3,11 @@
  * and a secret shown once. Only the secret's SHA-256 is kept, so a copy of the store grants nothing.
  * Every request looks its token up in the store: a revoked token stops working at once, on every process.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { sha256 } from '../crypto';
+import { randomBytes } from 'node:crypto';
+import { byCreation, newSecret, sameHash, secretHash } from './records';
+
+// (auth/oidc.ts reads it from here.)
+export { secretHash } from './records';
 
 export interface TokenRecord {
   id: string;
@@ -26,27 +29,12 @@ export interface TokenStore {
 }
 
 /** 32 random bytes, with a prefix that lets secret scanners recognise a leaked one. */
-export function newSecret(): string {
-  return `lb_${randomBytes(32).toString('base64url')}`;
+export function newTokenSecret(): string {
+  return `lb_${newSecret()}`;
 }
 
 export function newTokenId(): string {
   return `tok${randomBytes(6).toString('hex')}`;
-}
-
-export function secretHash(secret: string): string {
-  return sha256(secret).toString('hex');
-}
-
-/** Constant-time comparison of two hex hashes. */
-export function sameHash(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'hex');
-  const right = Buffer.from(b, 'hex');
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
-export function byCreation(a: TokenRecord, b: TokenRecord): number {
-  return a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id.localeCompare(b.id);
 }
 
 /** Tokens in this process's memory, for the in-process store. */
@@ -54,7 +42,7 @@ export class MemoryTokenStore implements TokenStore {
   private readonly tokens = new Map<string, TokenRecord & { hash: string }>();
 
   async create(input: { name: string; blogs: string[] }, now: Date) {
-    const secret = newSecret();
+    const secret = newTokenSecret();
     const record: TokenRecord = { id: newTokenId(), name: input.name, blogs: [...input.blogs], createdAt: now.toISOString() };
     this.tokens.set(record.id, { ...record, hash: secretHash(secret) });
     return { record, secret };

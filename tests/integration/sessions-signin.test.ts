@@ -385,27 +385,45 @@ describe('on the in-process store', () => {
 });
 
 describe('idle sessions', () => {
-  it('stay alive while used and end after the idle time without a request', async () => {
-    const IDLE_MS = 1_500;
-    const quick = await startServer({ prefix: `${prefix}idle:`, people: { sessionIdleMs: IDLE_MS } });
+  const MINUTE = 60_000;
+  const IDLE_MS = 60 * MINUTE;
+
+  it('stay alive while used and end after the idle time without a request (the clock moved, no waiting)', async () => {
+    let clock = Date.parse('2026-03-01T09:00:00Z');
+    const quick = await startServer({
+      prefix: `${prefix}idle:`,
+      store: 'memory',
+      people: { sessionIdleMs: IDLE_MS, now: () => new Date(clock) },
+    });
     try {
       const person = await signedInPerson(quick.url, { email: 'idle@newsroom.example', name: 'Idle' });
-      // Used for twice the idle time: still signed in.
-      const until = Date.now() + 2 * IDLE_MS;
-      while (Date.now() < until) {
+      // Used every 50 minutes for five hours: still signed in.
+      for (let i = 0; i < 6; i++) {
+        clock += 50 * MINUTE;
         expect((await asPerson(quick.url, person.cookie, 'GET', '/api/me')).status).toBe(200);
-        await new Promise((resolve) => setTimeout(resolve, IDLE_MS / 10));
       }
-      const lastUse = Date.now();
-      // Then left alone: it ends, within the idle time (and a little).
-      const [hash] = await cleaner.redis.zrange(`${prefix}idle:person-sessions:${person.id}`, 0, -1);
-      await waitFor(
-        async () => (await cleaner.redis.exists(`${prefix}idle:session:${hash}`)) === 0,
-        'the session to idle out',
-        3 * IDLE_MS,
-      );
-      expect(Date.now() - lastUse).toBeGreaterThan(IDLE_MS / 2);
+      // Then left alone a minute past the idle time: it has ended.
+      clock += IDLE_MS + MINUTE;
       expect((await asPerson(quick.url, person.cookie, 'GET', '/api/me')).status).toBe(401);
+    } finally {
+      await quick.stop();
+    }
+  });
+
+  it('on Redis, a session key expires by itself after the idle time, pushed back by each use', async () => {
+    let clock = Date.now();
+    const quick = await startServer({ prefix: `${prefix}idle-redis:`, people: { sessionIdleMs: IDLE_MS, now: () => new Date(clock) } });
+    try {
+      const person = await signedInPerson(quick.url, { email: 'idle@newsroom.example', name: 'Idle' });
+      const [hash] = await cleaner.redis.zrange(`${prefix}idle-redis:person-sessions:${person.id}`, 0, -1);
+      const ttl = () => cleaner.redis.pttl(`${prefix}idle-redis:session:${hash}`);
+      expect(await ttl()).toBeGreaterThan(IDLE_MS - MINUTE);
+      expect(await ttl()).toBeLessThanOrEqual(IDLE_MS);
+      // A use 50 minutes later (by the service's clock) sets the whole idle time again.
+      await cleaner.redis.pexpire(`${prefix}idle-redis:session:${hash}`, 10 * MINUTE);
+      clock += 50 * MINUTE;
+      expect((await asPerson(quick.url, person.cookie, 'GET', '/api/me')).status).toBe(200);
+      expect(await ttl()).toBeGreaterThan(IDLE_MS - MINUTE);
     } finally {
       await quick.stop();
     }

@@ -1,5 +1,5 @@
 /**
- * Sessions on Redis (see ../../auth/sessions.ts for the contract). A session is one JSON string whose
+ * Sessions on Redis (see ../sessions.ts for the contract). A session is one JSON string whose
  * TTL is its idle expiry (pushed back by `touch`); a person's sessions are indexed in a ZSET, which is
  * pruned of ended ones when read. The session key and the index are in different Cluster slots:
  * the session is written before it is indexed and deleted before it is unindexed, so a session that
@@ -8,8 +8,10 @@
 import type { RedisClient } from './connection';
 import { writeDurably } from './connection';
 import { redisCall } from './errors';
+import { existing } from './indexed';
 import type { Keys } from './keys';
-import { byCreation, newSessionRecord, sessionHash, type SessionMeta, type SessionRecord, type SessionStore } from '../../auth/sessions';
+import { byCreation, secretHash } from '../records';
+import { newSessionRecord, type SessionMeta, type SessionRecord, type SessionStore } from '../sessions';
 
 export class RedisSessionStore implements SessionStore {
   constructor(
@@ -30,7 +32,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async find(secret: string): Promise<SessionRecord | null> {
-    return redisCall(async () => parse(await this.redis.get(this.keys.session(sessionHash(secret)))));
+    return redisCall(async () => parse(await this.redis.get(this.keys.session(secretHash(secret)))));
   }
 
   async touch(hash: string, now: Date, ttlMs: number): Promise<void> {
@@ -78,10 +80,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async active(hashes: string[]): Promise<Set<string>> {
-    return redisCall(async () => {
-      const exists = await Promise.all(hashes.map((hash) => this.redis.exists(this.keys.session(hash))));
-      return new Set(hashes.filter((_, i) => exists[i] === 1));
-    });
+    return redisCall(() => existing(this.redis, hashes, this.keys.session));
   }
 
   private write(build: Parameters<typeof writeDurably>[2]): Promise<unknown[]> {

@@ -7,8 +7,9 @@ import type { RedisClient } from './connection';
 import { writeDurably } from './connection';
 import { redisCall } from './errors';
 import type { Keys } from './keys';
-import { readHashes } from './timeline';
-import { byCreation, newSecret, newTokenId, sameHash, secretHash, type TokenRecord, type TokenStore } from '../tokens';
+import { existing, readIndexed } from './indexed';
+import { byCreation, sameHash, secretHash } from '../records';
+import { newTokenId, newTokenSecret, type TokenRecord, type TokenStore } from '../tokens';
 
 export class RedisTokenStore implements TokenStore {
   constructor(
@@ -19,7 +20,7 @@ export class RedisTokenStore implements TokenStore {
   ) {}
 
   async create(input: { name: string; blogs: string[] }, now: Date) {
-    const secret = newSecret();
+    const secret = newTokenSecret();
     const record: TokenRecord = { id: newTokenId(), name: input.name, blogs: [...input.blogs], createdAt: now.toISOString() };
     const hash = secretHash(secret);
     await redisCall(async () => {
@@ -33,11 +34,7 @@ export class RedisTokenStore implements TokenStore {
 
   async list(): Promise<TokenRecord[]> {
     return redisCall(async () => {
-      const ids = await this.redis.smembers(this.keys.tokenIndex);
-      const hashes = await readHashes(
-        this.redis,
-        ids.map((id) => this.keys.token(id)),
-      );
+      const hashes = await readIndexed(this.redis, this.keys.tokenIndex, this.keys.token);
       return hashes.flatMap((fields) => tokenFromHash(fields) ?? []).sort(byCreation);
     });
   }
@@ -67,10 +64,7 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async active(tokenIds: string[]): Promise<Set<string>> {
-    return redisCall(async () => {
-      const exists = await Promise.all(tokenIds.map((id) => this.redis.exists(this.keys.token(id))));
-      return new Set(tokenIds.filter((_, i) => exists[i] === 1));
-    });
+    return redisCall(() => existing(this.redis, tokenIds, this.keys.token));
   }
 
   private write(build: Parameters<typeof writeDurably>[2]): Promise<unknown[]> {
