@@ -6,37 +6,13 @@
 import type { ChainableCommander } from 'ioredis';
 import { parseCursor } from '../../../shared/cursor';
 import { updateOrderKey } from '../../../shared/order';
-import type { Blog, BlogEvent, EventsPage, PendingUpdate, Update, UpdatePage } from '../../../shared/schemas';
-import {
-  blogChanged,
-  blogCreated,
-  serviceStamp,
-  updateAutoUnpinned,
-  updateChanged,
-  updateCreated,
-  type AuditStamp,
-} from '../audit-entries';
-import {
-  headCursor,
-  hydrate,
-  newEpoch,
-  newTag,
-  originTag,
-  storedForm,
-  toBlog,
-  toEvent,
-  unpinned,
-  verifyCursor,
-  type LogHead,
-  type LoggedEvent,
-  type StoredEvent,
-} from '../log';
+import type { Blog, BlogEvent, EventsPage, Update, UpdatePage } from '../../../shared/schemas';
+import { blogChanged, blogCreated, serviceStamp, updateChanged, updateCreated, type AuditStamp } from '../audit-entries';
+import { headCursor, newEpoch, newTag, originTag, storedForm, toBlog, toEvent, verifyCursor, type LogHead, type LoggedEvent } from '../log';
 import {
   IDEMPOTENCY_TTL_SECONDS,
   MAX_WRITE_ATTEMPTS,
   TimelineError,
-  type ApprovedUpdate,
-  type SubmittedEntry,
   type BlogRecord,
   type ChangedUpdate,
   type CreatedUpdate,
@@ -50,6 +26,11 @@ import { callerCode, redisCall, StaleWrite } from './errors';
 import { redisKeys, type Keys } from './keys';
 import { RedisPending } from './pending';
 import { queueScript, runScript, type ScriptName } from './scripts';
+import { blogFromHash, entryEvent, entryParts, readHashes, type StreamEntry } from './stream-log';
+import { NO_UNPIN, planUnpin, withUnpin } from './unpin';
+
+/** Kept here for the stores that read hashes the same way. */
+export { readHashes } from './stream-log';
 
 export interface RedisTimelineOptions {
   /** Prefix of every key, so that several services or test runs share one Redis. @default 'lb:' */
@@ -58,18 +39,6 @@ export interface RedisTimelineOptions {
   historyLength: number;
   /** Replicas that must hold a write before it is acknowledged (Redis WAIT). @default 0 */
   minReplicas: number;
-}
-
-/** As XRANGE gives it: `[id, [field, value, …]]`, fields `e`, `t`, `p` (the first version wrote only `e`). */
-type StreamEntry = [id: string, fields: string[]];
-
-/** The unpin a pinning write carries: the pinned update as read, and what it becomes. */
-interface UnpinPlan {
-  args: (string | number)[];
-  /** Its audit entry's JSON ('' when nothing is unpinned). */
-  audit: string;
-  logged?: LoggedEvent;
-  tag: string;
 }
 
 export class RedisTimeline implements Timeline {
@@ -181,7 +150,9 @@ export class RedisTimeline implements Timeline {
     const logged: LoggedEvent = { type: 'update.created', update };
     const updateJson = JSON.stringify(update);
     return this.retryStale(async () => {
-      const unpin = update.pinned ? await this.planUnpin(blogId, update.id, audit) : NO_UNPIN;
+      const unpin = update.pinned
+        ? await planUnpin(this.redis, this.keys, (b, u) => this.getUpdate(b, u), blogId, update.id, audit)
+        : NO_UNPIN;
       const tag = newTag();
       const reply = (await this.runWrite(
         'lbCreateUpdate',
@@ -234,7 +205,9 @@ export class RedisTimeline implements Timeline {
           : new TimelineError('blog_not_found', `no blog ${blogId}`);
       }
       const next = callerCode(() => change(current));
-      const unpin = next?.pinned ? await this.planUnpin(blogId, updateId, audit) : NO_UNPIN;
+      const unpin = next?.pinned
+        ? await planUnpin(this.redis, this.keys, (b, u) => this.getUpdate(b, u), blogId, updateId, audit)
+        : NO_UNPIN;
       const logged: LoggedEvent = next ? { type: 'update.edited', update: next } : { type: 'update.deleted', updateId };
       const tag = newTag();
       const [epoch, seq, prevTag, unpinSeq, unpinPrevTag] = (await this.runWrite(
@@ -271,60 +244,16 @@ export class RedisTimeline implements Timeline {
     });
   }
 
-  /** What the script needs to unpin the blog's pinned update (unless it is `pinningId` itself). */
-  private async planUnpin(blogId: string, pinningId: string, audit: AuditStamp): Promise<UnpinPlan> {
-    const pinnedId = (await this.redis.hget(this.keys.blog(blogId), 'pinnedId')) ?? '';
-    const pinned = pinnedId && pinnedId !== pinningId ? await this.getUpdate(blogId, pinnedId) : null;
-    if (!pinned) return { args: [pinnedId, 0, '', '', ''], audit: '', tag: '' };
-    const next = unpinned(pinned);
-    const logged: LoggedEvent = { type: 'update.edited', update: next };
-    const tag = newTag();
-    return {
-      args: [pinnedId, pinned.version, JSON.stringify(next), JSON.stringify(storedForm(logged)), tag],
-      audit: JSON.stringify(updateAutoUnpinned(audit, pinned, next)),
-      logged,
-      tag,
-    };
-  }
-
-  submitPending(entry: PendingUpdate, audit: AuditStamp = serviceStamp(), idempotency?: Idempotency): Promise<SubmittedEntry> {
-    return this.queue.submit(entry, audit, idempotency);
-  }
-
-  listPending(blogId: string): Promise<PendingUpdate[]> {
-    return this.queue.list(blogId);
-  }
-
-  getPending(blogId: string, updateId: string): Promise<PendingUpdate | null> {
-    return this.queue.get(blogId, updateId);
-  }
-
-  changePending(
-    blogId: string,
-    updateId: string,
-    change: (current: PendingUpdate) => PendingUpdate,
-    audit: AuditStamp = serviceStamp(),
-  ): Promise<PendingUpdate> {
-    return this.queue.replace(blogId, updateId, change, audit, 'edit');
-  }
-
-  approvePending(
-    blogId: string,
-    updateId: string,
-    publish: (entry: PendingUpdate) => Update,
-    audit: AuditStamp = serviceStamp(),
-  ): Promise<ApprovedUpdate> {
-    return this.queue.approve(blogId, updateId, publish, audit);
-  }
-
-  rejectPending(
-    blogId: string,
-    updateId: string,
-    reject: (entry: PendingUpdate) => PendingUpdate,
-    audit: AuditStamp = serviceStamp(),
-  ): Promise<PendingUpdate> {
-    return this.queue.replace(blogId, updateId, reject, audit, 'reject');
-  }
+  // The approval queue: see pending.ts.
+  submitPending: Timeline['submitPending'] = (entry, audit = serviceStamp(), idem) => this.queue.submit(entry, audit, idem);
+  listPending: Timeline['listPending'] = (blogId) => this.queue.list(blogId);
+  getPending: Timeline['getPending'] = (blogId, updateId) => this.queue.get(blogId, updateId);
+  changePending: Timeline['changePending'] = (blogId, id, change, audit = serviceStamp()) =>
+    this.queue.replace(blogId, id, change, audit, 'edit');
+  approvePending: Timeline['approvePending'] = (blogId, id, publish, audit = serviceStamp()) =>
+    this.queue.approve(blogId, id, publish, audit);
+  rejectPending: Timeline['rejectPending'] = (blogId, id, reject, audit = serviceStamp()) =>
+    this.queue.replace(blogId, id, reject, audit, 'reject');
 
   async listVersions(blogId: string, updateId: string): Promise<Update[]> {
     return redisCall(async () => {
@@ -466,45 +395,4 @@ export class RedisTimeline implements Timeline {
       }
     }
   }
-}
-
-const NO_UNPIN: UnpinPlan = { args: ['', 0, '', '', ''], audit: '', tag: '' };
-
-/** The write's own event and, when it unpinned another update, that edit's event, in log order. */
-function withUnpin(event: BlogEvent, blogId: string, epoch: string, unpin: UnpinPlan, unpinSeq: number, unpinPrevTag: string): BlogEvent[] {
-  if (!unpin.logged || !unpinSeq) return [event];
-  const unpinEvent = toEvent(blogId, epoch, unpinSeq, unpin.tag, unpinPrevTag, unpin.logged);
-  return unpinSeq < (parseCursor(event.cursor)?.seq ?? 0) ? [unpinEvent, event] : [event, unpinEvent];
-}
-
-/** HGETALL of many keys; on a Cluster each goes to its own node (auto-pipelined per node). */
-export async function readHashes(redis: RedisClient, keys: string[]): Promise<Record<string, string>[]> {
-  return Promise.all(keys.map((key) => redis.hgetall(key)));
-}
-
-function entryParts([id, fields]: StreamEntry): { seq: number; tag: string; prevTag: string; json: string } {
-  const values: Record<string, string> = {};
-  for (let i = 0; i < fields.length; i += 2) values[fields[i]] = fields[i + 1];
-  const seq = Number(id.slice(0, id.indexOf('-')));
-  return { seq, tag: values.t ?? 'x', prevTag: values.p ?? (seq === 1 ? '0' : 'x'), json: values.e };
-}
-
-function entryEvent(blogId: string, epoch: string, entry: StreamEntry, currentJson: string): BlogEvent {
-  const { seq, tag, prevTag, json } = entryParts(entry);
-  const logged = hydrate(JSON.parse(json) as StoredEvent, currentJson ? (JSON.parse(currentJson) as Update) : null);
-  return toEvent(blogId, epoch, seq, tag, prevTag, logged);
-}
-
-function blogFromHash(fields: Record<string, string>): Blog | null {
-  if (!fields.id) return null;
-  const record: BlogRecord = {
-    id: fields.id,
-    title: fields.title,
-    ...(fields.description !== undefined ? { description: fields.description } : {}),
-    status: fields.status === 'ended' ? 'ended' : 'live',
-    createdAt: fields.createdAt,
-    updatedAt: fields.updatedAt,
-  };
-  const seq = Number(fields.seq);
-  return toBlog(record, { epoch: fields.epoch, seq, tag: fields.tag ?? (seq === 0 ? '0' : 'x') });
 }
