@@ -185,8 +185,6 @@ export const PasswordSchema = z.string().max(LIMITS.passwordMax, `must be at mos
 
 export const SignInSchema = z.object({ email: z.string().max(LIMITS.email), password: PasswordSchema });
 
-export const SetPasswordSchema = z.object({ password: PasswordSchema });
-
 export const ChangePasswordSchema = z.object({ currentPassword: PasswordSchema, password: PasswordSchema });
 
 export const RejectSchema = z.object({
@@ -202,6 +200,11 @@ export const AuditQuerySchema = z.object({
     .string()
     .regex(/^\d{1,20}-\d{1,20}$/, 'must be a `next` value returned by this service')
     .optional(),
+});
+
+/** `GET /api/blogs/:blogId/audit`: the service trail's query, and optionally one update's entries (the desk's History of one entry). */
+export const BlogAuditQuerySchema = AuditQuerySchema.extend({
+  updateId: z.string().regex(UPDATE_ID_PATTERN, 'must be an update id').optional(),
 });
 
 /** A person as an admin sees them (`GET /api/users`): never a password hash or a session. */

@@ -4,19 +4,13 @@
  * and tokens). Newest first; `next` is the `before` of the next, older page.
  */
 import { Router } from 'express';
-import { AuditQuerySchema, UPDATE_ID_PATTERN } from '../../shared/schemas';
-import { z } from 'zod';
+import { AuditQuerySchema, BlogAuditQuerySchema } from '../../shared/schemas';
 import type { AuditLog } from '../store/audit';
 import type { Timeline } from '../store/timeline';
 import { notFound, parseOr400 } from './errors';
 import type { Guards } from './guards';
 import { blogIdParam } from './params';
 import { assertCan, assertCanManagePeople } from './roles';
-
-const BlogAuditQuerySchema = AuditQuerySchema.extend({
-  /** Only the entries about this update (the desk's History of one entry). */
-  updateId: z.string().regex(UPDATE_ID_PATTERN, 'must be an update id').optional(),
-});
 
 /** Mounted at `/api/blogs/:blogId`. */
 export function blogAuditRouter(deps: { timeline: Timeline; audit: AuditLog; guards: Guards }): Router {

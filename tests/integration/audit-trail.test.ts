@@ -3,7 +3,7 @@
  * paged, filtered by update, kept after the update is gone; on Redis and on the in-process store.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { AuditEntry, AuditPage, Update } from '../../shared/schemas';
+import { BlogAuditQuerySchema, type AuditEntry, type AuditPage, type Update } from '../../shared/schemas';
 import { createBlog, request } from '../helpers/api';
 import { ADMIN_TOKEN, prefixCleaner, startServer, type TestServer } from '../helpers/app';
 import { editorToken, person, type Person } from '../helpers/newsroom';
@@ -106,6 +106,8 @@ describe.each(['redis', 'memory'] as const)('the audit trail (%s)', (store) => {
       const answer = await trail(query);
       expect({ query, status: answer.status }).toEqual({ query, status: 400 });
     }
+    // The route's query is the shared one (the desk may check what it sends against it).
+    expect(BlogAuditQuerySchema.safeParse({ updateId: 'NOT*AN*ID' }).success).toBe(false);
     expect((await request(url, 'GET', '/api/blogs/no-such-blog/audit')).status).toBe(404);
     expect((await request(url, 'GET', '/api/blogs/trail/audit', { token: null })).status).toBe(401);
     const stranger = await editorToken(url, 'Elsewhere', ['elsewhere']);
