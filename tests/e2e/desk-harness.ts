@@ -1,7 +1,8 @@
 /**
  * What the desk's browser suites (desk-*.test.ts) share: one server and one Chromium per file, pages in
  * Kyiv's zone that fail the test on any uncaught error, signing in, choosing a blog, and reading what
- * the API holds. Each suite calls `deskSuite(name)` at its top.
+ * the API holds. Each suite calls `deskSuite(name)` at its top (with the server's options, when it
+ * needs some: single sign-on's, say, made once its provider runs).
  */
 import { afterAll, afterEach, beforeAll, expect } from '@jest/globals';
 import { readFileSync } from 'node:fs';
@@ -9,8 +10,9 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Role } from '../../shared/permissions';
 import type { UpdatePage, UserInfo } from '../../shared/schemas';
 import { request } from '../helpers/api';
-import { ADMIN_TOKEN, prefixCleaner, startServer, type TestServer } from '../helpers/app';
+import { ADMIN_TOKEN, prefixCleaner, startServer, type StartOptions, type TestServer } from '../helpers/app';
 import { launchBrowser } from '../helpers/browser';
+import { accept, GOOD_PASSWORD, invite } from '../helpers/people';
 import { testPrefix } from '../helpers/redis';
 
 export interface PageOptions {
@@ -38,10 +40,13 @@ export interface Person extends UserInfo {
   password: string;
 }
 
-/** A password long and unusual enough for the server's rules. */
-export const PASSWORD = 'Harbour-lights-at-dawn-42';
+/** The tests' one password, long and unusual enough for the server's rules. */
+export const PASSWORD = GOOD_PASSWORD;
 
-export function deskSuite(name: string): DeskSuite {
+export type ServerOptions = Omit<StartOptions, 'prefix'>;
+
+/** `serverOptions` may be a function: it runs in `beforeAll`, before the server starts. */
+export function deskSuite(name: string, serverOptions: ServerOptions | (() => Promise<ServerOptions>) = {}): DeskSuite {
   const prefix = testPrefix(name);
   const cleaner = prefixCleaner(prefix);
   let server: TestServer;
@@ -50,7 +55,11 @@ export function deskSuite(name: string): DeskSuite {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startServer({ prefix }), launchBrowser()]);
+    const starting = (async () => {
+      const options = typeof serverOptions === 'function' ? await serverOptions() : serverOptions;
+      return startServer({ ...options, prefix });
+    })();
+    [server, browser] = await Promise.all([starting, launchBrowser()]);
   });
   afterEach(async () => {
     await Promise.all(contexts.splice(0).map((context) => context.close()));
@@ -91,20 +100,9 @@ export function deskSuite(name: string): DeskSuite {
     },
     async person({ name, role, blogs, email, password = PASSWORD }) {
       const address = email ?? `${name.toLowerCase().replace(/[^a-z]+/g, '.')}.${Math.random().toString(36).slice(2, 8)}@newsroom.example`;
-      const invited = await request<UserInfo & { inviteUrl: string }>(server.url, 'POST', '/api/users', {
-        body: { email: address, name, role, blogs },
-      });
-      if (invited.status !== 201) throw new Error(`invite: ${invited.status} ${JSON.stringify(invited.body)}`);
-      // The invitation page's form, as a browser sends it from that page.
-      const link = new URL(invited.body.inviteUrl);
-      const answer = await fetch(`${server.url}${link.pathname}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url },
-        body: new URLSearchParams({ password, confirm: password }).toString(),
-        redirect: 'manual',
-      });
-      if (answer.status !== 303) throw new Error(`set password: ${answer.status} ${await answer.text()}`);
-      return { ...invited.body, password };
+      const { inviteUrl, mailed: _mailed, ...invited } = await invite(server.url, { email: address, name, role, blogs });
+      await accept(inviteUrl, password);
+      return { ...invited, password };
     },
     async signInAs(person, options = {}) {
       const page = await suite.newPage(options);

@@ -50,6 +50,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Single sign-on's settings. @default none */
   oidc?: OidcSettings;
+  /** LIVEBLOG_PUBLIC_URL (an https one, to test what changes behind a TLS proxy). @default the server's own http address */
+  publicUrl?: string;
 }
 
 export async function startServer(options: StartOptions): Promise<TestServer> {
@@ -69,7 +71,7 @@ export async function startServer(options: StartOptions): Promise<TestServer> {
   const listenPort = options.port ?? (await freePort());
   const app = createApp(
     {
-      publicUrl: `http://127.0.0.1:${listenPort}`,
+      publicUrl: options.publicUrl ?? `http://127.0.0.1:${listenPort}`,
       adminToken: ADMIN_TOKEN,
       editorWritesPerMinute: options.editorWritesPerMinute ?? 10_000,
       embedOrigins: options.embedOrigins ?? null,

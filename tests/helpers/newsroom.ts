@@ -50,13 +50,17 @@ export interface Desk {
   close(): void;
 }
 
-export async function connectDesk(url: string, auth: { cookie?: string; token?: string } = {}): Promise<Desk> {
+/**
+ * A desk's socket, signed in by a token or by a cookie. With a cookie the handshake carries the page's
+ * Origin, as a browser's does: the service's own unless `origin` names another (to be refused).
+ */
+export async function connectDesk(url: string, auth: { cookie?: string; token?: string; origin?: string } = {}): Promise<Desk> {
   const socket: DeskSocket = io(url, {
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
     ...(auth.token ? { auth: { token: auth.token } } : {}),
-    ...(auth.cookie ? { extraHeaders: { cookie: `lb_session=${auth.cookie}`, origin: url } } : {}),
+    ...(auth.cookie ? { extraHeaders: { cookie: `lb_session=${auth.cookie}`, origin: auth.origin ?? url } } : {}),
   });
   const received: Desk['received'] = [];
   socket.onAny((event: string, payload: unknown) => received.push({ event, payload }));

@@ -1,6 +1,8 @@
 /** Runs a real OpenID provider (tests/helpers/oidc-provider.mjs) as a child process for a test's life. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import type { Role } from '../../shared/permissions';
+import { invite, type Invited } from './people';
 import { waitFor } from './wait';
 
 const SCRIPT = path.resolve(__dirname, 'oidc-provider.mjs');
@@ -14,6 +16,33 @@ export interface OidcAccount {
   name: string;
 }
 
+/**
+ * The provider's accounts the single sign-on tests sign in as (by `login`): Olena (invited; her email in
+ * another case than the desk's), a stranger nobody invited, Ivan (his email not verified) and Dana (to
+ * be disabled).
+ */
+export const OIDC_ACCOUNTS = {
+  olena: { email: 'Olena.Kovalenko@newsroom.test', email_verified: true, name: 'O. Kovalenko (provider)' },
+  stranger: { email: 'stranger@elsewhere.test', email_verified: true, name: 'Stranger' },
+  ivan: { email: 'ivan@newsroom.test', email_verified: false, name: 'Ivan' },
+  dana: { email: 'dana@newsroom.test', email_verified: true, name: 'Dana' },
+} satisfies Record<string, OidcAccount>;
+
+export type OidcLogin = keyof typeof OIDC_ACCOUNTS;
+
+/** The desk's own names for them: what it shows is its own record, never the provider's name. */
+const DESK_NAMES: Record<OidcLogin, string> = {
+  olena: 'Olena Kovalenko',
+  stranger: 'Stranger',
+  ivan: 'Ivan Petrenko',
+  dana: 'Dana Shevchenko',
+};
+
+/** Invites (as the admin) the person of a provider's account, by its email in lower case, on every blog. */
+export function inviteAccount(url: string, login: OidcLogin, role: Role = 'editor'): Promise<Invited> {
+  return invite(url, { email: OIDC_ACCOUNTS[login].email.toLowerCase(), name: DESK_NAMES[login], role, blogs: ['*'] });
+}
+
 export interface OidcProvider {
   /** Its issuer identifier, `http://127.0.0.1:<port>`. */
   issuer: string;
@@ -25,7 +54,8 @@ export interface OidcProvider {
 
 export async function startOidcProvider(options: {
   redirectUri: string;
-  accounts: Record<string, OidcAccount>;
+  /** @default OIDC_ACCOUNTS */
+  accounts?: Record<string, OidcAccount>;
   /** @default any free port */
   port?: number;
   clientId?: string;
@@ -40,7 +70,7 @@ export async function startOidcProvider(options: {
         client_secret: options.clientSecret ?? OIDC_CLIENT_SECRET,
         redirect_uri: options.redirectUri,
       }),
-      OIDC_ACCOUNTS: JSON.stringify(options.accounts),
+      OIDC_ACCOUNTS: JSON.stringify(options.accounts ?? OIDC_ACCOUNTS),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
