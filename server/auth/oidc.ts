@@ -8,12 +8,11 @@
  * with the same cookie, a callback from another browser, or one after five minutes finds nothing. On
  * Redis it is shared by every process, so the callback may reach another process than the start did.
  */
-import { randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
 import type { OidcSettings } from '../config';
 import type { Logger } from '../logger';
 import type { RedisClient } from '../store/redis/connection';
-import { secretHash } from '../store/tokens';
+import { newSecret, secretHash } from '../store/records';
 
 /** How long a sign-in may take at the provider. */
 export const SIGN_IN_TTL_MS = 5 * 60 * 1000;
@@ -135,7 +134,7 @@ export class OidcSignIn {
       state: pending.state,
       nonce: pending.nonce,
     });
-    const id = randomBytes(32).toString('base64url');
+    const id = newSecret();
     await this.options.pending.put(secretHash(id), pending, SIGN_IN_TTL_MS);
     return { id, url };
   }

@@ -15,10 +15,10 @@ import type { Logger } from '../logger';
 import { invitePage, linkProblemPage, setupPage } from '../render/invite-page';
 import { htmlPageRoutes } from './html-pages';
 import type { AuditLog } from '../store/audit';
+import { isSecretShape } from '../store/records';
 import { isEnabledAdmin, userInfo, type LinkState, type NewPerson, type PeopleStore, type PersonRecord } from '../store/people';
 
 const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 });
-const SECRET = /^[A-Za-z0-9_-]{43}$/;
 
 /** A first-run link works this long (or until an admin account exists). */
 export const SETUP_TTL_MS = 24 * 60 * 60 * 1000;
@@ -73,7 +73,7 @@ export function invitePagesRouter(deps: {
     return typeof value === 'string' ? value : '';
   };
   const secretOf = (req: Request): string | null =>
-    typeof req.params.secret === 'string' && SECRET.test(req.params.secret) ? req.params.secret : null;
+    typeof req.params.secret === 'string' && isSecretShape(req.params.secret) ? req.params.secret : null;
 
   /** The invited person, or the state that makes the link dead. */
   const invited = async (secret: string | null): Promise<PersonRecord | Exclude<LinkState['state'], 'valid'>> => {
