@@ -6,7 +6,7 @@
  * with it a link's secret or a sign-in's state.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Logger } from '../logger';
+import { hideLinkSecrets, type Logger } from '../logger';
 import { TimelineError } from '../store/timeline';
 
 export interface Problem {
@@ -73,8 +73,12 @@ export function htmlPageRoutes(deps: {
     const status = statusOf(error);
     const problem = PROBLEMS[status];
     if (status >= 500) {
-      const { name: type, message } = error instanceof Error ? error : { name: 'error', message: String(error) };
-      deps.logger.error({ err: { type, message }, ...deps.logContext, method: req.method, path: req.path, status }, `${deps.what} failed`);
+      const { name, message } = error instanceof Error ? error : { name: 'error', message: String(error) };
+      // Not as `err` (pino's serializer would add the error's own fields back); the path of a one-time link holds its secret.
+      deps.logger.error(
+        { error: { name, message }, ...deps.logContext, method: req.method, path: hideLinkSecrets(req.path), status },
+        `${deps.what} failed`,
+      );
       if (status === 503) res.setHeader('Retry-After', '2');
     }
     send(res, status, deps.page(status, status >= 500 && deps.failed ? { ...problem, text: deps.failed } : problem));

@@ -1,11 +1,14 @@
 /**
  * The one-time links' pages in a real browser with scripts off: Chromium sends its own Origin with the
  * form post (what the same-origin check reads), keeps the cookie it is given, and follows the 303 to the
- * desk. A page from another site posting the same form is refused.
+ * desk. A page from another site posting the same form is refused. Without a browser: what a form post
+ * gets when it cannot be taken (too large, the store failing) is a page too, never the API's JSON.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Writable } from 'node:stream';
 import type { Browser, BrowserContext } from 'playwright-core';
 import type { Me } from '../../shared/schemas';
+import { createLogger } from '../../server/logger';
 import { prefixCleaner, startServer, type TestServer } from '../helpers/app';
 import { launchBrowser } from '../helpers/browser';
 import { GOOD_PASSWORD, invite, postForm, sessionCookieOf } from '../helpers/people';
@@ -15,9 +18,11 @@ const prefix = testPrefix('people-pages');
 const cleaner = prefixCleaner(prefix);
 let server: TestServer;
 let browser: Browser;
+const logLines: string[] = [];
 
 beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer({ prefix }), launchBrowser()]);
+  const logger = createLogger('info', new Writable({ write: (chunk, _encoding, done) => (logLines.push(String(chunk)), done()) }));
+  [server, browser] = await Promise.all([startServer({ prefix, logger }), launchBrowser()]);
 });
 
 afterAll(async () => {
@@ -169,6 +174,12 @@ describe('what a browser’s form post gets when it cannot be taken', () => {
     }
     expect((await fetch(invited.inviteUrl)).status).toBe(200);
     expect((await server.stores.people.get(invited.id))?.passwordHash).toBeUndefined();
+    // Logged, without the link's secret (it is in the path).
+    const log = logLines.join('');
+    expect(log).toContain('a one-time link’s page failed');
+    expect(log).toContain('"path":"/invite/[redacted]"');
+    const secret = new URL(invited.inviteUrl).pathname.split('/').pop()!;
+    expect(log).not.toContain(secret);
   });
 });
 
