@@ -244,7 +244,6 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
       sessions,
       auth: peopleAuth,
       guards,
-      audit: deps.stores.audit,
       rateLimiter,
       mailer: createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, publicUrl: config.publicUrl, logger }),
       logger,
@@ -261,7 +260,7 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
       now,
     }),
   );
-  app.use('/api/tokens', tokensRouter({ tokens, guards, revoked: revocation.revoked, audit: deps.stores.audit }));
+  app.use('/api/tokens', tokensRouter({ tokens, guards, revoked: revocation.revoked, audit: deps.stores.audit, logger }));
   app.use('/api/blogs', blogsRouter({ timeline, liveBlogs, guards }));
   app.use('/api/blogs/:blogId', updatesRouter({ timeline, liveBlogs, approvals, guards }));
   app.use('/api/blogs/:blogId', pendingRouter({ timeline, approvals, guards }));

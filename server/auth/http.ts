@@ -1,6 +1,6 @@
 /**
- * Authentication and permissions on HTTP routes: the principal in `res.locals`, 401 and 403 in the
- * contract's shape. A bearer token is tried first (scripts), then the session cookie (people on the
+ * Authentication on HTTP routes: the principal in `res.locals`, 401 (and 403 for a cross-site cookie
+ * write) in the contract's shape; what a principal may do is http/roles.ts's. A bearer token is tried first (scripts), then the session cookie (people on the
  * desk). A write authenticated by the cookie must come from the service's own pages: browsers attach
  * cookies to other sites' requests too (cross-site request forgery), but they also say where a request
  * comes from (`Origin`, else `Sec-Fetch-Site`), which a page on another site cannot forge.
@@ -8,7 +8,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import { ERROR_CODES } from '../../shared/codes';
-import { canManagePeople, canWriteBlog } from '../../shared/permissions';
 import { HttpError } from '../http/errors';
 import { bearerSecret, type Authenticator, type Principal } from './principal';
 
@@ -68,24 +67,14 @@ export function assertSameOrigin(headers: IncomingHttpHeaders, publicUrl: string
   }
 }
 
-export function requireToken(authenticator: Authenticator): RequestHandler {
+/** A known bearer token or a live session cookie, of any role: what it may do is each route's check (http/roles.ts). */
+export function signedIn(authenticator: Authenticator): RequestHandler {
   return async (req, res, next) => {
     await authenticateRequest(authenticator, req, res);
     next();
   };
 }
 
-export function requireAdmin(res: Response): void {
-  if (!canManagePeople(principalOf(res))) throw new HttpError(403, ERROR_CODES.forbidden, 'only an admin may do this');
-}
-
 export function principalOf(res: Response): Principal {
   return res.locals.principal as Principal;
-}
-
-export function assertCanWrite(res: Response, blogId: string): void {
-  if (!canWriteBlog(principalOf(res), blogId)) {
-    const who = principalOf(res).source === 'session' ? 'you have' : 'this token has';
-    throw new HttpError(403, ERROR_CODES.forbidden, `${who} no rights on blog ${blogId}`);
-  }
 }

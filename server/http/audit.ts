@@ -15,7 +15,7 @@ import { assertCan, assertCanManagePeople } from './roles';
 /** Mounted at `/api/blogs/:blogId`. */
 export function blogAuditRouter(deps: { timeline: Timeline; audit: AuditLog; guards: Guards }): Router {
   const router = Router({ mergeParams: true });
-  router.get('/audit', deps.guards.editor, async (req, res) => {
+  router.get('/audit', deps.guards.signedIn, async (req, res) => {
     const blogId = blogIdParam(req);
     assertCan(res, 'edit', blogId);
     const query = parseOr400(BlogAuditQuerySchema, req.query, 'query');
@@ -29,7 +29,7 @@ export function blogAuditRouter(deps: { timeline: Timeline; audit: AuditLog; gua
 /** Mounted at `/api/audit`. */
 export function serviceAuditRouter(deps: { audit: AuditLog; guards: Guards }): Router {
   const router = Router();
-  router.get('/', deps.guards.editor, async (req, res) => {
+  router.get('/', deps.guards.signedIn, async (req, res) => {
     assertCanManagePeople(res);
     const query = parseOr400(AuditQuerySchema, req.query, 'query');
     res.setHeader('Cache-Control', 'no-store');

@@ -12,14 +12,14 @@ import { assertCan, assertCanCreateBlog } from './roles';
 
 export function blogsRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; guards: Guards }): Router {
   const { timeline, liveBlogs } = deps;
-  const { editorWrite } = deps.guards;
+  const { signedInWrite } = deps.guards;
   const router = Router();
 
   router.get('/', async (_req, res) => {
     res.json({ blogs: await timeline.listBlogs() });
   });
 
-  router.post('/', editorWrite, jsonBody, async (req, res) => {
+  router.post('/', signedInWrite, jsonBody, async (req, res) => {
     const principal = assertCanCreateBlog(res);
     const input = parseOr400(CreateBlogSchema, req.body, 'blog');
     res
@@ -34,7 +34,7 @@ export function blogsRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; gu
     res.json(blog);
   });
 
-  router.patch('/:blogId', editorWrite, jsonBody, async (req, res) => {
+  router.patch('/:blogId', signedInWrite, jsonBody, async (req, res) => {
     const blogId = blogIdParam(req);
     const principal = assertCan(res, 'edit', blogId);
     res.json(await liveBlogs.patchBlog(blogId, parseOr400(PatchBlogSchema, req.body, 'blog'), actorOf(principal)));

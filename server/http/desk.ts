@@ -10,7 +10,7 @@ import { jsonBody } from './json-body';
 export function deskRouter(deps: { guards: Guards }): Router {
   const router = Router();
 
-  router.get('/me', deps.guards.editor, (_req, res) => {
+  router.get('/me', deps.guards.signedIn, (_req, res) => {
     const principal = principalOf(res);
     const me: Me =
       principal.source === 'admin-token'
@@ -30,7 +30,7 @@ export function deskRouter(deps: { guards: Guards }): Router {
   });
 
   // The same renderer and sanitiser as publishing: the preview is exactly what readers will get.
-  router.post('/preview', deps.guards.editorPreview, jsonBody, (req, res) => {
+  router.post('/preview', deps.guards.signedInPreview, jsonBody, (req, res) => {
     res.json({ html: renderBody(parseOr400(PreviewSchema, req.body, 'preview').body) });
   });
 

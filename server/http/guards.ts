@@ -1,17 +1,21 @@
-/** The middleware in front of editor routes: who is asking, and (for writes) how often. */
+/**
+ * The middleware in front of the API's signed-in routes: who is asking (any known token, or any signed-in
+ * person, whatever their role: what they may do is each route's check, http/roles.ts), and for writes
+ * how often.
+ */
 import type { RequestHandler } from 'express';
 import type { RateLimiter } from '../store/rate-limiter';
-import { authenticateRequest, requireToken } from '../auth/http';
+import { authenticateRequest, signedIn } from '../auth/http';
 import { principalId, type Authenticator } from '../auth/principal';
 import { enforceLimit, type WriteLimit } from './rate-limit';
 
 export interface Guards {
-  /** Any known token (401 otherwise). */
-  editor: RequestHandler;
-  /** Any known token, within its write limit (429 beyond). */
-  editorWrite: RequestHandler;
-  /** Any known token, within its preview limit: PREVIEWS_PER_WRITE times the write limit, counted apart. */
-  editorPreview: RequestHandler;
+  /** A known bearer token or a live session cookie, of any role (401 otherwise). */
+  signedIn: RequestHandler;
+  /** As `signedIn` (and for a cookie, the same-origin check), within the write limit (429 beyond). */
+  signedInWrite: RequestHandler;
+  /** As `signedInWrite`, within the preview limit: PREVIEWS_PER_WRITE times the write limit, counted apart. */
+  signedInPreview: RequestHandler;
 }
 
 /** A desk previews as the editor types (debounced): far more often than it writes, but not without end. */
@@ -26,8 +30,8 @@ export function createGuards(authenticator: Authenticator, limiter: RateLimiter,
       next();
     };
   return {
-    editor: requireToken(authenticator),
-    editorWrite: limited('writes', limit),
-    editorPreview: limited('previews', { ...limit, perWindow: limit.perWindow * PREVIEWS_PER_WRITE }),
+    signedIn: signedIn(authenticator),
+    signedInWrite: limited('writes', limit),
+    signedInPreview: limited('previews', { ...limit, perWindow: limit.perWindow * PREVIEWS_PER_WRITE }),
   };
 }

@@ -28,7 +28,7 @@ const optionalJsonBody: RequestHandler = (req, res, next) => {
 
 export function pendingRouter(deps: { timeline: Timeline; approvals: Approvals; guards: Guards }): Router {
   const { timeline, approvals } = deps;
-  const { editor, editorWrite } = deps.guards;
+  const { signedIn, signedInWrite } = deps.guards;
   const router = Router({ mergeParams: true });
 
   /** Whether `principal` sees `entry` in the queue: its editors the waiting ones, anyone their own. */
@@ -38,7 +38,7 @@ export function pendingRouter(deps: { timeline: Timeline; approvals: Approvals; 
     return (entry: PendingUpdate) => (reviewing && entry.status === 'pending') || entry.submittedBy.id === own;
   };
 
-  router.get('/pending', editor, async (req, res) => {
+  router.get('/pending', signedIn, async (req, res) => {
     const blogId = blogIdParam(req);
     const principal = assertCan(res, 'submit', blogId);
     const entries = await timeline.listPending(blogId);
@@ -46,7 +46,7 @@ export function pendingRouter(deps: { timeline: Timeline; approvals: Approvals; 
     res.json({ pending: entries.filter(sees(principal, blogId)) });
   });
 
-  router.get('/pending/:updateId', editor, async (req, res) => {
+  router.get('/pending/:updateId', signedIn, async (req, res) => {
     const blogId = blogIdParam(req);
     const principal = assertCan(res, 'submit', blogId);
     const entry = await timeline.getPending(blogId, updateIdParam(req));
@@ -56,7 +56,7 @@ export function pendingRouter(deps: { timeline: Timeline; approvals: Approvals; 
     res.json(entry);
   });
 
-  router.patch('/pending/:updateId', editorWrite, jsonBody, async (req, res) => {
+  router.patch('/pending/:updateId', signedInWrite, jsonBody, async (req, res) => {
     const blogId = blogIdParam(req);
     const principal = assertCan(res, 'edit', blogId);
     const updateId = updateIdParam(req);
@@ -67,7 +67,7 @@ export function pendingRouter(deps: { timeline: Timeline; approvals: Approvals; 
     res.json(await approvals.edit(blogId, updateId, patch, ifMatchVersion(req), actorOf(principal)));
   });
 
-  router.post('/updates/:updateId/approve', editorWrite, optionalJsonBody, async (req, res) => {
+  router.post('/updates/:updateId/approve', signedInWrite, optionalJsonBody, async (req, res) => {
     const blogId = blogIdParam(req);
     const principal = assertCan(res, 'edit', blogId);
     const updateId = updateIdParam(req);
@@ -82,7 +82,7 @@ export function pendingRouter(deps: { timeline: Timeline; approvals: Approvals; 
     res.location(`/api/blogs/${blogId}/updates/${update.id}`).json(update);
   });
 
-  router.post('/updates/:updateId/reject', editorWrite, optionalJsonBody, async (req, res) => {
+  router.post('/updates/:updateId/reject', signedInWrite, optionalJsonBody, async (req, res) => {
     const blogId = blogIdParam(req);
     const principal = assertCan(res, 'edit', blogId);
     const updateId = updateIdParam(req);

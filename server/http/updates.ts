@@ -19,7 +19,7 @@ import { blogIdParam, idempotencyKey, ifMatchVersion, updateIdParam } from './pa
 
 export function updatesRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; approvals: Approvals; guards: Guards }): Router {
   const { timeline, liveBlogs, approvals } = deps;
-  const { editor, editorWrite } = deps.guards;
+  const { signedIn, signedInWrite } = deps.guards;
   const router = Router({ mergeParams: true });
 
   router.get('/updates', async (req, res) => {
@@ -34,7 +34,7 @@ export function updatesRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; 
     }
   });
 
-  router.post('/updates', editorWrite, jsonBody, async (req, res) => {
+  router.post('/updates', signedInWrite, jsonBody, async (req, res) => {
     const blogId = blogIdParam(req);
     const principal = assertCan(res, 'submit', blogId);
     const key = idempotencyKey(req);
@@ -73,7 +73,7 @@ export function updatesRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; 
     res.json(update);
   });
 
-  router.patch('/updates/:updateId', editorWrite, jsonBody, async (req, res) => {
+  router.patch('/updates/:updateId', signedInWrite, jsonBody, async (req, res) => {
     const blogId = blogIdParam(req);
     const principal = assertCan(res, 'edit', blogId);
     const updateId = updateIdParam(req);
@@ -81,14 +81,14 @@ export function updatesRouter(deps: { timeline: Timeline; liveBlogs: LiveBlogs; 
     res.json(await liveBlogs.editUpdate(blogId, updateId, patch, ifMatchVersion(req), actorOf(principal)));
   });
 
-  router.delete('/updates/:updateId', editorWrite, async (req, res) => {
+  router.delete('/updates/:updateId', signedInWrite, async (req, res) => {
     const blogId = blogIdParam(req);
     const principal = assertCan(res, 'edit', blogId);
     await liveBlogs.deleteUpdate(blogId, updateIdParam(req), ifMatchVersion(req), actorOf(principal));
     res.status(204).end();
   });
 
-  router.get('/updates/:updateId/versions', editor, async (req, res) => {
+  router.get('/updates/:updateId/versions', signedIn, async (req, res) => {
     const blogId = blogIdParam(req);
     assertCan(res, 'edit', blogId);
     res.json({ versions: await timeline.listVersions(blogId, updateIdParam(req)) });

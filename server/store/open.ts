@@ -56,7 +56,7 @@ export function memoryStores(historyLength: number): Stores {
     timeline: new MemoryTimeline({ historyLength, audit }),
     tokens: new MemoryTokenStore(),
     rateLimiter: new MemoryRateLimiter(),
-    people: new MemoryPeopleStore(),
+    people: new MemoryPeopleStore(audit),
     sessions: new MemorySessionStore(),
     audit,
     close: async () => {},

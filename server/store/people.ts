@@ -4,11 +4,17 @@
  * use, replaced by a newer one) and the first-run setup link. Of a link only its secret's SHA-256 is
  * kept, so a copy of the store lets nobody in; a used or expired link is remembered a while longer, so
  * that its page can say "already used" or "expired" rather than "unknown".
+ *
+ * A change an admin makes carries its audit entry, which the store writes with the change in one step
+ * (one script on Redis, in the `{svc}` slot with the service's trail): no change without its entry, no
+ * entry without its change. Once a person is activated or has a password set, their pending invitation
+ * stops working (it is marked used): a link mailed earlier must not reset a password chosen since.
  */
 import { randomBytes } from 'node:crypto';
 import type { Role } from '../../shared/permissions';
 import type { UserInfo } from '../../shared/schemas';
-import { secretHash } from './tokens';
+import type { AuditDraft, MemoryAuditLog } from './audit';
+import { byCreation, newSecret, secretHash } from './records';
 
 export interface PersonRecord extends UserInfo {
   /** Argon2id, PHC string. Never leaves the server. */
@@ -20,7 +26,13 @@ export interface NewPerson {
   name: string;
   role: Role;
   blogs: string[];
+  /** For an account made with its password (the first-run setup): set in the same write. */
+  passwordHash?: string;
+  activatedAt?: string;
 }
+
+/** The audit entry of a change, from the record it is about (after the change; before it for a removal). */
+export type AuditOf = (person: PersonRecord) => AuditDraft;
 
 export type PersonPatch = Partial<
   Pick<PersonRecord, 'name' | 'role' | 'blogs' | 'disabled' | 'lastSignInAt' | 'activatedAt' | 'passwordHash'>
@@ -36,17 +48,20 @@ export type LinkState =
   | { state: 'unknown' };
 
 export interface PeopleStore {
-  /** Null when the email is taken. */
-  create(input: NewPerson, now: Date): Promise<PersonRecord | null>;
+  /** Null when the email is taken. `audit`: its entry, written with it. */
+  create(input: NewPerson, now: Date, audit?: AuditOf): Promise<PersonRecord | null>;
   get(personId: string): Promise<PersonRecord | null>;
   findByEmail(email: string): Promise<PersonRecord | null>;
   list(): Promise<PersonRecord[]>;
-  /** The record after the change, or null when there is no such person. */
-  update(personId: string, patch: PersonPatch): Promise<PersonRecord | null>;
+  /**
+   * The record after the change, or null when there is no such person (a removed person is never
+   * brought back by a late change). Setting `activatedAt` or `passwordHash` ends their invitation.
+   */
+  update(personId: string, patch: PersonPatch, audit?: AuditOf): Promise<PersonRecord | null>;
   /** The removed record (its invitation goes too), or null. */
-  remove(personId: string): Promise<PersonRecord | null>;
-  /** A new invitation for the person; their previous one stops working. Returns its secret. */
-  invite(personId: string, now: Date, ttlMs: number): Promise<string>;
+  remove(personId: string, audit?: AuditOf): Promise<PersonRecord | null>;
+  /** A new invitation for the person; their previous one stops working. Its secret, or null when there is no such person. */
+  invite(personId: string, now: Date, ttlMs: number, audit?: AuditOf): Promise<string | null>;
   /** A new first-run setup link. Returns its secret. */
   createSetupLink(now: Date, ttlMs: number): Promise<string>;
   linkState(kind: LinkKind, secret: string, now: Date): Promise<LinkState>;
@@ -61,18 +76,15 @@ export function newPersonId(): string {
   return `p${randomBytes(8).toString('hex')}`;
 }
 
-export function newLinkSecret(): string {
-  return randomBytes(32).toString('base64url');
-}
-
-export function byCreation(a: PersonRecord, b: PersonRecord): number {
-  return a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id.localeCompare(b.id);
-}
-
 /** The record as an admin sees it: never a password hash. */
 export function userInfo(person: PersonRecord): UserInfo {
   const { passwordHash: _hash, ...info } = person;
   return info;
+}
+
+/** Whether a patch lets the person in by themselves, so that their invitation has served. */
+export function activates(patch: PersonPatch): boolean {
+  return patch.activatedAt !== undefined || patch.passwordHash !== undefined;
 }
 
 export function isEnabledAdmin(person: PersonRecord): boolean {
@@ -94,16 +106,21 @@ export function stateOf(link: { personId?: string; expiresAt: string; usedAt?: s
   return { state: 'valid', expiresAt: link.expiresAt, ...(link.personId ? { personId: link.personId } : {}) };
 }
 
-/** People in this process's memory, for the in-process store. */
+/** People in this process's memory, for the in-process store; changes and their entries in one synchronous step. */
 export class MemoryPeopleStore implements PeopleStore {
   private readonly people = new Map<string, PersonRecord & { inviteHash?: string }>();
   private readonly links = new Map<string, StoredLink>();
 
-  async create(input: NewPerson, now: Date): Promise<PersonRecord | null> {
-    if (await this.findByEmail(input.email)) return null;
+  /** `audit`: the service's trail, appended in the same step as each change. */
+  constructor(private readonly audit?: MemoryAuditLog) {}
+
+  async create(input: NewPerson, now: Date, audit?: AuditOf): Promise<PersonRecord | null> {
+    const email = input.email.toLowerCase();
+    if ([...this.people.values()].some((person) => person.email === email)) return null;
     const person: PersonRecord = { id: newPersonId(), ...input, blogs: [...input.blogs], disabled: false, createdAt: now.toISOString() };
     this.people.set(person.id, { ...person });
-    return person;
+    this.record(audit, person);
+    return this.copy(person);
   }
 
   async get(personId: string): Promise<PersonRecord | null> {
@@ -120,33 +137,43 @@ export class MemoryPeopleStore implements PeopleStore {
     return [...this.people.values()].map((person) => this.copy(person)!).sort(byCreation);
   }
 
-  async update(personId: string, patch: PersonPatch): Promise<PersonRecord | null> {
+  async update(personId: string, patch: PersonPatch, audit?: AuditOf): Promise<PersonRecord | null> {
     const person = this.people.get(personId);
     if (!person) return null;
     Object.assign(person, patch);
-    return this.copy(person);
+    if (activates(patch) && person.inviteHash) {
+      const link = this.links.get(person.inviteHash);
+      if (link && !link.usedAt) link.usedAt = patch.activatedAt ?? new Date().toISOString();
+    }
+    const after = this.copy(person)!;
+    this.record(audit, after);
+    return after;
   }
 
-  async remove(personId: string): Promise<PersonRecord | null> {
+  async remove(personId: string, audit?: AuditOf): Promise<PersonRecord | null> {
     const person = this.people.get(personId);
     if (!person) return null;
     this.people.delete(personId);
     if (person.inviteHash) this.links.delete(person.inviteHash);
-    return this.copy(person);
+    const removed = this.copy(person)!;
+    this.record(audit, removed);
+    return removed;
   }
 
-  async invite(personId: string, now: Date, ttlMs: number): Promise<string> {
+  async invite(personId: string, now: Date, ttlMs: number, audit?: AuditOf): Promise<string | null> {
     const person = this.people.get(personId);
-    if (person?.inviteHash) this.links.delete(person.inviteHash);
-    const secret = newLinkSecret();
+    if (!person) return null;
+    if (person.inviteHash) this.links.delete(person.inviteHash);
+    const secret = newSecret();
     const hash = secretHash(secret);
     this.links.set(hash, { kind: 'invite', personId, ...times(now, ttlMs) });
-    if (person) person.inviteHash = hash;
+    person.inviteHash = hash;
+    this.record(audit, this.copy(person)!);
     return secret;
   }
 
   async createSetupLink(now: Date, ttlMs: number): Promise<string> {
-    const secret = newLinkSecret();
+    const secret = newSecret();
     this.links.set(secretHash(secret), { kind: 'setup', ...times(now, ttlMs) });
     return secret;
   }
@@ -160,6 +187,10 @@ export class MemoryPeopleStore implements PeopleStore {
     const state = stateOf(link, now);
     if (link && state.state === 'valid') link.usedAt = now.toISOString();
     return state;
+  }
+
+  private record(audit: AuditOf | undefined, person: PersonRecord): void {
+    if (audit) this.audit?.append('service', audit(person));
   }
 
   private link(kind: LinkKind, secret: string): StoredLink | null {

@@ -44,7 +44,7 @@ async function snapshot(): Promise<string> {
 }
 
 async function personRecord(id: string): Promise<Record<string, string>> {
-  return cleaner.redis.hgetall(`${prefix}person:${id}`);
+  return cleaner.redis.hgetall(`${prefix}{svc}:person:${id}`);
 }
 
 describe('an invitation', () => {
@@ -284,8 +284,8 @@ describe('the admin', () => {
   it('removes a person: their email, record and invitation go; unknown ids are 404', async () => {
     const invited = await invite(url, { email: 'gone@newsroom.example', name: 'Gone' });
     expect((await request(url, 'DELETE', `/api/users/${invited.id}`)).status).toBe(204);
-    expect(await keysUnder(cleaner.redis, `${prefix}person:${invited.id}`)).toEqual([]);
-    expect(await cleaner.redis.get(`${prefix}person-email:gone@newsroom.example`)).toBeNull();
+    expect(await keysUnder(cleaner.redis, `${prefix}{svc}:person:${invited.id}`)).toEqual([]);
+    expect(await cleaner.redis.get(`${prefix}{svc}:person-email:gone@newsroom.example`)).toBeNull();
     expect((await fetch(invited.inviteUrl)).status).toBe(404);
     expect((await request(url, 'DELETE', `/api/users/${invited.id}`)).status).toBe(404);
     expect((await request(url, 'PATCH', `/api/users/${invited.id}`, { body: { name: 'x' } })).status).toBe(404);

@@ -303,9 +303,9 @@ describe('sessions', () => {
   it('a password hash made with older settings is replaced at sign-in', async () => {
     const person = await signedInPerson(url, { email: 'rehash@newsroom.example', name: 'Rehash' });
     const weak = await argon2.hash(GOOD_PASSWORD, { type: argon2.argon2id, memoryCost: 8192, timeCost: 1, parallelism: 1 });
-    await cleaner.redis.hset(`${prefix}person:${person.id}`, 'passwordHash', weak);
+    await cleaner.redis.hset(`${prefix}{svc}:person:${person.id}`, 'passwordHash', weak);
     expect((await signIn(url, person.email, GOOD_PASSWORD, nextAddress())).status).toBe(204);
-    const stored = await cleaner.redis.hget(`${prefix}person:${person.id}`, 'passwordHash');
+    const stored = await cleaner.redis.hget(`${prefix}{svc}:person:${person.id}`, 'passwordHash');
     expect(stored).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     expect((await signIn(url, person.email, GOOD_PASSWORD, nextAddress())).status).toBe(204);
   });

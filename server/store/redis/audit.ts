@@ -21,7 +21,7 @@ export class RedisAuditLog implements AuditLog {
 
   async record(entry: AuditDraft): Promise<void> {
     await redisCall(() =>
-      writeDurably(this.writer, this.minReplicas, (p) => p.xadd(this.keys.serviceAudit, '*', 'a', JSON.stringify(entry))),
+      writeDurably(this.writer, this.minReplicas, (p) => p.xadd(this.keys.serviceAudit, '*', 'a', auditEntryJson(entry))),
     );
   }
 
@@ -53,6 +53,14 @@ export class RedisAuditLog implements AuditLog {
       }
     });
   }
+}
+
+/**
+ * An entry as stored, in the field `a` of its stream entry (the stream id is its id). People's scripts
+ * (redis/people.ts) append it to `keys.serviceAudit` in the same script as their change.
+ */
+export function auditEntryJson(entry: AuditDraft): string {
+  return JSON.stringify(entry);
 }
 
 function toEntry(id: string, fields: string[]): AuditEntry {

@@ -1,8 +1,11 @@
 /**
  * Every Redis key and channel the service uses, all under the deployment's prefix, so that two
  * deployments with different prefixes on one Redis share nothing. A blog's keys share the hash tag
- * `{blogId}` so that, on Redis Cluster, they live in one slot and each blog's scripts stay atomic; the
- * other keys are each written on their own (no command or script spans two of them).
+ * `{blogId}` so that, on Redis Cluster, they live in one slot and each blog's scripts stay atomic. People
+ * (their records, emails, invitation and setup links) and the service's audit trail share the hash tag
+ * `{svc}`, so that a change of a person and its audit entry are one script, atomic on a Cluster too (they
+ * are small and rarely written: one slot is plenty). The other keys (tokens, sessions, rate counters) are
+ * each written on their own (no command or script spans two of them).
  */
 export interface Keys {
   /** ZSET of blog ids scored by creation time. */
@@ -30,7 +33,7 @@ export interface Keys {
   audit(blogId: string): string;
   /** HASH: the approval queue, entry id → PendingUpdate JSON (never in `updates`, `order` or `events`). */
   pending(blogId: string): string;
-  /** STREAM: the service's own audit trail (people, tokens), as `audit`. */
+  /** STREAM: the service's own audit trail (people, tokens), as `audit`; in the `{svc}` slot with people. */
   serviceAudit: string;
   /** SET of token ids. */
   tokenIndex: string;
@@ -73,16 +76,16 @@ export function redisKeys(prefix: string): Keys {
     versionsPrefix: (id) => `${prefix}blog:{${id}}:versions:`,
     audit: (id) => `${prefix}blog:{${id}}:audit`,
     pending: (id) => `${prefix}blog:{${id}}:pending`,
-    serviceAudit: `${prefix}audit`,
+    serviceAudit: `${prefix}{svc}:audit`,
     tokenIndex: `${prefix}tokens`,
     token: (tokenId) => `${prefix}token:${tokenId}`,
     tokenByHash: (hash) => `${prefix}token-hash:${hash}`,
     rate: (bucket, window) => `${prefix}rate:${bucket}:${window}`,
-    people: `${prefix}people`,
-    person: (personId) => `${prefix}person:${personId}`,
-    personByEmail: (email) => `${prefix}person-email:${email}`,
-    invite: (hash) => `${prefix}invite:${hash}`,
-    setupLink: (hash) => `${prefix}setup:${hash}`,
+    people: `${prefix}{svc}:people`,
+    person: (personId) => `${prefix}{svc}:person:${personId}`,
+    personByEmail: (email) => `${prefix}{svc}:person-email:${email}`,
+    invite: (hash) => `${prefix}{svc}:invite:${hash}`,
+    setupLink: (hash) => `${prefix}{svc}:setup:${hash}`,
     session: (sessionHash) => `${prefix}session:${sessionHash}`,
     personSessions: (personId) => `${prefix}person-sessions:${personId}`,
     oidcSignIn: (hash) => `${prefix}oidc:${hash}`,

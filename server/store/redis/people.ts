@@ -1,21 +1,23 @@
 /**
- * People on Redis (see ../people.ts for the contract). A person's keys live in different Cluster slots,
- * so each is written on its own, in an order that is safe if a write in between fails: the email is
- * claimed first (SET NX: two invitations of one address cannot both win), the record last; a removal
- * undoes it the other way round. A link is one hash, marked used by one small script, so only one
- * request ever consumes it.
+ * People on Redis (see ../people.ts for the contract). Every key of people and links, and the service's
+ * audit trail, carries the hash tag `{svc}` (keys.ts): one Cluster slot, so each change is one script with
+ * its audit entry, atomic on a Cluster too. Each script checks first and appends the entry before it
+ * writes anything else: a script stops at its first error, so an entry that cannot be written leaves
+ * no change behind. A link is one hash, marked used by one small script, so only one request ever
+ * consumes it.
  */
 import type { RedisClient } from './connection';
 import { writeDurably } from './connection';
+import { auditEntryJson } from './audit';
 import { redisCall } from './errors';
+import { readIndexed } from './indexed';
 import type { Keys } from './keys';
-import { readHashes } from './timeline';
 import {
-  byCreation,
+  activates,
   LINK_MEMORY_MS,
-  newLinkSecret,
   newPersonId,
   stateOf,
+  type AuditOf,
   type LinkKind,
   type LinkState,
   type NewPerson,
@@ -23,7 +25,7 @@ import {
   type PersonPatch,
   type PersonRecord,
 } from '../people';
-import { secretHash } from '../tokens';
+import { byCreation, newSecret, secretHash } from '../records';
 
 // KEYS[1] the link; ARGV[1] usedAt. Marks the link used unless it is unknown or already used; returns its
 // fields as they were (the caller judges expiry with its own clock).
@@ -34,6 +36,52 @@ if redis.call('HEXISTS', KEYS[1], 'usedAt') == 0 then redis.call('HSET', KEYS[1]
 return fields
 `;
 
+// KEYS: email, person, people, audit. ARGV: id, audit entry ('' for none), then the record's fields.
+// 0 when the email is taken.
+const CREATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if ARGV[2] ~= '' then redis.call('XADD', KEYS[4], '*', 'a', ARGV[2]) end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], unpack(ARGV, 3))
+redis.call('SADD', KEYS[3], ARGV[1])
+return 1
+`;
+
+// KEYS: person, audit, [their invitation, to end]. ARGV: audit entry, usedAt for the invitation ('' for
+// none), then the fields to set. 0 when the person is gone: a late change never brings them back.
+const UPDATE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[1] ~= '' then redis.call('XADD', KEYS[2], '*', 'a', ARGV[1]) end
+if #ARGV > 2 then redis.call('HSET', KEYS[1], unpack(ARGV, 3)) end
+if KEYS[3] and ARGV[2] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 and redis.call('HEXISTS', KEYS[3], 'usedAt') == 0 then
+  redis.call('HSET', KEYS[3], 'usedAt', ARGV[2])
+end
+return 1
+`;
+
+// KEYS: person, people, email, audit, [their invitation]. ARGV: id, audit entry.
+const REMOVE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[2] ~= '' then redis.call('XADD', KEYS[4], '*', 'a', ARGV[2]) end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[1])
+if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
+if KEYS[5] then redis.call('DEL', KEYS[5]) end
+return 1
+`;
+
+// KEYS: person, the new invitation, audit, [the previous invitation]. ARGV: audit entry, the new one's
+// hash, person id, expiresAt, how long to keep it (ms).
+const INVITE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[1] ~= '' then redis.call('XADD', KEYS[3], '*', 'a', ARGV[1]) end
+redis.call('HSET', KEYS[2], 'personId', ARGV[3], 'expiresAt', ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+redis.call('HSET', KEYS[1], 'inviteHash', ARGV[2])
+if KEYS[4] then redis.call('DEL', KEYS[4]) end
+return 1
+`;
+
 export class RedisPeopleStore implements PeopleStore {
   constructor(
     private readonly redis: RedisClient,
@@ -42,14 +90,13 @@ export class RedisPeopleStore implements PeopleStore {
     private readonly minReplicas: number,
   ) {}
 
-  async create(input: NewPerson, now: Date): Promise<PersonRecord | null> {
+  async create(input: NewPerson, now: Date, audit?: AuditOf): Promise<PersonRecord | null> {
     const person: PersonRecord = { id: newPersonId(), ...input, blogs: [...input.blogs], disabled: false, createdAt: now.toISOString() };
     return redisCall(async () => {
-      const [claimed] = await this.write((p) => p.set(this.keys.personByEmail(person.email), person.id, 'NX'));
-      if (claimed !== 'OK') return null;
-      await this.write((p) => p.hset(this.keys.person(person.id), toHash(person)));
-      await this.write((p) => p.sadd(this.keys.people, person.id));
-      return person;
+      const keys = [this.keys.personByEmail(person.email), this.keys.person(person.id), this.keys.people, this.keys.serviceAudit];
+      const args = [person.id, entryOf(audit, person), ...Object.entries(toHash(person)).flat()];
+      const [created] = await this.write((p) => p.eval(CREATE, keys.length, ...keys, ...args));
+      return created === 1 ? person : null;
     });
   }
 
@@ -66,58 +113,69 @@ export class RedisPeopleStore implements PeopleStore {
 
   async list(): Promise<PersonRecord[]> {
     return redisCall(async () => {
-      const ids = await this.redis.smembers(this.keys.people);
-      const hashes = await readHashes(
-        this.redis,
-        ids.map((id) => this.keys.person(id)),
-      );
+      const hashes = await readIndexed(this.redis, this.keys.people, this.keys.person);
       return hashes.flatMap((fields) => fromHash(fields) ?? []).sort(byCreation);
     });
   }
 
-  async update(personId: string, patch: PersonPatch): Promise<PersonRecord | null> {
+  async update(personId: string, patch: PersonPatch, audit?: AuditOf): Promise<PersonRecord | null> {
     return redisCall(async () => {
       const key = this.keys.person(personId);
-      const current = fromHash(await this.redis.hgetall(key));
+      const stored = await this.redis.hgetall(key);
+      const current = fromHash(stored);
       if (!current) return null;
       const next: PersonRecord = { ...current, ...patch };
       // Only the fields patched: a sign-in's bookkeeping and an admin's change never undo each other.
       const all = toHash(next);
-      const fields = Object.fromEntries(Object.keys(patch).flatMap((name) => (name in all ? [[name, all[name]]] : [])));
-      if (Object.keys(fields).length) await this.write((p) => p.hset(key, fields));
-      return next;
+      const fields = Object.keys(patch).flatMap((name) => (name in all ? [name, all[name]] : []));
+      const invite = activates(patch) && stored.inviteHash ? [this.keys.invite(stored.inviteHash)] : [];
+      const keys = [key, this.keys.serviceAudit, ...invite];
+      const usedAt = invite.length ? (patch.activatedAt ?? new Date().toISOString()) : '';
+      const [updated] = await this.write((p) => p.eval(UPDATE, keys.length, ...keys, entryOf(audit, next), usedAt, ...fields));
+      return updated === 1 ? next : null;
     });
   }
 
-  async remove(personId: string): Promise<PersonRecord | null> {
+  async remove(personId: string, audit?: AuditOf): Promise<PersonRecord | null> {
     return redisCall(async () => {
       const key = this.keys.person(personId);
       const fields = await this.redis.hgetall(key);
       const person = fromHash(fields);
       if (!person) return null;
-      // The record first: from then on the person cannot sign in, whatever fails after.
-      await this.write((p) => p.del(key));
-      await this.write((p) => p.srem(this.keys.people, personId));
-      if (fields.inviteHash) await this.write((p) => p.del(this.keys.invite(fields.inviteHash)));
-      await this.write((p) => p.del(this.keys.personByEmail(person.email)));
-      return person;
+      const keys = [
+        key,
+        this.keys.people,
+        this.keys.personByEmail(person.email),
+        this.keys.serviceAudit,
+        ...(fields.inviteHash ? [this.keys.invite(fields.inviteHash)] : []),
+      ];
+      const [removed] = await this.write((p) => p.eval(REMOVE, keys.length, ...keys, personId, entryOf(audit, person)));
+      return removed === 1 ? person : null;
     });
   }
 
-  async invite(personId: string, now: Date, ttlMs: number): Promise<string> {
-    const secret = newLinkSecret();
+  async invite(personId: string, now: Date, ttlMs: number, audit?: AuditOf): Promise<string | null> {
+    const secret = newSecret();
     const hash = secretHash(secret);
-    await redisCall(async () => {
-      const previous = await this.redis.hget(this.keys.person(personId), 'inviteHash');
-      await this.writeLink(this.keys.invite(hash), { personId }, now, ttlMs);
-      await this.write((p) => p.hset(this.keys.person(personId), 'inviteHash', hash));
-      if (previous) await this.write((p) => p.del(this.keys.invite(previous)));
+    return redisCall(async () => {
+      const fields = await this.redis.hgetall(this.keys.person(personId));
+      const person = fromHash(fields);
+      if (!person) return null;
+      const keys = [
+        this.keys.person(personId),
+        this.keys.invite(hash),
+        this.keys.serviceAudit,
+        ...(fields.inviteHash ? [this.keys.invite(fields.inviteHash)] : []),
+      ];
+      const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
+      const args = [entryOf(audit, person), hash, personId, expiresAt, Math.max(1, ttlMs) + LINK_MEMORY_MS];
+      const [invited] = await this.write((p) => p.eval(INVITE, keys.length, ...keys, ...args));
+      return invited === 1 ? secret : null;
     });
-    return secret;
   }
 
   async createSetupLink(now: Date, ttlMs: number): Promise<string> {
-    const secret = newLinkSecret();
+    const secret = newSecret();
     await redisCall(() => this.writeLink(this.keys.setupLink(secretHash(secret)), {}, now, ttlMs));
     return secret;
   }
@@ -152,6 +210,11 @@ export class RedisPeopleStore implements PeopleStore {
   private write(build: Parameters<typeof writeDurably>[2]): Promise<unknown[]> {
     return writeDurably(this.writer, this.minReplicas, build);
   }
+}
+
+/** The entry's JSON for a script, or '' for a change without one. */
+function entryOf(audit: AuditOf | undefined, person: PersonRecord): string {
+  return audit ? auditEntryJson(audit(person)) : '';
 }
 
 function linkFromHash(fields: Record<string, string>): { personId?: string; expiresAt: string; usedAt?: string } | null {
