@@ -131,7 +131,7 @@ describe('with scripts off, in Chromium', () => {
 });
 
 describe('what a browser’s form post gets when it cannot be taken', () => {
-  it('a form too large (9 kB) is a 413 page, not JSON, and the link still works', async () => {
+  it('a form too large (9 kB) is a 413 page, one in a charset not taken a 415 page, not JSON, and the link still works', async () => {
     const invited = await invite(server.url, { email: 'large.form@newsroom.example', name: 'Large Form' });
     const big = 'x'.repeat(9 * 1024);
     const answer = await postForm(invited.inviteUrl, { password: big, confirm: big });
@@ -143,6 +143,15 @@ describe('what a browser’s form post gets when it cannot be taken', () => {
     expect(page).toContain('<main class="ed"><section class="ed-card"');
     expect(page).toMatch(/The form is too large/);
     expect(sessionCookieOf(answer.headers)).toBeNull();
+    // A form in a charset the parser does not take: 415, a page too.
+    const foreignCharset = await postForm(
+      invited.inviteUrl,
+      { password: GOOD_PASSWORD, confirm: GOOD_PASSWORD },
+      { origin: server.url, 'content-type': 'application/x-www-form-urlencoded; charset=koi8-r' },
+    );
+    expect(foreignCharset.status).toBe(415);
+    expect(foreignCharset.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await foreignCharset.text()).toMatch(/The form could not be read/);
     expect((await fetch(invited.inviteUrl)).status).toBe(200);
     const person = await server.stores.people.get(invited.id);
     expect(person?.passwordHash).toBeUndefined();
