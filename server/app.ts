@@ -273,7 +273,6 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
     invitePagesRouter({
       people,
       auth: peopleAuth,
-      audit: deps.stores.audit,
       assets,
       logger,
       now,

@@ -14,9 +14,8 @@ import type { PeopleAuth } from '../auth/people-auth';
 import type { Logger } from '../logger';
 import { invitePage, linkProblemPage, setupPage } from '../render/invite-page';
 import { htmlPageRoutes } from './html-pages';
-import type { AuditLog } from '../store/audit';
 import { isSecretShape } from '../store/records';
-import { isEnabledAdmin, userInfo, type LinkState, type NewPerson, type PeopleStore, type PersonRecord } from '../store/people';
+import { isEnabledAdmin, userInfo, type LinkState, type PeopleStore, type PersonRecord } from '../store/people';
 
 const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 });
 
@@ -36,7 +35,6 @@ const DEAD_LINKS = {
 export function invitePagesRouter(deps: {
   people: PeopleStore;
   auth: PeopleAuth;
-  audit: AuditLog;
   assets: Assets;
   logger: Logger;
   publicUrl?: string;
@@ -159,25 +157,20 @@ export function invitePagesRouter(deps: {
         if (await people.findByEmail(parsed.data.email)) return again('That email already has an account: sign in on the desk instead.');
         const used = await people.useLink('setup', secret!, now());
         if (used.state !== 'valid') return dead(res, used.state);
-        // One write, the password with the account: no failure may leave an admin without a password
-        // behind a link that is already used. (Both stores keep every field of `create`'s input.)
-        const admin: NewPerson & Pick<PersonRecord, 'passwordHash' | 'activatedAt'> = {
-          ...parsed.data,
-          role: 'admin',
-          blogs: ['*'],
-          passwordHash,
-          activatedAt: now().toISOString(),
-        };
-        const person = await people.create(admin, now());
+        // One write: the account with its password and its audit entry. No failure may leave an admin
+        // without a password behind a link that is already used, or an account without its entry.
+        // Nobody invited the first admin: the entry names them as their own inviter, and how they came in.
+        const person = await people.create(
+          { ...parsed.data, role: 'admin', blogs: ['*'], passwordHash, activatedAt: now().toISOString() },
+          now(),
+          (created) => ({
+            at: now().toISOString(),
+            actor: { kind: 'person', id: created.id, name: created.name },
+            action: 'person.invited',
+            after: { ...userInfo(created), via: 'first-run link' },
+          }),
+        );
         if (!person) return again('That email already has an account: sign in on the desk instead.');
-        // Nobody invited the first admin: the record names them as their own inviter, and how they came in.
-        const actor = { kind: 'person' as const, id: person.id, name: person.name };
-        await deps.audit.record({
-          at: now().toISOString(),
-          actor,
-          action: 'person.invited',
-          after: { ...userInfo(person), via: 'first-run link' },
-        });
         deps.logger.info({ personId: person.id }, 'first admin account created with the setup link');
         await auth.startSession(req, res, person);
         res.redirect(303, '/editor');

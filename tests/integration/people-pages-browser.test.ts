@@ -7,8 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Writable } from 'node:stream';
 import type { Browser, BrowserContext } from 'playwright-core';
-import type { Me } from '../../shared/schemas';
+import type { AuditEntry, AuditPage, Me } from '../../shared/schemas';
 import { createLogger } from '../../server/logger';
+import { request } from '../helpers/api';
 import { prefixCleaner, startServer, type TestServer } from '../helpers/app';
 import { launchBrowser } from '../helpers/browser';
 import { GOOD_PASSWORD, invite, postForm, sessionCookieOf } from '../helpers/people';
@@ -207,6 +208,7 @@ describe('the first admin', () => {
     };
     let answer: Response;
     let admin: Awaited<ReturnType<typeof people.findByEmail>>;
+    let trail: AuditEntry[];
     try {
       const secret = await people.createSetupLink(new Date(), 60_000);
       answer = await postForm(`${first.url}/setup/${secret}`, {
@@ -216,6 +218,7 @@ describe('the first admin', () => {
         confirm: GOOD_PASSWORD,
       });
       admin = await people.findByEmail('single.write@newsroom.example');
+      trail = (await request<AuditPage>(first.url, 'GET', '/api/audit')).body.entries;
     } finally {
       people.update = update;
       await first.stop();
@@ -229,5 +232,13 @@ describe('the first admin', () => {
       activatedAt: expect.any(String),
       passwordHash: expect.stringMatching(/^\$argon2id\$/),
     });
+    // Its entry in the service's trail came with it (the same write).
+    expect(trail).toEqual([
+      expect.objectContaining({
+        action: 'person.invited',
+        actor: { kind: 'person', id: admin!.id, name: 'Single Write' },
+        after: expect.objectContaining({ email: 'single.write@newsroom.example', role: 'admin', via: 'first-run link' }),
+      }),
+    ]);
   });
 });
