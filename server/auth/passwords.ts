@@ -7,6 +7,7 @@
 import argon2 from 'argon2';
 import { dictionary } from '@zxcvbn-ts/language-common';
 import { LIMITS } from '../../shared/limits';
+import type { Logger } from '../logger';
 
 const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
@@ -35,13 +36,12 @@ export function hashPassword(password: string): Promise<string> {
   return argon2.hash(password, ARGON2_OPTIONS);
 }
 
-/** Whether a stored hash was made with other settings (older, weaker): it is replaced at the next sign-in. */
+/**
+ * Whether a stored hash was made with other settings (older, weaker): it is replaced at the next sign-in.
+ * Asked only of a hash that has just verified, so a hash it cannot read is a bug: it throws.
+ */
 export function needsRehash(hash: string): boolean {
-  try {
-    return argon2.needsRehash(hash, ARGON2_OPTIONS);
-  } catch {
-    return false;
-  }
+  return argon2.needsRehash(hash, ARGON2_OPTIONS);
 }
 
 /** A hash of a password nobody has, verified in place of a missing account's so both take as long. */
@@ -51,7 +51,12 @@ let dummyHash: Promise<string> | null = null;
  * Whether `password` matches `hash`. With no hash (an unknown email, an account without a password),
  * a dummy hash is verified all the same and the answer is false: the time taken reveals nothing.
  */
-export async function verifyPassword(hash: string | undefined, password: string): Promise<boolean> {
+export async function verifyPassword(
+  hash: string | undefined,
+  password: string,
+  logger: Pick<Logger, 'error'>,
+  personId?: string,
+): Promise<boolean> {
   if (!hash) {
     dummyHash ??= hashPassword(`no account ${Math.random()}`);
     await argon2.verify(await dummyHash, password).catch(() => false);
@@ -59,7 +64,10 @@ export async function verifyPassword(hash: string | undefined, password: string)
   }
   try {
     return await argon2.verify(hash, password);
-  } catch {
+  } catch (error) {
+    // A stored hash that cannot be read (corrupt, truncated): the person cannot sign in with a password
+    // until an admin sends a new invitation. Said at error level (never the hash), so it is seen.
+    logger.error({ personId, error: error instanceof Error ? error.message : String(error) }, 'a stored password hash cannot be verified');
     return false;
   }
 }

@@ -9,10 +9,11 @@
  * session id planted before sign-in (fixation) is worth nothing after it.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { parseCookie, stringifySetCookie } from 'cookie';
+import { parseCookie, stringifySetCookie, type SerializeOptions } from 'cookie';
 import type { Request, Response } from 'express';
 import type { Logger } from '../logger';
 import type { PeopleStore, PersonRecord } from '../store/people';
+import { isSecretShape } from '../store/records';
 import type { PersonPrincipal } from './principal';
 import type { SessionRecord, SessionStore } from '../store/sessions';
 
@@ -49,8 +50,16 @@ export function sessionSecret(headers: IncomingHttpHeaders): string | null {
   const header = headers.cookie;
   if (!header) return null;
   const value = parseCookie(header)[SESSION_COOKIE];
-  // 32 bytes in base64url: anything else was never ours, and is not worth a lookup.
-  return value && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : null;
+  return value && isSecretShape(value) ? value : null;
+}
+
+/**
+ * The options of every cookie the service sets (the session's here, single sign-on's in http/oidc.ts):
+ * `HttpOnly` (no script reads it), `SameSite=Lax` (not sent with other sites' subrequests and form
+ * posts, yet sent on a top-level navigation back from an identity provider), `Secure` behind https.
+ */
+export function cookieOptions(options: { secure: boolean; maxAgeSeconds: number; path?: string }): SerializeOptions {
+  return { httpOnly: true, sameSite: 'lax', path: options.path ?? '/', secure: options.secure, maxAge: options.maxAgeSeconds };
 }
 
 /** Who a session's connections are, as revocations name them (see realtime/revocation.ts). */
@@ -83,16 +92,7 @@ export function createPeopleAuth(deps: {
   const now = deps.now ?? (() => new Date());
 
   const setCookie = (res: Response, value: string, maxAgeSeconds: number) =>
-    res.append(
-      'Set-Cookie',
-      stringifySetCookie(SESSION_COOKIE, value, {
-        httpOnly: true,
-        sameSite: 'lax',
-        path: '/',
-        secure: policy.secure,
-        maxAge: maxAgeSeconds,
-      }),
-    );
+    res.append('Set-Cookie', stringifySetCookie(SESSION_COOKIE, value, cookieOptions({ secure: policy.secure, maxAgeSeconds })));
   const clearCookie = (res: Response) => setCookie(res, '', 0);
   const ttl = (session: SessionRecord, at: Date) => Math.min(policy.idleMs, Date.parse(session.expiresAt) - at.getTime());
 

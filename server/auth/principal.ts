@@ -1,4 +1,8 @@
-/** Who is asking: the admin (the settings' token) or an editor token, from a bearer secret. */
+/**
+ * Who is asking: the admin token (from the settings) or an editor token, from a bearer secret; or a
+ * signed-in person, from the session cookie (auth/people-auth.ts makes their principal). How principals
+ * are named (revocation, rate limits) and shown (audit actors) is here too.
+ */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { sha256 } from '../crypto';

@@ -122,7 +122,7 @@ export function sessionRouter(deps: SessionDeps): Router {
     const input = parseOr400(SignInSchema, req.body, 'sign-in');
     const attempt = await limiter.attempt(req, res, input.email);
     const person = await people.findByEmail(input.email.trim().toLowerCase());
-    const matches = await verifyPassword(person?.passwordHash, input.password);
+    const matches = await verifyPassword(person?.passwordHash, input.password, deps.logger, person?.id);
     if (!person || !matches || person.disabled) {
       deps.logger.info({ reason: !person ? 'unknown email' : person.disabled ? 'disabled' : 'wrong password' }, 'sign-in refused');
       throw new HttpError(401, ERROR_CODES.unauthorized, WRONG_CREDENTIALS);
@@ -149,7 +149,7 @@ export function sessionRouter(deps: SessionDeps): Router {
     const attempt = await limiter.attempt(req, res, me.email);
     const person = await people.get(me.personId);
     if (!person) throw new HttpError(401, ERROR_CODES.unauthorized, 'sign in again');
-    if (!(await verifyPassword(person.passwordHash, input.currentPassword))) {
+    if (!(await verifyPassword(person.passwordHash, input.currentPassword, deps.logger, person.id))) {
       throw new HttpError(400, ERROR_CODES.invalid, 'the current password is wrong', { currentPassword: 'is not your current password' });
     }
     await attempt.succeeded();

@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
+import { Writable } from 'node:stream';
 import { hashPassword, needsRehash, passwordProblem, verifyPassword } from '../../server/auth/passwords';
+import { createLogger } from '../../server/logger';
+
+const logged: string[] = [];
+const logger = createLogger('info', new Writable({ write: (chunk, _encoding, done) => (logged.push(String(chunk)), done()) }));
 
 describe('a new password', () => {
   it.each([
@@ -32,15 +37,28 @@ describe('hashes', () => {
     const hash = await hashPassword('correct horse battery staple');
     expect(hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     expect(needsRehash(hash)).toBe(false);
-    expect(await verifyPassword(hash, 'correct horse battery staple')).toBe(true);
-    expect(await verifyPassword(hash, 'Correct horse battery staple')).toBe(false);
-    expect(await verifyPassword('not a hash', 'anything')).toBe(false);
+    expect(await verifyPassword(hash, 'correct horse battery staple', logger)).toBe(true);
+    expect(await verifyPassword(hash, 'Correct horse battery staple', logger)).toBe(false);
+    expect(logged).toEqual([]);
+  });
+
+  it('a stored hash that cannot be read says no, and is logged at error level (without the hash)', async () => {
+    logged.length = 0;
+    const corrupt = '$argon2id$v=19$m=19456,t=2,p=1$broken';
+    expect(await verifyPassword(corrupt, 'anything', logger, 'p0123456789abcdef')).toBe(false);
+    expect(logged).toHaveLength(1);
+    expect(JSON.parse(logged[0])).toMatchObject({
+      level: 50,
+      personId: 'p0123456789abcdef',
+      msg: 'a stored password hash cannot be verified',
+    });
+    expect(logged[0]).not.toContain('broken');
   });
 
   it('without an account, verification still does the work of one and says no', async () => {
-    await verifyPassword(undefined, 'warm up');
+    await verifyPassword(undefined, 'warm up', logger);
     const started = performance.now();
-    expect(await verifyPassword(undefined, 'anything at all')).toBe(false);
+    expect(await verifyPassword(undefined, 'anything at all', logger)).toBe(false);
     expect(performance.now() - started).toBeGreaterThan(5);
   });
 });
