@@ -9,6 +9,7 @@
 import { parseCookie, stringifySetCookie } from 'cookie';
 import { Router, type Request, type Response } from 'express';
 import type { Assets } from '../assets';
+import { cookieOptions } from '../auth/people-auth';
 import { MemoryPendingSignIns, OidcFailure, OidcSignIn, RedisPendingSignIns, SIGN_IN_TTL_MS, type OidcFailureReason } from '../auth/oidc';
 import type { OidcSettings } from '../config';
 import type { Logger } from '../logger';
@@ -89,14 +90,8 @@ export function oidcRouter(deps: OidcRoutesDeps): Router {
   const signInCookie = (res: Response, value: string, maxAgeSeconds: number) =>
     res.append(
       'Set-Cookie',
-      stringifySetCookie(SIGN_IN_COOKIE, value, {
-        httpOnly: true,
-        // Lax: the provider's redirect back is a top-level navigation from another site, which Lax allows.
-        sameSite: 'lax',
-        path: COOKIE_PATH,
-        secure: deps.secure,
-        maxAge: maxAgeSeconds,
-      }),
+      // Lax (as every cookie here): the provider's redirect back is a top-level navigation from another site, which Lax allows.
+      stringifySetCookie(SIGN_IN_COOKIE, value, cookieOptions({ secure: deps.secure, maxAgeSeconds, path: COOKIE_PATH })),
     );
 
   const page = (message: string) => signInRefusalPage(deps.assets, name, message);
