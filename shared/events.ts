@@ -85,6 +85,11 @@ export const roomBlog = (room: string): string | null => (room.startsWith(BLOG_R
 export const editorsRoom = (blogId: string): string => `editors:${blogId}`;
 /** The room every connection of a signed-in person joins: their own entries' news. */
 export const personRoom = (personId: string): string => `person:${personId}`;
+/**
+ * The room every connection with a principal joins (a token, the admin, a signed-in person): the
+ * newsroom's own, never counted among a blog's readers, whatever it follows.
+ */
+export const NEWSROOM_ROOM = 'newsroom';
 
 /** Socket.IO handshake `auth` of an editor's connection (readers send none). */
 export interface SocketAuth {

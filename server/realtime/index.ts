@@ -1,5 +1,5 @@
 /** Socket.IO: one handler per client event, and the one path by which stored events reach readers. */
-import { blogRoom, personRoom, SOCKET_EVENTS } from '../../shared/events';
+import { blogRoom, NEWSROOM_ROOM, personRoom, SOCKET_EVENTS } from '../../shared/events';
 import type { BlogEvent } from '../../shared/schemas';
 import type { Authenticator } from '../auth/principal';
 import { authenticateSocket } from '../auth/socket';
@@ -37,6 +37,8 @@ export function registerRealtime(
     // A signed-in person hears of their own entries (approved, rejected) wherever they are connected.
     const principal = socket.data.principal;
     if (principal?.source === 'session') void socket.join(personRoom(principal.personId));
+    // Nor is anyone with a principal one of the readers the editors count (presence.ts).
+    if (principal) void socket.join(NEWSROOM_ROOM);
     const onSubscribe = subscribe(context);
     const onUnsubscribe = unsubscribe(context);
     // Handlers never throw: a failed one logs and answers its ack, so no payload can crash the process.

@@ -1,12 +1,13 @@
 /**
  * How many readers watch each blog, across every process, for its editors.
  *
- * Each process counts its own readers from its rooms (a blog's room, less its editors' room) and,
+ * Each process counts its own readers from its rooms (a blog's room, less the newsroom's connections in
+ * it: editors, and contributors who follow the blog as readers do) and,
  * every interval, tells the other processes its counts (over the bus, bus.ts). Each process adds the others' latest counts to its own; a process that stops reporting
  * is forgotten after a few intervals. Changed totals go to the blog's editors on this process, at
  * most once per interval, so a crowd arriving costs one message per interval, not one per reader.
  */
-import { blogRoom, editorsRoom, roomBlog, SOCKET_EVENTS } from '../../shared/events';
+import { blogRoom, editorsRoom, NEWSROOM_ROOM, roomBlog, SOCKET_EVENTS } from '../../shared/events';
 import type { Bus } from './bus';
 import type { LiveServer } from './context';
 
@@ -46,7 +47,12 @@ export class Presence {
   /** Readers of a blog on this process. */
   localReaders(blogId: string): number {
     const rooms = this.io.of('/').adapter.rooms;
-    return Math.max(0, (rooms.get(blogRoom(blogId))?.size ?? 0) - (rooms.get(editorsRoom(blogId))?.size ?? 0));
+    const followers = rooms.get(blogRoom(blogId));
+    if (!followers) return 0;
+    // The newsroom's connections on a process are few: count those following this blog.
+    let newsroom = 0;
+    for (const socketId of rooms.get(NEWSROOM_ROOM) ?? []) if (followers.has(socketId)) newsroom += 1;
+    return followers.size - newsroom;
   }
 
   /** Readers of a blog on every process. */

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { PendingEvent } from '../../shared/events';
-import type { AuditPage, PendingUpdate, Update } from '../../shared/schemas';
+import type { AuditPage, PendingUpdate, ReaderCount, Update } from '../../shared/schemas';
 import { draftUpdate } from '../../server/service/live-blogs';
 import { createBlog, request } from '../helpers/api';
 import { ADMIN_TOKEN, prefixCleaner, startServer, type TestServer } from '../helpers/app';
@@ -127,6 +127,18 @@ describe('a contributor’s entry', () => {
     expect((await pendingOf(editor)).length).toBe(2);
     expect((await pendingOf(taras)).map((entry) => entry.submittedBy.name)).toEqual(['Taras']);
     expect((await pendingOf(maria)).map((entry) => entry.submittedBy.name)).toEqual(['Maria']);
+  });
+
+  it('counts contributors’ desks following the blog as the newsroom, not among its readers', async () => {
+    // Following the blog now: the reader, the editor's desk, two contributors' desks, and this one.
+    const late = await connectDesk(url, { cookie: olena.cookie });
+    try {
+      expect(await late.socket.timeout(5_000).emitWithAck('blog:subscribe', { blogId: 'queue' })).toMatchObject({ ok: true });
+      const told = await waitFor(() => late.of<ReaderCount>('blog:readers')[0], 'the reader count');
+      expect(told).toEqual({ blogId: 'queue', readers: 1 });
+    } finally {
+      late.close();
+    }
   });
 
   it('holds what an editor’s update from the same input would hold (one draft for both), never pinned', async () => {
