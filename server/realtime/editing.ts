@@ -61,8 +61,8 @@ export class EditingPresence {
     private readonly options: EditingOptions = DEFAULT_EDITING,
   ) {
     bus.onMessage((message, from) => {
-      // A message without `entries` comes from an older process (one entry at a time): its share
-      // interval still keeps it known, so skipping it only delays what it says by a tick at most.
+      // A message without `entries` comes from an older process (one entry at a time) during a rolling
+      // deploy: skipped, so its desks are not shown here until it is replaced (presence only, nothing lost).
       if (message.type === 'editing' && message.entries) this.receive(from, message.entries);
     });
     this.timer = setInterval(() => this.tick(), options.shareMs);
