@@ -1,8 +1,10 @@
 /**
  * The audit trail: who changed what, when. A blog's entries are written by the same atomic write as the
  * change they record (the Redis scripts append to the blog's audit stream, the in-process timeline to
- * its list), so no change is kept without its entry, nor an entry without its change. People and token
- * changes, which belong to no blog, are recorded here, on the service's own trail.
+ * its list), and so are a person's (the people store's scripts append to the service's trail): no such
+ * change is kept without its entry, nor an entry without its change. Tokens, whose keys predate the
+ * trail and live in other Cluster slots, are recorded here right after their change (`record`); a
+ * failed entry is logged at error level by the caller.
  *
  * Entries are never trimmed: "who removed the casualty figure" must be answerable after the update is
  * gone. An entry's id is its position (a Redis stream id, `<ms>-<seq>`), which is also the page token.
@@ -24,7 +26,7 @@ export interface AuditQuery {
 }
 
 export interface AuditLog {
-  /** Appends an entry to the service's trail (people, tokens). A blog's entries come with its writes. */
+  /** Appends an entry to the service's trail (tokens). Blogs' and people's entries come with their writes. */
   record(entry: AuditDraft): Promise<void>;
   /** Newest first; `next` pages to older ones. */
   list(scope: AuditScope, query: AuditQuery): Promise<AuditPage>;
