@@ -1,11 +1,14 @@
 /**
  * Passwords: Argon2id with OWASP's second setting (19 MiB, 2 passes, 1 lane: about 30 ms here), at
  * least LIMITS.passwordMin characters (NIST SP 800-63B), and never one of the ~49,000 most common
- * passwords (zxcvbn's list), the person's email or name. Strength is judged on what the person typed,
- * length in characters (code points), not bytes.
+ * passwords (zxcvbn's list), the person's email or name, nor one zxcvbn-ts judges easy to guess (score
+ * below 3: a keyboard row, a run of one character, a common word with digits...). Only 308 of the
+ * list's words have 12 characters or more, so the list alone lets `qwertyuiopas` through; the estimate
+ * does not. Strength is judged on what the person typed, length in characters (code points), not bytes.
  */
 import argon2 from 'argon2';
-import { dictionary } from '@zxcvbn-ts/language-common';
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import { adjacencyGraphs, dictionary } from '@zxcvbn-ts/language-common';
 import { LIMITS } from '../../shared/limits';
 import type { Logger } from '../logger';
 
@@ -19,6 +22,37 @@ function commonPasswords(): Set<string> {
   return common;
 }
 
+/** zxcvbn-ts scores 0 (guessed at once) to 4; below this a password is refused. */
+export const MIN_STRENGTH = 3;
+
+let estimator: ZxcvbnFactory | null = null;
+
+/** Built once, on first use (about 35 ms); a check then takes 1–30 ms, longest for long dictionary-like input. */
+function strength(): ZxcvbnFactory {
+  estimator ??= new ZxcvbnFactory({ dictionary: { ...dictionary }, graphs: adjacencyGraphs });
+  return estimator;
+}
+
+/** zxcvbn-ts's warnings, in the words the pages and the desk show ("The password is too easy to guess: …"). */
+const WHY_WEAK: Record<string, string> = {
+  straightRow: 'avoid rows of keys on the keyboard',
+  keyPattern: 'avoid keyboard patterns',
+  simpleRepeat: 'avoid repeated characters',
+  extendedRepeat: 'avoid repeated groups of characters',
+  sequences: 'avoid sequences like abc or 6543',
+  recentYears: 'avoid recent years',
+  dates: 'avoid dates',
+  topTen: 'it is among the most used passwords',
+  topHundred: 'it is among the most used passwords',
+  common: 'it is a commonly used password',
+  similarToCommon: 'it is too like a common password',
+  wordByItself: 'a single word is easy to guess',
+  namesByThemselves: 'names on their own are easy to guess',
+  commonNames: 'common names are easy to guess',
+  userInputs: 'avoid your name and email',
+  pwned: 'it has appeared in a data breach',
+};
+
 /** Why a new password is refused, or null when it is acceptable. */
 export function passwordProblem(password: string, person: { email?: string; name?: string } = {}): string | null {
   const length = [...password].length;
@@ -29,6 +63,14 @@ export function passwordProblem(password: string, person: { email?: string; name
   const email = person.email?.toLowerCase();
   if (email && (lower === email || lower === email.split('@')[0])) return 'must not be your email address';
   if (person.name && lower === person.name.toLowerCase()) return 'must not be your name';
+  const { score, feedback } = strength().check(
+    password,
+    [person.email, person.name].filter((s): s is string => !!s),
+  );
+  if (score < MIN_STRENGTH) {
+    const why = (feedback.warning && WHY_WEAK[feedback.warning]) || 'avoid repeated characters, keyboard rows and common words';
+    return `is too easy to guess: ${why}`;
+  }
   return null;
 }
 
