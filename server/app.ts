@@ -99,6 +99,7 @@ export type AppConfig = Pick<
   | 'sessionMaxDays'
   | 'signInFailuresPerAccount'
   | 'signInFailuresPerAddress'
+  | 'signInFailuresPerAccountAllAddresses'
   | 'smtpUrl'
   | 'mailFrom'
 >;
@@ -251,6 +252,7 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
         ...DEFAULT_SIGN_IN_LIMITS,
         ...(config.signInFailuresPerAccount ? { perAccount: config.signInFailuresPerAccount } : {}),
         ...(config.signInFailuresPerAddress ? { perAddress: config.signInFailuresPerAddress } : {}),
+        ...(config.signInFailuresPerAccountAllAddresses ? { perAccountAllAddresses: config.signInFailuresPerAccountAllAddresses } : {}),
         ...deps.people?.signInLimits,
       },
       publicOrigin: () => publicOrigin(),

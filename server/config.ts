@@ -59,8 +59,10 @@ export interface Config {
   sessionIdleMinutes?: number;
   /** People's sessions end this many days after sign-in, however active. @default 30 (undefined here) */
   sessionMaxDays?: number;
-  /** Failed sign-ins one account may meet per 15 minutes before 429. @default 10 (undefined here) */
+  /** Failed sign-ins on one account from one client address per 15 minutes before that address gets 429 for it. @default 10 (undefined here) */
   signInFailuresPerAccount?: number;
+  /** Failed sign-ins on one account from all addresses together per 15 minutes before 429 for everyone. @default 100 (undefined here) */
+  signInFailuresPerAccountAllAddresses?: number;
   /** Failed sign-ins one client address may make per 15 minutes before 429. @default 50 (undefined here) */
   signInFailuresPerAddress?: number;
   /** Mail server for invitations (`smtp://user:pass@host:587`, `smtps://…`). @default none: links are only in the answer */
@@ -119,6 +121,7 @@ const EnvSchema = z.object({
   LIVEBLOG_SESSION_MAX_DAYS: optional(whole(1, 365)),
   LIVEBLOG_SIGNIN_FAILURES_PER_ACCOUNT: optional(whole(1, 10_000)),
   LIVEBLOG_SIGNIN_FAILURES_PER_ADDRESS: optional(whole(1, 1_000_000)),
+  LIVEBLOG_SIGNIN_FAILURES_PER_ACCOUNT_ALL_ADDRESSES: optional(whole(1, 1_000_000)),
   LIVEBLOG_SMTP_URL: optional(
     trimmed.pipe(z.string().regex(/^smtps?:\/\/\S+$/, 'must be a URL like smtp://user:password@mail.example:587')),
   ),
@@ -160,6 +163,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       : {}),
     ...(vars.LIVEBLOG_SIGNIN_FAILURES_PER_ADDRESS !== undefined
       ? { signInFailuresPerAddress: vars.LIVEBLOG_SIGNIN_FAILURES_PER_ADDRESS }
+      : {}),
+    ...(vars.LIVEBLOG_SIGNIN_FAILURES_PER_ACCOUNT_ALL_ADDRESSES !== undefined
+      ? { signInFailuresPerAccountAllAddresses: vars.LIVEBLOG_SIGNIN_FAILURES_PER_ACCOUNT_ALL_ADDRESSES }
       : {}),
     ...(vars.LIVEBLOG_SMTP_URL ? { smtpUrl: vars.LIVEBLOG_SMTP_URL } : {}),
     ...(vars.LIVEBLOG_MAIL_FROM ? { mailFrom: vars.LIVEBLOG_MAIL_FROM } : {}),

@@ -4,9 +4,12 @@
  *
  * Sign-in answers the same 401 for an unknown email, a wrong password and a disabled account, after the
  * same work (a dummy hash is verified when there is no account), so neither the answer nor its time says
- * which emails have accounts. Attempts are counted per account and per client address before any
- * hashing, in one atomic step, and a success gives its count back: a flood of guesses, even sent all at
- * once, gets at most the limit verified, and costs the server a counter increment each beyond it.
+ * which emails have accounts. Attempts are counted before any hashing, in one atomic step each, and a
+ * success gives its count back: a flood of guesses, even sent all at once, gets at most the limit
+ * verified, and costs the server a counter increment each beyond it. Three counts: per account from
+ * one address (stops one guesser, and locks out only that address), per address (across accounts), and
+ * a much higher one per account across all addresses (only a distributed attack reaches it). So a
+ * stranger who knows someone's email cannot keep that person out by failing on purpose.
  */
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -29,12 +32,21 @@ import { jsonBody } from './json-body';
 export const SIGN_IN_WINDOW_MS = 15 * 60 * 1000;
 
 export interface SignInLimits {
+  /** Failures on one account from one address (LIVEBLOG_SIGNIN_FAILURES_PER_ACCOUNT). */
   perAccount: number;
+  /** Failures from one address, whatever the accounts (LIVEBLOG_SIGNIN_FAILURES_PER_ADDRESS). */
   perAddress: number;
+  /** Failures on one account from all addresses together (LIVEBLOG_SIGNIN_FAILURES_PER_ACCOUNT_ALL_ADDRESSES). */
+  perAccountAllAddresses: number;
   windowMs: number;
 }
 
-export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = { perAccount: 10, perAddress: 50, windowMs: SIGN_IN_WINDOW_MS };
+export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = {
+  perAccount: 10,
+  perAddress: 50,
+  perAccountAllAddresses: 100,
+  windowMs: SIGN_IN_WINDOW_MS,
+};
 
 /** A session's public id (16 hex digits); anything else names none. */
 const SessionIdParam = z.string().regex(/^[0-9a-f]{16}$/);
@@ -56,20 +68,22 @@ export interface SessionDeps {
 const WRONG_CREDENTIALS = 'wrong email or password';
 
 /**
- * Counts sign-in attempts per account and per address, and refuses (429) once either has had too many.
- * An attempt is counted before its password is verified, in one step (the store's atomic add), so a
- * burst of concurrent guesses cannot all pass a check made before any of them failed; a sign-in that
- * succeeds gives its count back, so only failures (and attempts under way) use up the limit.
+ * Counts sign-in attempts per account from this address, per address and per account from everywhere,
+ * and refuses (429) once any has had too many. An attempt is counted before its password is verified,
+ * in one step each (the store's atomic add), so a burst of concurrent guesses cannot all pass a check
+ * made before any of them failed; a sign-in that succeeds gives its counts back, so only failures (and
+ * attempts under way) use up the limits.
  */
 export function signInLimiter(limiter: RateLimiter, limits: SignInLimits) {
-  const buckets = (req: Request, email: string) => [
-    {
-      bucket: `signin-account:${sha256(email.trim().toLowerCase()).toString('hex').slice(0, 32)}`,
-      limit: limits.perAccount,
-      what: 'this account',
-    },
-    { bucket: `signin-address:${req.ip ?? 'unknown'}`, limit: limits.perAddress, what: 'this address' },
-  ];
+  const buckets = (req: Request, email: string) => {
+    const account = sha256(email.trim().toLowerCase()).toString('hex').slice(0, 32);
+    const address = req.ip ?? 'unknown';
+    return [
+      { bucket: `signin-account-address:${account}:${address}`, limit: limits.perAccount, what: 'this account from this address' },
+      { bucket: `signin-address:${address}`, limit: limits.perAddress, what: 'this address' },
+      { bucket: `signin-account:${account}`, limit: limits.perAccountAllAddresses, what: 'this account' },
+    ];
+  };
   return {
     /**
      * Counts the attempt on the account and the address; throws 429 (with Retry-After: the window's

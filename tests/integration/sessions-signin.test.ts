@@ -17,6 +17,7 @@ const prefix = testPrefix('sessions');
 const cleaner = prefixCleaner(prefix);
 const PER_ACCOUNT = 4;
 const PER_ADDRESS = 6;
+const PER_ACCOUNT_ALL_ADDRESSES = 8;
 let server: TestServer;
 let url: string;
 const logLines: string[] = [];
@@ -24,7 +25,11 @@ const logLines: string[] = [];
 beforeAll(async () => {
   // The app's own logger at its most talkative, into memory: nothing secret may reach it.
   const logger = createLogger('trace', new Writable({ write: (chunk, _encoding, done) => (logLines.push(String(chunk)), done()) }));
-  server = await startServer({ prefix, logger, people: { signInLimits: { perAccount: PER_ACCOUNT, perAddress: PER_ADDRESS } } });
+  server = await startServer({
+    prefix,
+    logger,
+    people: { signInLimits: { perAccount: PER_ACCOUNT, perAddress: PER_ADDRESS, perAccountAllAddresses: PER_ACCOUNT_ALL_ADDRESSES } },
+  });
   url = server.url;
   await createBlog(url, 'north');
 });
@@ -106,27 +111,41 @@ describe('sign-in', () => {
     expect(await dataSnapshot()).toEqual(before);
   });
 
-  it(`429 with Retry-After after ${PER_ACCOUNT} failures on one account, from any address, even with the right password`, async () => {
+  // QA#2: a stranger who knows the email must not lock its person out; the guesser's own address is stopped.
+  it(`429 with Retry-After after ${PER_ACCOUNT} failures on one account from one address, for that address only`, async () => {
     const person = await signedInPerson(url, { email: 'target@newsroom.example', name: 'Target' });
-    for (let i = 0; i < PER_ACCOUNT; i++) expect((await signIn(url, person.email, `guess number ${i}`, nextAddress())).status).toBe(401);
-    const limited = await signIn(url, person.email, GOOD_PASSWORD, nextAddress());
+    const attacker = nextAddress();
+    for (let i = 0; i < PER_ACCOUNT; i++) expect((await signIn(url, person.email, `guess number ${i}`, attacker)).status).toBe(401);
+    const limited = await signIn(url, person.email, GOOD_PASSWORD, attacker);
     expect(limited.status).toBe(429);
     expect(limited.body).toMatchObject({ error: { code: 'rate_limited' } });
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(limited.cookie).toBeNull();
-    // The email's case changes nothing; other accounts are not affected.
-    expect((await signIn(url, 'TARGET@newsroom.example', GOOD_PASSWORD, nextAddress())).status).toBe(429);
-    const other = await signedInPerson(url, { email: 'bystander@newsroom.example', name: 'Bystander' });
-    expect((await signIn(url, other.email, GOOD_PASSWORD, nextAddress())).status).toBe(204);
+    // The email's case changes nothing.
+    expect((await signIn(url, 'TARGET@newsroom.example', GOOD_PASSWORD, attacker)).status).toBe(429);
+    // The person, from their own address, still signs in with the right password.
+    const own = await signIn(url, person.email, GOOD_PASSWORD, nextAddress());
+    expect(own.status).toBe(204);
+    expect(own.cookie).toBeTruthy();
     // The session already held keeps working.
     expect((await asPerson(url, person.cookie, 'GET', '/api/me')).status).toBe(200);
   });
 
-  it(`a concurrent burst of ${PER_ACCOUNT * 5} wrong passwords gets at most ${PER_ACCOUNT} verified (401), the rest 429`, async () => {
+  it(`after ${PER_ACCOUNT_ALL_ADDRESSES} failures on one account from many addresses, every address gets 429 for it`, async () => {
+    const person = await signedInPerson(url, { email: 'spread@newsroom.example', name: 'Spread' });
+    for (let i = 0; i < PER_ACCOUNT_ALL_ADDRESSES; i++)
+      expect((await signIn(url, person.email, `spread guess ${i}`, nextAddress())).status).toBe(401);
+    expect((await signIn(url, person.email, GOOD_PASSWORD, nextAddress())).status).toBe(429);
+    // Other accounts are not affected.
+    const other = await signedInPerson(url, { email: 'bystander@newsroom.example', name: 'Bystander' });
+    expect((await signIn(url, other.email, GOOD_PASSWORD, nextAddress())).status).toBe(204);
+  });
+
+  it(`a concurrent burst of ${PER_ACCOUNT * 5} wrong passwords from one address gets at most ${PER_ACCOUNT} verified (401), the rest 429`, async () => {
     const person = await signedInPerson(url, { email: 'burst@newsroom.example', name: 'Burst' });
-    // Each guess from its own address: only the account's limit stands in the way.
+    const from = nextAddress();
     const answers = await Promise.all(
-      Array.from({ length: PER_ACCOUNT * 5 }, (_, i) => signIn(url, person.email, `burst guess ${i}`, nextAddress())),
+      Array.from({ length: PER_ACCOUNT * 5 }, (_, i) => signIn(url, person.email, `burst guess ${i}`, from)),
     );
     const statuses = answers.map((answer) => answer.status);
     expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(PER_ACCOUNT);
@@ -135,29 +154,43 @@ describe('sign-in', () => {
     // Retry-After is the window's real remainder: at most the window (15 min), at least a second.
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(15 * 60);
+    expect((await signIn(url, person.email, GOOD_PASSWORD, from)).status).toBe(429);
+  });
+
+  it(`a concurrent burst of ${PER_ACCOUNT_ALL_ADDRESSES * 3} wrong passwords, each from its own address, gets at most ${PER_ACCOUNT_ALL_ADDRESSES} verified`, async () => {
+    const person = await signedInPerson(url, { email: 'burst-spread@newsroom.example', name: 'Burst Spread' });
+    const answers = await Promise.all(
+      Array.from({ length: PER_ACCOUNT_ALL_ADDRESSES * 3 }, (_, i) => signIn(url, person.email, `spread burst ${i}`, nextAddress())),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(PER_ACCOUNT_ALL_ADDRESSES);
+    expect(statuses.filter((status) => status !== 401 && status !== 429)).toEqual([]);
     expect((await signIn(url, person.email, GOOD_PASSWORD, nextAddress())).status).toBe(429);
   });
 
   it(`a concurrent burst of wrong current passwords on /api/me/password gets at most ${PER_ACCOUNT} verified`, async () => {
     const person = await signedInPerson(url, { email: 'burst-change@newsroom.example', name: 'Burst Change' });
+    const from = nextAddress();
     const answers = await Promise.all(
       Array.from({ length: PER_ACCOUNT * 5 }, (_, i) =>
         asPerson(url, person.cookie, 'POST', '/api/me/password', {
           body: { currentPassword: `wrong current ${i}`, password: 'a brand new passphrase here' },
-          headers: nextAddress(),
+          headers: from,
         }),
       ),
     );
     const statuses = answers.map((answer) => answer.status);
     expect(statuses.filter((status) => status === 400).length).toBeLessThanOrEqual(PER_ACCOUNT);
     expect(statuses.filter((status) => status !== 400 && status !== 429)).toEqual([]);
-    // Nothing changed: the old password still signs in (from a fresh address; the account is limited).
-    expect((await signIn(url, person.email, GOOD_PASSWORD, nextAddress())).status).toBe(429);
+    // Nothing changed: the old password still signs in from another address (this one is limited for the account).
+    expect((await signIn(url, person.email, GOOD_PASSWORD, from)).status).toBe(429);
+    expect((await signIn(url, person.email, GOOD_PASSWORD, nextAddress())).status).toBe(204);
   });
 
   it('a successful sign-in gives its hit back: the right password many times never locks the account', async () => {
     const person = await signedInPerson(url, { email: 'often@newsroom.example', name: 'Often' });
-    for (let i = 0; i < PER_ACCOUNT + 2; i++) expect((await signIn(url, person.email, GOOD_PASSWORD, nextAddress())).status).toBe(204);
+    const from = nextAddress();
+    for (let i = 0; i < PER_ACCOUNT_ALL_ADDRESSES + 2; i++) expect((await signIn(url, person.email, GOOD_PASSWORD, from)).status).toBe(204);
   });
 
   it(`429 after ${PER_ADDRESS} failures from one address, across accounts, before any hashing`, async () => {
