@@ -5,7 +5,7 @@ import { seedDemoIfEmpty } from './demo';
 import { SETUP_TTL_MS } from './http/invite-pages';
 import { createLogger } from './logger';
 import { openStores } from './store/open';
-import { isEnabledAdmin } from './store/people';
+import { isAdmin } from './store/people';
 
 /** A shutdown that takes longer than this is cut short. */
 const SHUTDOWN_DEADLINE_MS = 4_500;
@@ -36,12 +36,11 @@ async function main(): Promise<void> {
   const blogs = await timeline.listBlogs().catch(() => []);
   const readerUrl = blogs[0] ? `${base}/blogs/${blogs[0].id}` : `${base}/`;
   logger.info({ port, store: timeline.kind, readerUrl, editorUrl: `${base}/editor` }, 'liveblog is listening');
-  // Until someone holds an admin account, each start offers a one-time link that makes the first one.
+  // Until an admin account exists (enabled or not), each start offers a one-time link that makes the
+  // first one; it replaces the link printed by the start before.
   const setupUrl = await stores.people
     .list()
-    .then(async (list) =>
-      list.some(isEnabledAdmin) ? null : `${base}/setup/${await stores.people.createSetupLink(new Date(), SETUP_TTL_MS)}`,
-    )
+    .then(async (list) => (list.some(isAdmin) ? null : `${base}/setup/${await stores.people.createSetupLink(new Date(), SETUP_TTL_MS)}`))
     .catch((error: unknown) => {
       logger.warn({ err: error }, 'could not make the first-run link; the admin token still works');
       return null;

@@ -15,7 +15,7 @@ import type { Logger } from '../logger';
 import { invitePage, linkProblemPage, setupPage } from '../render/invite-page';
 import { htmlPageRoutes } from './html-pages';
 import { isSecretShape } from '../store/records';
-import { isEnabledAdmin, userInfo, type LinkState, type PeopleStore, type PersonRecord } from '../store/people';
+import { isAdmin, userInfo, type LinkState, type PeopleStore, type PersonRecord } from '../store/people';
 
 const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 });
 
@@ -108,24 +108,31 @@ export function invitePagesRouter(deps: {
             : undefined;
         if (error) return send(res, 400, invitePage(assets, { name: person.name, email: person.email, action: req.originalUrl, error }));
         const passwordHash = await hashPassword(password);
-        // Only one request ever gets `valid` here, however many race.
-        const used = await people.useLink('invite', secret!, now());
-        if (used.state !== 'valid') return dead(res, used.state);
-        const updated = await people.update(person.id, { passwordHash, activatedAt: person.activatedAt ?? now().toISOString() });
-        if (!updated) return dead(res, 'unknown');
-        await auth.startSession(req, res, updated);
+        // One write: the link used, the password set. Only one request ever gets `valid`, however many race.
+        const accepted = await people.acceptInvite(secret!, passwordHash, now());
+        if (accepted.link.state !== 'valid') return dead(res, accepted.link.state);
+        if (!accepted.person) return dead(res, 'unknown');
+        // A new invitation is also how an admin resets a password: whoever was signed in as this person
+        // (with a stolen password, say) is out, sockets too, once the link is used; not when it is sent,
+        // so that re-sending it never locks out a person still at work.
+        await auth.endSessionsOf(person.id);
+        await auth.startSession(req, res, accepted.person);
         res.redirect(303, '/editor');
       },
       { body: form },
     ),
   );
 
-  /** Whether a setup link may still be used: it is valid and there is no enabled admin account yet. */
+  /**
+   * Whether a setup link may still be used: it is the newest one printed, valid, and there is no admin
+   * account at all, enabled or not (with every admin disabled, the admin token enables one again; an
+   * old link from a log must not make a new admin).
+   */
   const setupState = async (secret: string | null): Promise<LinkState['state']> => {
     if (!secret) return 'unknown';
     const link = await people.linkState('setup', secret, now());
     if (link.state !== 'valid') return link.state;
-    return (await people.list()).some(isEnabledAdmin) ? 'used' : 'valid';
+    return (await people.list()).some(isAdmin) ? 'used' : 'valid';
   };
 
   router.get(

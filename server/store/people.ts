@@ -62,11 +62,17 @@ export interface PeopleStore {
   remove(personId: string, audit?: AuditOf): Promise<PersonRecord | null>;
   /** A new invitation for the person; their previous one stops working. Its secret, or null when there is no such person. */
   invite(personId: string, now: Date, ttlMs: number, audit?: AuditOf): Promise<string | null>;
-  /** A new first-run setup link. Returns its secret. */
+  /** A new first-run setup link. Returns its secret. Only the newest works: making one ends the one before. */
   createSetupLink(now: Date, ttlMs: number): Promise<string>;
   linkState(kind: LinkKind, secret: string, now: Date): Promise<LinkState>;
   /** Marks a valid link used, once: the state it had (only one caller ever gets `valid`). */
   useLink(kind: LinkKind, secret: string, now: Date): Promise<LinkState>;
+  /**
+   * Accepts an invitation in one write: the link marked used, the person's password hash set and
+   * (if not yet) their activatedAt, together, so no failure can use up the link without setting the
+   * password. The link's state before (only one caller ever gets `valid`) and, when valid, the person after.
+   */
+  acceptInvite(secret: string, passwordHash: string, now: Date): Promise<{ link: LinkState; person: PersonRecord | null }>;
 }
 
 /** How long a used or expired link is remembered, for its page to say what happened. */
@@ -85,6 +91,11 @@ export function userInfo(person: PersonRecord): UserInfo {
 /** Whether a patch lets the person in by themselves, so that their invitation has served. */
 export function activates(patch: PersonPatch): boolean {
   return patch.activatedAt !== undefined || patch.passwordHash !== undefined;
+}
+
+/** Any admin account, enabled or not: while one exists, the first-run link has no use. */
+export function isAdmin(person: PersonRecord): boolean {
+  return person.role === 'admin';
 }
 
 export function isEnabledAdmin(person: PersonRecord): boolean {
@@ -110,6 +121,7 @@ export function stateOf(link: { personId?: string; expiresAt: string; usedAt?: s
 export class MemoryPeopleStore implements PeopleStore {
   private readonly people = new Map<string, PersonRecord & { inviteHash?: string }>();
   private readonly links = new Map<string, StoredLink>();
+  private setupHash?: string;
 
   /** `audit`: the service's trail, appended in the same step as each change. */
   constructor(private readonly audit?: MemoryAuditLog) {}
@@ -174,7 +186,9 @@ export class MemoryPeopleStore implements PeopleStore {
 
   async createSetupLink(now: Date, ttlMs: number): Promise<string> {
     const secret = newSecret();
-    this.links.set(secretHash(secret), { kind: 'setup', ...times(now, ttlMs) });
+    if (this.setupHash) this.links.delete(this.setupHash);
+    this.setupHash = secretHash(secret);
+    this.links.set(this.setupHash, { kind: 'setup', ...times(now, ttlMs) });
     return secret;
   }
 
@@ -187,6 +201,17 @@ export class MemoryPeopleStore implements PeopleStore {
     const state = stateOf(link, now);
     if (link && state.state === 'valid') link.usedAt = now.toISOString();
     return state;
+  }
+
+  async acceptInvite(secret: string, passwordHash: string, now: Date): Promise<{ link: LinkState; person: PersonRecord | null }> {
+    const link = this.link('invite', secret);
+    const state = stateOf(link, now);
+    const person = state.state === 'valid' && state.personId ? this.people.get(state.personId) : undefined;
+    if (!link || state.state !== 'valid' || !person) return { link: state.state === 'valid' ? { state: 'unknown' } : state, person: null };
+    link.usedAt = now.toISOString();
+    person.passwordHash = passwordHash;
+    person.activatedAt ??= now.toISOString();
+    return { link: state, person: this.copy(person) };
   }
 
   private record(audit: AuditOf | undefined, person: PersonRecord): void {

@@ -101,4 +101,31 @@ describe('the first-run link', () => {
       await server.stop();
     }
   });
+
+  // QA#5: links from earlier starts (old stderr, kept logs) must not make an admin.
+  it('only the newest link works, and none once any admin account exists, even a disabled one', async () => {
+    const server = await startServer({ prefix: `${prefix}newest:` });
+    try {
+      const first = await server.stores.people.createSetupLink(new Date(), 60_000);
+      const second = await server.stores.people.createSetupLink(new Date(), 60_000);
+      expect((await fetch(`${server.url}/setup/${first}`)).status).toBe(404);
+      expect((await fetch(`${server.url}/setup/${second}`)).status).toBe(200);
+      const good = { name: 'Ada', email: 'ada@newsroom.example', password: GOOD_PASSWORD, confirm: GOOD_PASSWORD };
+      expect((await postForm(`${server.url}/setup/${first}`, good)).status).toBe(404);
+      expect((await postForm(`${server.url}/setup/${second}`, good)).status).toBe(303);
+
+      // The only admin disabled with the admin token: a link made now (a restart) still makes nobody.
+      const users = await request<{ users: { id: string; role: string }[] }>(server.url, 'GET', '/api/users');
+      const admin = users.body.users.find((user) => user.role === 'admin')!;
+      expect((await request(server.url, 'PATCH', `/api/users/${admin.id}`, { body: { disabled: true } })).status).toBe(200);
+      const later = await server.stores.people.createSetupLink(new Date(), 60_000);
+      expect((await fetch(`${server.url}/setup/${later}`)).status).toBe(410);
+      const attempt = await postForm(`${server.url}/setup/${later}`, { ...good, email: 'mallory@newsroom.example' });
+      expect(attempt.status).toBe(410);
+      const after = await request<{ users: { email: string }[] }>(server.url, 'GET', '/api/users');
+      expect(after.body.users.map((user) => user.email)).toEqual(['ada@newsroom.example']);
+    } finally {
+      await server.stop();
+    }
+  });
 });

@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import type { UserInfo } from '../../shared/schemas';
 import { request } from '../helpers/api';
 import { prefixCleaner, startServer, type TestServer } from '../helpers/app';
-import { asPerson, invite, signedInPerson } from '../helpers/people';
+import { asPerson, invite, postForm, signIn, signedInPerson } from '../helpers/people';
 import { connectRedis, keysUnder, testPrefix } from '../helpers/redis';
 import { createLogger } from '../../server/logger';
 import { redisKeys } from '../../server/store/redis/keys';
@@ -129,5 +129,28 @@ describe('the people store', () => {
     });
     expect(changed.status).toBe(204);
     expect((await fetch(again.body.inviteUrl)).status).toBe(410);
+  });
+
+  it('accepts an invitation in one write: a failing write after it cannot leave the link used without the password', async () => {
+    const invited = await invite(url, { email: 'accept.once@newsroom.example', name: 'Accept Once' });
+    // Every person write but the invitation's own fails from here on (the store lost after one step): the
+    // real store, with one of its methods made to fail.
+    const people = server.stores.people;
+    const update = people.update.bind(people);
+    people.update = () => Promise.reject(new Error('store lost'));
+    let answer: Response;
+    try {
+      answer = await postForm(invited.inviteUrl, { password: 'a brand new long passphrase', confirm: 'a brand new long passphrase' });
+    } finally {
+      people.update = update;
+    }
+    expect(answer.status).toBeGreaterThanOrEqual(500);
+    // Either nothing happened (the link still works) or both did: here both, in one step. Never a used
+    // link with no password behind it.
+    expect((await fetch(invited.inviteUrl)).status).toBe(410);
+    const record = await cleaner.redis.hgetall(keys.person(invited.id));
+    expect(record.passwordHash).toMatch(/^\$argon2id\$/);
+    expect(record.activatedAt).toBeTruthy();
+    expect((await signIn(url, invited.email, 'a brand new long passphrase')).status).toBe(204);
   });
 });

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { createBlog, request } from '../helpers/api';
 import { prefixCleaner, startServer, type TestServer } from '../helpers/app';
-import { asPerson, GOOD_PASSWORD, signIn, signedInPerson } from '../helpers/people';
+import { accept, asPerson, GOOD_PASSWORD, signIn, signedInPerson } from '../helpers/people';
 import { testPrefix } from '../helpers/redis';
 import { waitFor } from '../helpers/wait';
 import { redisKeys } from '../../server/store/redis/keys';
@@ -141,6 +141,26 @@ describe('a desk socket signed in by its cookie', () => {
     expect(await ended).toBe('io server disconnect');
     expect(phoneSocket.connected).toBe(true);
     expect((await asPerson(one.url, phone.cookie!, 'GET', '/api/me')).status).toBe(200);
+  });
+
+  // QA#3: a new invitation is the admin's password reset; whoever held the old password is out once it is used.
+  it('ends with every earlier session once the person sets a password through a new invitation, not when it is sent', async () => {
+    const person = await signedInPerson(one.url, { email: 'reset@newsroom.example', name: 'Reset' });
+    const stolen = await signIn(one.url, person.email, GOOD_PASSWORD);
+    const socket = await deskSocket(two, stolen.cookie!);
+    const reinvited = await request<{ inviteUrl: string }>(one.url, 'POST', `/api/users/${person.id}/invite`);
+    expect(reinvited.status).toBe(201);
+    // Sending the link locks nobody out: the person keeps working until they use it.
+    expect((await asPerson(two.url, person.cookie, 'GET', '/api/me')).status).toBe(200);
+    expect(socket.connected).toBe(true);
+
+    const ended = disconnected(socket);
+    const fresh = await accept(reinvited.body.inviteUrl, 'a brand new long passphrase');
+    expect(await ended).toBe('io server disconnect');
+    expect((await asPerson(two.url, stolen.cookie!, 'GET', '/api/me')).status).toBe(401);
+    expect((await asPerson(two.url, person.cookie, 'GET', '/api/me')).status).toBe(401);
+    expect((await asPerson(two.url, fresh, 'GET', '/api/me')).status).toBe(200);
+    expect((await signIn(one.url, person.email, GOOD_PASSWORD)).status).toBe(401);
   });
 
   it('reconnects with new rights after a role change (the old connection ends)', async () => {

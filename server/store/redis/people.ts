@@ -36,6 +36,30 @@ if redis.call('HEXISTS', KEYS[1], 'usedAt') == 0 then redis.call('HSET', KEYS[1]
 return fields
 `;
 
+// KEYS: the invitation, its person. ARGV: usedAt (also activatedAt if none yet), the password hash.
+// Checks first, then writes the person before the link: an invitation is never used up without its
+// password. 'unknown' (no such link, or its person is gone), 'used', or 'valid' (now used, password set).
+const ACCEPT_INVITE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'unknown' end
+if redis.call('HEXISTS', KEYS[1], 'usedAt') == 1 then return 'used' end
+if redis.call('EXISTS', KEYS[2]) == 0 then return 'unknown' end
+redis.call('HSET', KEYS[2], 'passwordHash', ARGV[2])
+redis.call('HSETNX', KEYS[2], 'activatedAt', ARGV[1])
+redis.call('HSET', KEYS[1], 'usedAt', ARGV[1])
+return 'valid'
+`;
+
+// KEYS: the current-setup pointer, the new setup link, [the previous one]. ARGV: the new one's hash,
+// expiresAt, how long to keep it (ms). Only the newest setup link printed works.
+const NEW_SETUP_LINK = `
+local previous = redis.call('GET', KEYS[1])
+if previous and previous ~= ARGV[1] then redis.call('DEL', ARGV[4] .. previous) end
+redis.call('HSET', KEYS[2], 'expiresAt', ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+return 1
+`;
+
 // KEYS: email, person, people, audit. ARGV: id, audit entry ('' for none), then the record's fields.
 // 0 when the email is taken.
 const CREATE = `
@@ -176,8 +200,31 @@ export class RedisPeopleStore implements PeopleStore {
 
   async createSetupLink(now: Date, ttlMs: number): Promise<string> {
     const secret = newSecret();
-    await redisCall(() => this.writeLink(this.keys.setupLink(secretHash(secret)), {}, now, ttlMs));
+    const hash = secretHash(secret);
+    // The pointer to the newest link lives beside the links (same `{svc}` slot); the previous link's key
+    // is built in the script from the prefix of the links' keys.
+    const pointer = this.keys.setupLink('current');
+    const linkPrefix = this.keys.setupLink('');
+    const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
+    const keep = Math.max(1, ttlMs) + LINK_MEMORY_MS;
+    await redisCall(() =>
+      this.write((p) => p.eval(NEW_SETUP_LINK, 2, pointer, this.keys.setupLink(hash), hash, expiresAt, keep, linkPrefix)),
+    );
     return secret;
+  }
+
+  async acceptInvite(secret: string, passwordHash: string, now: Date): Promise<{ link: LinkState; person: PersonRecord | null }> {
+    return redisCall(async () => {
+      const key = this.keys.invite(secretHash(secret));
+      // Expiry is judged before, with the caller's clock: an expired link is left as it is.
+      const before = stateOf(linkFromHash(await this.redis.hgetall(key)), now);
+      if (before.state !== 'valid' || !before.personId)
+        return { link: before.state === 'valid' ? { state: 'unknown' } : before, person: null };
+      const personKey = this.keys.person(before.personId);
+      const [answer] = (await this.write((p) => p.eval(ACCEPT_INVITE, 2, key, personKey, now.toISOString(), passwordHash))) as [string];
+      if (answer !== 'valid') return { link: { state: answer as 'used' | 'unknown' }, person: null };
+      return { link: before, person: fromHash(await this.redis.hgetall(personKey)) };
+    });
   }
 
   async linkState(kind: LinkKind, secret: string, now: Date): Promise<LinkState> {
@@ -200,11 +247,6 @@ export class RedisPeopleStore implements PeopleStore {
   private linkKey(kind: LinkKind, secret: string): string {
     const hash = secretHash(secret);
     return kind === 'invite' ? this.keys.invite(hash) : this.keys.setupLink(hash);
-  }
-
-  private async writeLink(key: string, fields: { personId?: string }, now: Date, ttlMs: number): Promise<void> {
-    const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
-    await this.write((p) => p.hset(key, { ...fields, expiresAt }).pexpire(key, Math.max(1, ttlMs) + LINK_MEMORY_MS));
   }
 
   private write(build: Parameters<typeof writeDurably>[2]): Promise<unknown[]> {
