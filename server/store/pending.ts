@@ -22,6 +22,31 @@ import {
   type SubmittedEntry,
 } from './timeline';
 
+/**
+ * Entries one contributor may have waiting in one blog's queue: one person (or a script with their
+ * session) cannot fill the queue for everyone else. Their own quota, so a `conflict` naming it.
+ */
+export const PENDING_PER_CONTRIBUTOR = 20;
+export const PENDING_CONTRIBUTOR_FULL = `you have ${PENDING_PER_CONTRIBUTOR} entries waiting in this blog: wait until editors approve or reject some`;
+/**
+ * Rejected entries kept for one contributor in one blog, apart from the waiting ones (which they never
+ * count against): when more are rejected, their oldest rejected ones go first. Each still goes after
+ * PENDING_REJECTED_TTL_MS.
+ */
+export const REJECTED_PER_CONTRIBUTOR = 100;
+
+/** Whether `a` was rejected before `b` (then by id): the order in which a contributor's rejected entries go. */
+export function rejectedBefore(a: PendingUpdate, b: PendingUpdate): number {
+  const at = rejectedAtKey(a).localeCompare(rejectedAtKey(b));
+  return at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** When an entry was rejected, as sortable text (milliseconds, 15 digits): the Redis index sorts by it. */
+export function rejectedAtKey(entry: PendingUpdate): string {
+  const at = Date.parse(entry.rejection?.at ?? '');
+  return String(Number.isNaN(at) ? 0 : at).padStart(15, '0');
+}
+
 /** What the queue needs of the memory timeline's blogs. */
 export interface QueueHost {
   blog(blogId: string): {
@@ -54,7 +79,11 @@ export class MemoryPending {
     }
     if (blog.record.status === 'ended') throw new TimelineError('blog_ended', `blog ${entry.blogId} has ended`);
     if (blog.pending.has(entry.id) || blog.updates.has(entry.id)) throw new TimelineError('conflict', `entry ${entry.id} exists`);
-    if (blog.pending.size >= PENDING_MAX) throw new TimelineError('conflict', PENDING_FULL);
+    // Only waiting entries count: rejected ones have their own bound per contributor (see reject).
+    const waiting = [...blog.pending.values()].filter((queued) => queued.status === 'pending');
+    const theirs = waiting.filter((queued) => queued.submittedBy.id === entry.submittedBy.id).length;
+    if (theirs >= PENDING_PER_CONTRIBUTOR) throw new TimelineError('conflict', PENDING_CONTRIBUTOR_FULL);
+    if (waiting.length >= PENDING_MAX) throw new TimelineError('conflict', PENDING_FULL);
     blog.pending.set(entry.id, entry);
     if (idempotency) {
       blog.idempotency.set(idempotency.key, {
@@ -107,6 +136,11 @@ export class MemoryPending {
     const next = reject(current);
     blog.pending.set(updateId, next);
     this.audit.append({ blogId }, pendingRejected(stamp, current, next));
+    // The contributor's rejected entries beyond REJECTED_PER_CONTRIBUTOR go, oldest first.
+    const rejected = [...blog.pending.values()]
+      .filter((entry) => entry.status === 'rejected' && entry.submittedBy.id === current.submittedBy.id)
+      .sort(rejectedBefore);
+    for (const old of rejected.slice(0, Math.max(0, rejected.length - REJECTED_PER_CONTRIBUTOR))) blog.pending.delete(old.id);
     return next;
   }
 

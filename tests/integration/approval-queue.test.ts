@@ -295,3 +295,40 @@ describe('a contributor’s entry', () => {
     }
   });
 });
+
+describe('a contributor flooding the queue', () => {
+  it('stops at their own cap (409 naming it) while others still submit; once editors reject it all, the queue is open again', async () => {
+    await createBlog(url, 'flood');
+    const flooder = await person(url, 'Flooder', 'contributor', ['flood']);
+    const honest = await person(url, 'Honest', 'contributor', ['flood']);
+    const editorOfFlood = await editorToken(url, 'Flood desk', ['flood']);
+    const queued: PendingUpdate[] = [];
+    for (let i = 0; i < 20; i++) {
+      const response = await submit(flooder, { body: `spam ${i}` }, 'flood');
+      expect(response.status).toBe(202);
+      queued.push(response.body);
+    }
+    const refused = await submit(flooder, { body: 'spam 20' }, 'flood');
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ error: { code: 'conflict', message: expect.stringContaining('you have 20 entries waiting') } });
+    // Nothing was queued by the refusal.
+    expect((await pendingOf(editorOfFlood, 'flood')).map((entry) => entry.id)).toEqual(queued.map((entry) => entry.id));
+    const fair = await submit(honest, { body: 'An honest entry' }, 'flood');
+    expect(fair.status).toBe(202);
+
+    for (const entry of queued) {
+      const rejected = await request<PendingUpdate>(url, 'POST', `/api/blogs/flood/updates/${entry.id}/reject`, {
+        token: editorOfFlood.token,
+        body: { reason: 'spam' },
+      });
+      expect(rejected.status).toBe(200);
+    }
+    // The flooder reads their rejections; editors see only what waits.
+    expect((await pendingOf(flooder, 'flood')).filter((entry) => entry.status === 'rejected')).toHaveLength(20);
+    expect((await pendingOf(editorOfFlood, 'flood')).map((entry) => entry.id)).toEqual([fair.body.id]);
+    expect((await submit(flooder, { body: 'a real one now' }, 'flood')).status).toBe(202);
+    expect((await submit(honest, { body: 'and another' }, 'flood')).status).toBe(202);
+    const audit = await request<AuditPage>(url, 'GET', '/api/blogs/flood/audit?limit=200', { token: editorOfFlood.token });
+    expect(audit.body.entries.filter((entry) => entry.action === 'update.rejected')).toHaveLength(20);
+  });
+});

@@ -15,7 +15,8 @@ import { createRedisClient, parseRedisUrl } from '../../server/store/redis/conne
 import { redisKeys } from '../../server/store/redis/keys';
 import { RedisTimeline } from '../../server/store/redis/timeline';
 import { searchUpdates } from '../../server/store/search';
-import { TimelineError, type Timeline } from '../../server/store/timeline';
+import { PENDING_CONTRIBUTOR_FULL, PENDING_PER_CONTRIBUTOR, REJECTED_PER_CONTRIBUTOR } from '../../server/store/pending';
+import { PENDING_FULL, PENDING_MAX, TimelineError, type Timeline } from '../../server/store/timeline';
 import { deletePrefix, TEST_REDIS_URL, testPrefix } from '../helpers/redis';
 
 const HISTORY = 20;
@@ -688,6 +689,93 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
       before: { status: 'pending' },
       after: { status: 'rejected' },
     });
+  });
+
+  const from = (id: string) => ({ submittedBy: { id, name: id } });
+  const rejectAt =
+    (at: string) =>
+    (current: PendingUpdate): PendingUpdate => ({ ...current, status: 'rejected', rejection: { reason: 'spam', by: 'Olena', at } });
+  async function expectRefused(promise: Promise<unknown>, message: string): Promise<void> {
+    await expect(promise).rejects.toMatchObject({ kind: 'conflict', message });
+  }
+
+  it('caps the entries one contributor has waiting; another still submits; rejecting them reopens it', async () => {
+    await timeline.createBlog(blogRecord('flood'));
+    const flood = Array.from({ length: PENDING_PER_CONTRIBUTOR }, () => pendingEntry('flood', from('flooder')));
+    for (const entry of flood) await timeline.submitPending(entry, stamp());
+    // At once, as a script would: none of them gets past the cap.
+    const extra = await Promise.allSettled(Array.from({ length: 5 }, () => timeline.submitPending(pendingEntry('flood', from('flooder')))));
+    expect(extra.map((outcome) => outcome.status)).toEqual(Array(5).fill('rejected'));
+    await expectRefused(timeline.submitPending(pendingEntry('flood', from('flooder'))), PENDING_CONTRIBUTOR_FULL);
+    expect(await timeline.listPending('flood')).toHaveLength(PENDING_PER_CONTRIBUTOR);
+    const honest = pendingEntry('flood', from('honest'));
+    expect(await timeline.submitPending(honest)).toEqual({ entry: honest, created: true });
+    // Approving one frees a place, and so does rejecting: rejected entries are not waiting.
+    await timeline.approvePending('flood', flood[0].id, publishOf);
+    await timeline.submitPending(pendingEntry('flood', from('flooder')));
+    await expectRefused(timeline.submitPending(pendingEntry('flood', from('flooder'))), PENDING_CONTRIBUTOR_FULL);
+    const waiting = (await timeline.listPending('flood')).filter((entry) => entry.submittedBy.id === 'flooder');
+    for (const entry of waiting) await timeline.rejectPending('flood', entry.id, rejectAt(new Date().toISOString()), stamp());
+    const again = pendingEntry('flood', from('flooder'));
+    expect(await timeline.submitPending(again)).toEqual({ entry: again, created: true });
+    expect((await timeline.listPending('flood')).filter((entry) => entry.status === 'pending').map((entry) => entry.id)).toEqual([
+      honest.id,
+      again.id,
+    ]);
+    expect(actions(await trail('flood')).filter(([action]) => action === 'update.rejected')).toHaveLength(PENDING_PER_CONTRIBUTOR);
+  });
+
+  it('counts only waiting entries against the cap of a blog: rejecting makes room at once', async () => {
+    await timeline.createBlog(blogRecord('full'));
+    const contributors = Math.ceil(PENDING_MAX / PENDING_PER_CONTRIBUTOR);
+    for (let c = 0; c < contributors; c++) {
+      await Promise.all(Array.from({ length: PENDING_PER_CONTRIBUTOR }, () => timeline.submitPending(pendingEntry('full', from(`c${c}`)))));
+    }
+    expect(await timeline.listPending('full')).toHaveLength(PENDING_MAX);
+    await expectRefused(timeline.submitPending(pendingEntry('full', from('late'))), PENDING_FULL);
+    const [first, second] = await timeline.listPending('full');
+    await timeline.rejectPending('full', first.id, rejectAt(new Date().toISOString()));
+    const late = pendingEntry('full', from('late'));
+    expect(await timeline.submitPending(late)).toEqual({ entry: late, created: true });
+    await expectRefused(timeline.submitPending(pendingEntry('full', from('later'))), PENDING_FULL);
+    await timeline.approvePending('full', second.id, publishOf);
+    await timeline.submitPending(pendingEntry('full', from('later')));
+    const queue = await timeline.listPending('full');
+    expect(queue.filter((entry) => entry.status === 'pending')).toHaveLength(PENDING_MAX);
+    expect(queue.filter((entry) => entry.status === 'rejected').map((entry) => entry.id)).toEqual([first.id]);
+  });
+
+  it('keeps a contributor at most REJECTED_PER_CONTRIBUTOR rejected entries, dropping their oldest first', async () => {
+    await timeline.createBlog(blogRecord('rejected-cap'));
+    const other = pendingEntry('rejected-cap', from('other'));
+    await timeline.submitPending(other);
+    const base = Date.now() - 3600_000;
+    await timeline.rejectPending('rejected-cap', other.id, rejectAt(new Date(base - 60_000).toISOString()));
+    const total = REJECTED_PER_CONTRIBUTOR + 5;
+    const ids: string[] = [];
+    for (let n = 0; n < total; n++) {
+      const entry = pendingEntry('rejected-cap', from('spammer'));
+      ids.push(entry.id);
+      await timeline.submitPending(entry);
+      // Rejected a second apart, each pair in the other order than submitted: the rejection's time decides.
+      await timeline.rejectPending('rejected-cap', entry.id, rejectAt(new Date(base + (n % 2 ? n - 1 : n + 1) * 1000).toISOString()));
+    }
+    const dropped = [0, 1, 2, 3, 5].map((n) => ids[n]);
+    const queue = await timeline.listPending('rejected-cap');
+    const spam = queue.filter((entry) => entry.submittedBy.id === 'spammer');
+    expect(spam).toHaveLength(REJECTED_PER_CONTRIBUTOR);
+    expect(new Set(spam.map((entry) => entry.id))).toEqual(new Set(ids.filter((id) => !dropped.includes(id))));
+    for (const id of dropped) expect(await timeline.getPending('rejected-cap', id)).toBeNull();
+    // Another contributor's rejected entry, however old, is theirs to keep.
+    expect(queue.map((entry) => entry.id)).toContain(other.id);
+    // Those dropped leave the index too: the next rejection drops exactly one more.
+    const next = pendingEntry('rejected-cap', from('spammer'));
+    await timeline.submitPending(next);
+    await timeline.rejectPending('rejected-cap', next.id, rejectAt(new Date().toISOString()));
+    const after = (await timeline.listPending('rejected-cap')).filter((entry) => entry.submittedBy.id === 'spammer');
+    expect(after).toHaveLength(REJECTED_PER_CONTRIBUTOR);
+    expect(await timeline.getPending('rejected-cap', ids[4])).toBeNull();
+    expect(await timeline.getPending('rejected-cap', next.id)).toMatchObject({ status: 'rejected' });
   });
 
   it('refuses entries to an ended blog, and approvals into it', async () => {

@@ -3,6 +3,12 @@
  * apart from its updates, order and log, so no read for readers can come across an entry. Approving
  * moves the entry into the updates and logs `update.created` in one script: two approvals at once
  * publish once, and an approval racing a rejection leaves exactly one of them done.
+ *
+ * Two sorted sets beside the hash (same slot) index it, so the caps are counted without reading the
+ * entries: `…:pending:waiting`, members `<submitterId> NUL <id>`, and `…:pending:rejected`, members
+ * `<submitterId> NUL <rejected at, 15-digit ms> NUL <id>`; all scores 0, so one contributor's members
+ * are one lexical range, their rejected ones oldest first. Every script that changes an entry's status
+ * changes the index with it.
  */
 import { APPEND_AUDIT, APPEND_EVENT } from './lua';
 
@@ -22,16 +28,32 @@ local function waiting(pendingKey, updatesKey, id, expectedVersion)
 end
 `;
 
+// The queue's index (see above): a contributor's lexical range, and the members of an entry.
+const INDEX = `
+local NUL, ONE = string.char(0), string.char(1)
+local function rangeOf(submitter) return '[' .. submitter .. NUL, '(' .. submitter .. ONE end
+local function waitingMember(submitter, id) return submitter .. NUL .. id end
+local function rejectedMember(submitter, at, id) return submitter .. NUL .. at .. NUL .. id end
+`;
+
 export const PENDING_SCRIPTS = {
-  /** Deletes the named entries that are rejected (expired ones, chosen by the caller). Returns how many went. */
+  /**
+   * Deletes the named entries that are rejected (expired ones, chosen by the caller): ARGV is pairs of
+   * id and its rejection time as the index has it. Returns how many went.
+   */
   lbPurgePending: {
-    keys: 1,
-    lua: `
-local pendingKey = KEYS[1]
+    keys: 2,
+    lua: `${INDEX}
+local pendingKey, rejectedKey = KEYS[1], KEYS[2]
 local gone = 0
-for _, id in ipairs(ARGV) do
+for i = 1, #ARGV, 2 do
+  local id, at = ARGV[i], ARGV[i + 1]
   local json = redis.call('HGET', pendingKey, id)
-  if json and cjson.decode(json).status == 'rejected' then gone = gone + redis.call('HDEL', pendingKey, id) end
+  local entry = json and cjson.decode(json)
+  if entry and entry.status == 'rejected' then
+    gone = gone + redis.call('HDEL', pendingKey, id)
+    redis.call('ZREM', rejectedKey, rejectedMember(entry.submittedBy.id, at, id))
+  end
 end
 return gone
 `,
@@ -40,15 +62,16 @@ return gone
   /**
    * Queues an entry. Returns { 'created' }, or for an idempotency key used before with the same
    * fingerprint { 'pending', entryJson } (still queued) or { 'update', updateJson } (approved since).
-   * LB_BLOG_ENDED, LB_CONFLICT (id taken), LB_QUEUE_FULL (`max` entries), LB_IDEMPOTENCY_MISMATCH,
-   * LB_IDEMPOTENCY_GONE; the key's record is createUpdate's, `{"u": id, "f": fingerprint}`.
+   * { 'contributor_full' } when `submitter` has `perContributor` entries waiting. LB_BLOG_ENDED,
+   * LB_CONFLICT (id taken), LB_QUEUE_FULL (`max` entries waiting; rejected ones do not count),
+   * LB_IDEMPOTENCY_MISMATCH, LB_IDEMPOTENCY_GONE; the key's record is createUpdate's, `{"u": id, "f": fingerprint}`.
    */
   lbSubmitPending: {
-    keys: 5,
-    lua: `${APPEND_AUDIT}
-local blogKey, pendingKey, updatesKey, auditKey, idempotencyKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local id, entryJson, max, auditJson, useIdempotency, fingerprint, idempotencyTtl =
-  ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5] == '1', ARGV[6], ARGV[7]
+    keys: 6,
+    lua: `${APPEND_AUDIT}${INDEX}
+local blogKey, pendingKey, updatesKey, auditKey, idempotencyKey, waitingKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local id, entryJson, max, auditJson, useIdempotency, fingerprint, idempotencyTtl, submitter, perContributor =
+  ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5] == '1', ARGV[6], ARGV[7], ARGV[8], tonumber(ARGV[9])
 local status = redis.call('HGET', blogKey, 'status')
 if not status then return redis.error_reply('LB_BLOG_NOT_FOUND') end
 if useIdempotency then
@@ -67,15 +90,18 @@ if status == 'ended' then return redis.error_reply('LB_BLOG_ENDED') end
 if redis.call('HEXISTS', pendingKey, id) == 1 or redis.call('HEXISTS', updatesKey, id) == 1 then
   return redis.error_reply('LB_CONFLICT')
 end
-if redis.call('HLEN', pendingKey) >= max then return redis.error_reply('LB_QUEUE_FULL') end
+local from, to = rangeOf(submitter)
+if redis.call('ZLEXCOUNT', waitingKey, from, to) >= perContributor then return { 'contributor_full' } end
+if redis.call('ZCARD', waitingKey) >= max then return redis.error_reply('LB_QUEUE_FULL') end
 redis.call('HSET', pendingKey, id, entryJson)
+redis.call('ZADD', waitingKey, 0, waitingMember(submitter, id))
 if useIdempotency then redis.call('SET', idempotencyKey, cjson.encode({ u = id, f = fingerprint }), 'EX', idempotencyTtl) end
 appendAudit(auditKey, auditJson)
 return { 'created' }
 `,
   },
 
-  /** Replaces a waiting entry (an edit, or its rejection). Errors as WAITING says. */
+  /** Replaces a waiting entry by its correction (its submitter unchanged). Errors as WAITING says. */
   lbReplacePending: {
     keys: 4,
     lua: `${APPEND_AUDIT}${WAITING}
@@ -91,14 +117,45 @@ return 'OK'
   },
 
   /**
+   * Rejects a waiting entry: it leaves the waiting index for its contributor's rejected ones, and their
+   * rejected entries beyond `maxRejected` are deleted, oldest first. Errors as WAITING says.
+   */
+  lbRejectPending: {
+    keys: 6,
+    lua: `${APPEND_AUDIT}${WAITING}${INDEX}
+local blogKey, pendingKey, updatesKey, auditKey, waitingKey, rejectedKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local id, expectedVersion, entryJson, auditJson, rejectedAt, maxRejected =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
+if redis.call('EXISTS', blogKey) == 0 then return redis.error_reply('LB_BLOG_NOT_FOUND') end
+local entry, err = waiting(pendingKey, updatesKey, id, expectedVersion)
+if not entry then return redis.error_reply(err) end
+local submitter = entry.submittedBy.id
+redis.call('HSET', pendingKey, id, entryJson)
+redis.call('ZREM', waitingKey, waitingMember(submitter, id))
+redis.call('ZADD', rejectedKey, 0, rejectedMember(submitter, rejectedAt, id))
+appendAudit(auditKey, auditJson)
+local from, to = rangeOf(submitter)
+local over = redis.call('ZLEXCOUNT', rejectedKey, from, to) - maxRejected
+if over > 0 then
+  for _, member in ipairs(redis.call('ZRANGEBYLEX', rejectedKey, from, to, 'LIMIT', 0, over)) do
+    redis.call('HDEL', pendingKey, string.match(member, '%z([^%z]*)$'))
+    redis.call('ZREM', rejectedKey, member)
+  end
+end
+return 'OK'
+`,
+  },
+
+  /**
    * Publishes a waiting entry as `updateJson` (same id, never pinned), logs `update.created`, takes it off
    * the queue. Returns { 'created', epoch, seq, prevTag }, or { 'replayed', currentJson } when it was
    * published before (a retried or concurrent approval). Errors as WAITING says, and LB_BLOG_ENDED.
    */
   lbApprovePending: {
-    keys: 7,
-    lua: `${APPEND_EVENT}${APPEND_AUDIT}${WAITING}
-local blogKey, updatesKey, orderKey, eventsKey, keyEventsKey, pendingKey, auditKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+    keys: 8,
+    lua: `${APPEND_EVENT}${APPEND_AUDIT}${WAITING}${INDEX}
+local blogKey, updatesKey, orderKey, eventsKey, keyEventsKey, pendingKey, auditKey, waitingKey =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local id, expectedVersion, updateJson, order, eventJson, tag, maxLen, keyEvent, auditJson =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8] == '1', ARGV[9]
 local blog = redis.call('HMGET', blogKey, 'epoch', 'status')
@@ -111,6 +168,7 @@ local entry, err = waiting(pendingKey, updatesKey, id, expectedVersion)
 if not entry then return redis.error_reply(err) end
 if blog[2] == 'ended' then return redis.error_reply('LB_BLOG_ENDED') end
 redis.call('HDEL', pendingKey, id)
+redis.call('ZREM', waitingKey, waitingMember(entry.submittedBy.id, id))
 redis.call('HSET', updatesKey, id, updateJson)
 redis.call('ZADD', orderKey, 0, order)
 if keyEvent then redis.call('ZADD', keyEventsKey, 0, order) end

@@ -1,8 +1,12 @@
-/** The approval queue on Redis: one HASH per blog in the blog's slot, changed only by pending-scripts.ts. */
+/**
+ * The approval queue on Redis: one HASH per blog in the blog's slot, and its index (waiting and
+ * rejected entries by contributor, see pending-scripts.ts), changed only by pending-scripts.ts.
+ */
 import { updateOrderKey } from '../../../shared/order';
 import type { PendingUpdate, Update } from '../../../shared/schemas';
 import { pendingApproved, pendingEdited, pendingRejected, pendingSubmitted, type AuditStamp } from '../audit-entries';
 import { newTag, storedForm, toEvent, type LoggedEvent } from '../log';
+import { PENDING_CONTRIBUTOR_FULL, PENDING_PER_CONTRIBUTOR, REJECTED_PER_CONTRIBUTOR, rejectedAtKey } from '../pending';
 import {
   IDEMPOTENCY_TTL_SECONDS,
   PENDING_DECIDED,
@@ -27,14 +31,16 @@ export interface PendingHost {
   retryStale<T>(attempt: () => Promise<T>): Promise<T>;
 }
 
+/** The queue's index, beside its hash (so in the blog's slot): see pending-scripts.ts. */
+const waitingKey = (keys: Keys, blogId: string) => `${keys.pending(blogId)}:waiting`;
+const rejectedKey = (keys: Keys, blogId: string) => `${keys.pending(blogId)}:rejected`;
+
 export class RedisPending {
   constructor(private readonly host: PendingHost) {}
 
   async submit(entry: PendingUpdate, audit: AuditStamp, idempotency?: Idempotency): Promise<SubmittedEntry> {
     const { keys } = this.host;
     const { blogId } = entry;
-    // A full queue may hold expired rejections: listing drops them before the script counts.
-    if ((await redisCall(() => this.host.redis.hlen(keys.pending(blogId)))) >= PENDING_MAX) await this.list(blogId);
     const reply = (await redisCall(() =>
       this.host.runWrite(
         'lbSubmitPending',
@@ -44,6 +50,7 @@ export class RedisPending {
           keys.updates(blogId),
           keys.audit(blogId),
           idempotency ? keys.idempotency(blogId, idempotency.key) : keys.blog(blogId),
+          waitingKey(keys, blogId),
         ],
         [
           entry.id,
@@ -53,9 +60,12 @@ export class RedisPending {
           idempotency ? '1' : '0',
           idempotency?.fingerprint ?? '',
           IDEMPOTENCY_TTL_SECONDS,
+          entry.submittedBy.id,
+          PENDING_PER_CONTRIBUTOR,
         ],
       ),
-    )) as ['created'] | ['pending' | 'update', string];
+    )) as ['created'] | ['contributor_full'] | ['pending' | 'update', string];
+    if (reply[0] === 'contributor_full') throw new TimelineError('conflict', PENDING_CONTRIBUTOR_FULL);
     if (reply[0] === 'pending') return { entry: JSON.parse(reply[1]) as PendingUpdate, created: false };
     if (reply[0] === 'update') return { update: JSON.parse(reply[1]) as Update, created: false };
     return { entry, created: true };
@@ -72,8 +82,8 @@ export class RedisPending {
       if (!exists) throw new TimelineError('blog_not_found', `no blog ${blogId}`);
       const now = Date.now();
       const entries = Object.values(all).map((json) => JSON.parse(json) as PendingUpdate);
-      const expired = entries.filter((entry) => !pendingKept(entry, now)).map((entry) => entry.id);
-      if (expired.length) await this.host.runWrite('lbPurgePending', [keys.pending(blogId)], expired);
+      const expired = entries.filter((entry) => !pendingKept(entry, now)).flatMap((entry) => [entry.id, rejectedAtKey(entry)]);
+      if (expired.length) await this.host.runWrite('lbPurgePending', [keys.pending(blogId), rejectedKey(keys, blogId)], expired);
       return entries
         .filter((entry) => pendingKept(entry, now))
         .sort((a, b) => (a.submittedAt === b.submittedAt ? (a.id < b.id ? -1 : 1) : a.submittedAt < b.submittedAt ? -1 : 1));
@@ -100,12 +110,28 @@ export class RedisPending {
     return this.host.retryStale(async () => {
       const current = await this.waiting(blogId, updateId);
       const next = callerCode(() => change(current));
-      const entry = kind === 'edit' ? pendingEdited(audit, current, next) : pendingRejected(audit, current, next);
-      await this.host.runWrite(
-        'lbReplacePending',
-        [keys.blog(blogId), keys.pending(blogId), keys.updates(blogId), keys.audit(blogId)],
-        [updateId, current.version, JSON.stringify(next), JSON.stringify(entry)],
-      );
+      const queue = [keys.blog(blogId), keys.pending(blogId), keys.updates(blogId), keys.audit(blogId)];
+      if (kind === 'edit') {
+        await this.host.runWrite('lbReplacePending', queue, [
+          updateId,
+          current.version,
+          JSON.stringify(next),
+          JSON.stringify(pendingEdited(audit, current, next)),
+        ]);
+      } else {
+        await this.host.runWrite(
+          'lbRejectPending',
+          [...queue, waitingKey(keys, blogId), rejectedKey(keys, blogId)],
+          [
+            updateId,
+            current.version,
+            JSON.stringify(next),
+            JSON.stringify(pendingRejected(audit, current, next)),
+            rejectedAtKey(next),
+            REJECTED_PER_CONTRIBUTOR,
+          ],
+        );
+      }
       return next;
     });
   }
@@ -133,6 +159,7 @@ export class RedisPending {
           keys.keyEvents(blogId),
           keys.pending(blogId),
           keys.audit(blogId),
+          waitingKey(keys, blogId),
         ],
         [
           updateId,
