@@ -32,6 +32,8 @@ const PROBLEMS: Record<number, Problem> = {
 /** The status a failure deserves: the body parser's own (a 4xx, with a `type`), 503 for the store, else 500. */
 function statusOf(error: unknown): number {
   const { type, status } = (error ?? {}) as { type?: unknown; status?: unknown };
+  // More fields than any of these forms has (the parser's parameterLimit): not a form of ours, so 400.
+  if (type === 'parameters.too.many') return 400;
   if (typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500) return status in PROBLEMS ? status : 400;
   if (error instanceof TimelineError && error.kind === 'unavailable') return 503;
   return 500;

@@ -132,6 +132,22 @@ describe('with scripts off, in Chromium', () => {
 });
 
 describe('what a browser’s form post gets when it cannot be taken', () => {
+  // QA#7: the parser's "too many parameters" was a 500 with an error-level log line.
+  it('a form with more than 10 fields is a 400 page on the invitation and setup links, and nothing is set', async () => {
+    const invited = await invite(server.url, { email: 'many.fields@newsroom.example', name: 'Many Fields' });
+    const setup = `${server.url}/setup/${await server.stores.people.createSetupLink(new Date(), 60_000)}`;
+    const fields = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`p${i}`, '1']));
+    for (const link of [invited.inviteUrl, setup]) {
+      const answer = await postForm(link, { ...fields, password: GOOD_PASSWORD, confirm: GOOD_PASSWORD });
+      expect(answer.status).toBe(400);
+      expect(answer.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await answer.text()).toMatch(/The form could not be read/);
+      expect(sessionCookieOf(answer.headers)).toBeNull();
+    }
+    expect((await fetch(invited.inviteUrl)).status).toBe(200);
+    expect((await server.stores.people.get(invited.id))?.passwordHash).toBeUndefined();
+  });
+
   it('a form too large (9 kB) is a 413 page, one in a charset not taken a 415 page, not JSON, and the link still works', async () => {
     const invited = await invite(server.url, { email: 'large.form@newsroom.example', name: 'Large Form' });
     const big = 'x'.repeat(9 * 1024);
