@@ -151,7 +151,7 @@ export interface Timeline {
 
 /** How long a rejected entry stays for its contributor to read why. */
 export const PENDING_REJECTED_TTL_MS = 7 * 24 * 60 * 60 * 1000;
-/** Entries one blog's queue holds at most (pending and rejected): a contributor cannot grow it without end. */
+/** Entries waiting in one blog's queue at most (rejected ones are capped per contributor apart): contributors cannot grow it without end. */
 export const PENDING_MAX = 500;
 export const PENDING_DECIDED = 'this entry has been approved or rejected already';
 export const PENDING_FULL = `this blog has ${PENDING_MAX} entries waiting: approve or reject some first`;
