@@ -217,6 +217,8 @@ describe('the editors’ desk', () => {
     await admin.getByText('Weekend desk').waitFor();
 
     const editor = await signIn(secret);
+    // "Signed in as" shows before the blog list has loaded.
+    await editor.locator('#blog-select option').first().waitFor({ state: 'attached' });
     const options = await editor
       .locator('#blog-select option')
       .evaluateAll((elements) => elements.map((o) => (o as HTMLOptionElement).value));
