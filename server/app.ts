@@ -65,6 +65,8 @@ export interface PeopleOptions {
   sessionIdleMs?: number;
   /** How often open connections' tokens and sessions are checked again. @default RECHECK_MS */
   recheckMs?: number;
+  /** @default DEFAULT_SESSION_POLICY.maxSessions (50) */
+  maxSessions?: number;
   signInLimits?: Partial<SignInLimits>;
 }
 
@@ -129,6 +131,7 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
         deps.people?.sessionIdleMs ?? (config.sessionIdleMinutes ? config.sessionIdleMinutes * 60_000 : DEFAULT_SESSION_POLICY.idleMs),
       maxMs: config.sessionMaxDays ? config.sessionMaxDays * 24 * 60 * 60_000 : DEFAULT_SESSION_POLICY.maxMs,
       secure: !!config.publicUrl?.startsWith('https:'),
+      maxSessions: deps.people?.maxSessions ?? DEFAULT_SESSION_POLICY.maxSessions,
     },
     // Made below; only called once requests come.
     revoked: (principal) => revocation.revoked(principal),

@@ -28,9 +28,16 @@ export interface SessionPolicy {
   maxMs: number;
   /** Cookies only over HTTPS (LIVEBLOG_PUBLIC_URL is https). */
   secure: boolean;
+  /** Live sessions one person may hold; a sign-in beyond it ends their oldest. @default 50 */
+  maxSessions: number;
 }
 
-export const DEFAULT_SESSION_POLICY: SessionPolicy = { idleMs: 12 * 60 * 60 * 1000, maxMs: 30 * 24 * 60 * 60 * 1000, secure: false };
+export const DEFAULT_SESSION_POLICY: SessionPolicy = {
+  idleMs: 12 * 60 * 60 * 1000,
+  maxMs: 30 * 24 * 60 * 60 * 1000,
+  secure: false,
+  maxSessions: 50,
+};
 
 export interface PeopleAuth {
   readonly policy: SessionPolicy;
@@ -121,6 +128,13 @@ export function createPeopleAuth(deps: {
         expiresAt,
         Math.min(policy.idleMs, policy.maxMs),
       );
+      // A person's sessions are capped (a script with their password would otherwise grow them without
+      // end): the oldest go, their sockets with them.
+      const live = await sessions.list(person.id, at);
+      for (const old of live.filter((session) => session.hash !== record.hash).slice(0, Math.max(0, live.length - policy.maxSessions))) {
+        await sessions.revoke(old.hash);
+        deps.revoked(sessionPrincipalId(old.hash));
+      }
       await people.update(person.id, { lastSignInAt: at.toISOString(), ...(person.activatedAt ? {} : { activatedAt: at.toISOString() }) });
       setCookie(res, secret, Math.floor(policy.maxMs / 1000));
       res.setHeader('Cache-Control', 'no-store');

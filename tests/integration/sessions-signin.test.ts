@@ -392,6 +392,26 @@ describe('logs', () => {
   });
 });
 
+// QA#11: a script with a person's password must not grow their sessions without end.
+describe('a person’s sessions', () => {
+  it.each(['redis', 'memory'] as const)('are capped (on %s): a sign-in beyond the cap ends the oldest, and only it', async (store) => {
+    const MAX = 3;
+    const capped = await startServer({ prefix: `${prefix}cap-${store}:`, store, people: { maxSessions: MAX } });
+    try {
+      const person = await signedInPerson(capped.url, { email: 'many@newsroom.example', name: 'Many' });
+      const cookies = [person.cookie];
+      for (let i = 0; i < MAX + 1; i++) cookies.push((await signIn(capped.url, person.email, GOOD_PASSWORD)).cookie!);
+      const statuses = await Promise.all(cookies.map(async (cookie) => (await asPerson(capped.url, cookie, 'GET', '/api/me')).status));
+      // The first two (oldest) ended; the newest MAX live.
+      expect(statuses).toEqual([401, 401, 200, 200, 200]);
+      const list = await asPerson<{ sessions: unknown[] }>(capped.url, cookies[4], 'GET', '/api/me/sessions');
+      expect(list.body.sessions).toHaveLength(MAX);
+    } finally {
+      await capped.stop();
+    }
+  });
+});
+
 describe('on the in-process store', () => {
   it('invites, signs in and out, and refuses a disabled person', async () => {
     const memory = await startServer({ prefix: `${prefix}memory:`, store: 'memory' });
