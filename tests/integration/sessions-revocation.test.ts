@@ -8,6 +8,7 @@ import { io, type Socket } from 'socket.io-client';
 import { createBlog, request } from '../helpers/api';
 import { prefixCleaner, startServer, type TestServer } from '../helpers/app';
 import { accept, asPerson, GOOD_PASSWORD, signIn, signedInPerson } from '../helpers/people';
+import { connectDesk } from '../helpers/newsroom';
 import { testPrefix } from '../helpers/redis';
 import { waitFor } from '../helpers/wait';
 import { redisKeys } from '../../server/store/redis/keys';
@@ -36,18 +37,9 @@ afterAll(() => sockets.forEach((socket) => socket.disconnect()));
 
 /** A desk's socket: the browser sends the cookie and its page's Origin with the handshake. */
 async function deskSocket(server: TestServer, cookie: string, origin = server.url): Promise<Socket> {
-  const socket = io(server.url, {
-    transports: ['websocket'],
-    forceNew: true,
-    reconnection: false,
-    extraHeaders: { cookie: `lb_session=${cookie}`, origin },
-  });
-  sockets.push(socket);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-  return socket;
+  const desk = await connectDesk(server.url, { cookie, origin });
+  sockets.push(desk.socket);
+  return desk.socket;
 }
 
 function principalOn(server: TestServer, socket: Socket) {

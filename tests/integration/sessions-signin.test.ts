@@ -9,9 +9,6 @@ import { asPerson, GOOD_PASSWORD, invite, signIn, signedInPerson } from '../help
 import { dataKeysUnder, testPrefix } from '../helpers/redis';
 import { waitFor } from '../helpers/wait';
 import { createLogger } from '../../server/logger';
-import { createApp } from '../../server/app';
-import { memoryStores } from '../../server/store/open';
-import { ADMIN_TOKEN } from '../helpers/app';
 
 const prefix = testPrefix('sessions');
 const cleaner = prefixCleaner(prefix);
@@ -485,20 +482,8 @@ describe('idle sessions', () => {
 
 describe('behind HTTPS (LIVEBLOG_PUBLIC_URL https://…)', () => {
   it('the cookie is Secure, and the same-origin check names the public origin, not the Host', async () => {
-    const app = createApp(
-      {
-        publicUrl: 'https://live.example',
-        adminToken: ADMIN_TOKEN,
-        editorWritesPerMinute: 1000,
-        embedOrigins: null,
-        trustProxy: 'loopback',
-        ipRequestsPerMinute: 100_000,
-        ipConnectionsPerMinute: 100_000,
-      },
-      { stores: memoryStores(100), logger: createLogger('silent') },
-    );
-    await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
-    const local = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    const secure = await startServer({ prefix: `${prefix}https:`, store: 'memory', publicUrl: 'https://live.example' });
+    const local = secure.url;
     try {
       const invited = await invite(local, { email: 'secure@newsroom.example', name: 'Secure' });
       expect(invited.inviteUrl).toMatch(/^https:\/\/live\.example\/invite\//);
@@ -523,7 +508,7 @@ describe('behind HTTPS (LIVEBLOG_PUBLIC_URL https://…)', () => {
       expect((await write(local)).status).toBe(403);
       expect((await write('https://live.example')).status).toBe(400);
     } finally {
-      await app.close();
+      await secure.stop();
     }
   });
 });
