@@ -49,11 +49,12 @@ redis.call('HSET', KEYS[1], 'usedAt', ARGV[1])
 return 'valid'
 `;
 
-// KEYS: the current-setup pointer, the new setup link, [the previous one]. ARGV: the new one's hash,
-// expiresAt, how long to keep it (ms). Only the newest setup link printed works.
+// KEYS: the newest-setup pointer, the new setup link, [the previous one, as the caller read the pointer].
+// ARGV: the new one's hash, expiresAt, how long to keep it (ms), the previous hash ('' for none). 0 when
+// the pointer moved meanwhile (another start): the caller reads it again. Only the newest link works.
 const NEW_SETUP_LINK = `
-local previous = redis.call('GET', KEYS[1])
-if previous and previous ~= ARGV[1] then redis.call('DEL', ARGV[4] .. previous) end
+if (redis.call('GET', KEYS[1]) or '') ~= ARGV[4] then return 0 end
+if KEYS[3] then redis.call('DEL', KEYS[3]) end
 redis.call('HSET', KEYS[2], 'expiresAt', ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
@@ -201,15 +202,18 @@ export class RedisPeopleStore implements PeopleStore {
   async createSetupLink(now: Date, ttlMs: number): Promise<string> {
     const secret = newSecret();
     const hash = secretHash(secret);
-    // The pointer to the newest link lives beside the links (same `{svc}` slot); the previous link's key
-    // is built in the script from the prefix of the links' keys.
+    // The pointer to the newest link lives beside the links (same `{svc}` slot, a name no hash can have).
     const pointer = this.keys.setupLink('current');
-    const linkPrefix = this.keys.setupLink('');
     const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
     const keep = Math.max(1, ttlMs) + LINK_MEMORY_MS;
-    await redisCall(() =>
-      this.write((p) => p.eval(NEW_SETUP_LINK, 2, pointer, this.keys.setupLink(hash), hash, expiresAt, keep, linkPrefix)),
-    );
+    await redisCall(async () => {
+      for (;;) {
+        const previous = (await this.writer.get(pointer)) ?? ''; // the primary: a replica's stale copy would only loop
+        const keys = [pointer, this.keys.setupLink(hash), ...(previous ? [this.keys.setupLink(previous)] : [])];
+        const [made] = await this.write((p) => p.eval(NEW_SETUP_LINK, keys.length, ...keys, hash, expiresAt, keep, previous));
+        if (made === 1) return;
+      }
+    });
     return secret;
   }
 
