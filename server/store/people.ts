@@ -98,10 +98,6 @@ export function isAdmin(person: PersonRecord): boolean {
   return person.role === 'admin';
 }
 
-export function isEnabledAdmin(person: PersonRecord): boolean {
-  return person.role === 'admin' && !person.disabled;
-}
-
 interface StoredLink {
   kind: LinkKind;
   personId?: string;
