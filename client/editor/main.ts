@@ -1,6 +1,6 @@
 /** The editors' desk: sign in, choose or create a blog, then write, correct and manage it live. */
 import { SOCKET_EVENTS } from '../../shared/events';
-import type { Blog, BlogEvent, UpdatePage } from '../../shared/schemas';
+import type { Blog, BlogEvent, Me, UpdatePage } from '../../shared/schemas';
 import { $, h } from '../lib/dom';
 import { LiveFeed, type ClientSocket } from '../lib/live-feed';
 import { connectSocket } from '../lib/socket';
@@ -106,11 +106,17 @@ class Desk {
     await Promise.all([this.access?.show(this.blog?.id), this.people?.show(this.blog?.id)]);
   }
 
-  /** After the server refused or ended the socket: a 401 from /api/me signs out (Session.call); else reconnect. */
+  /**
+   * After the server refused or ended the socket: a 401 from /api/me signs out (Session.call). When the
+   * person's role or blogs changed (the server ends their connections then), the desk is built again for
+   * the new rights (drafts and open corrections are kept in this browser); else it reconnects.
+   */
   private async checkSignedIn(reconnect = false): Promise<void> {
     try {
-      await this.session.call('GET', '/api/me');
-      if (reconnect) this.socket.connect();
+      const me = await this.session.call<Me>('GET', '/api/me');
+      const change = rightsChange(this.session.me, me);
+      if (change) rebuild(change);
+      else if (reconnect) this.socket.connect();
     } catch {
       // Signed out by the call on a 401; otherwise the connection state says the server is unreachable.
     }
@@ -218,6 +224,34 @@ class Desk {
 let desk: Desk | null = null;
 let leaving = false;
 
+const RIGHTS_CHANGED = 'liveblog:rightsChanged';
+const ROLE_WORDS: Record<Me['kind'], string> = {
+  admin: 'you publish, edit and approve entries on every blog, and manage People and Access',
+  editor: 'you publish, edit and approve entries',
+  contributor: 'entries you send wait for approval',
+};
+
+/** What changed in words, when an admin changed this person's role or blogs; null when nothing did. */
+function rightsChange(before: Me, after: Me): string | null {
+  const blogs = (me: Me) => [...me.blogs].sort().join(',');
+  if (before.kind !== after.kind) return `Your role is now ${after.kind}: ${ROLE_WORDS[after.kind]}.`;
+  if (blogs(before) !== blogs(after)) {
+    const list = after.blogs.includes('*') ? 'every blog' : after.blogs.join(', ') || 'no blog';
+    return `An admin changed your blogs: you now work on ${list}.`;
+  }
+  return null;
+}
+
+/** The desk again, for new rights: a fresh page reads them; drafts stay in this browser. */
+function rebuild(message: string): void {
+  if (leaving) return;
+  leaving = true;
+  desk?.stop();
+  desk = null;
+  sessionStorage.setItem(RIGHTS_CHANGED, message);
+  location.reload();
+}
+
 function signOut(reason = ''): void {
   if (leaving) return; // several calls may fail at once: one reload
   leaving = true;
@@ -243,6 +277,11 @@ async function enter(session: Session): Promise<void> {
   });
   desk = new Desk(session);
   await desk.start();
+  const changed = sessionStorage.getItem(RIGHTS_CHANGED);
+  sessionStorage.removeItem(RIGHTS_CHANGED);
+  // Said above whatever the desk said on opening ("… may not write to any blog yet").
+  const status = $('#desk-status');
+  if (changed) status.textContent = [changed, status.textContent].filter(Boolean).join(' ');
 }
 
 function boot(): void {
