@@ -4,6 +4,7 @@
  * (Load older); an entry's history (history.ts) names who made each version; a refused save names who
  * changed the entry meanwhile.
  */
+import { excerpt } from '../../shared/html';
 import type { AuditEntry, AuditPage, Update } from '../../shared/schemas';
 import { $, h } from '../lib/dom';
 import { wordDiff } from './diff-view';
@@ -75,11 +76,41 @@ export function auditDetails(entry: AuditEntry): HTMLElement[] {
   return parts;
 }
 
-export function auditItem(entry: AuditEntry): HTMLElement {
+/** The desk's list item of an entry (entries.ts), when the list holds it. */
+const listed = (updateId: string) => document.getElementById(`ed-update-${updateId}`);
+
+/**
+ * Which entry a line of the blog's history is about: its headline or the start of its text, a link to
+ * it in the desk's list while the list holds it (the link focuses it there).
+ */
+function entryName(entry: AuditEntry, say: (text: string) => void): (HTMLElement | string)[] {
+  if (!entry.action.startsWith('update.') || !entry.updateId) return [];
+  const after = content(entry.after);
+  const shown = after.body !== undefined || after.title ? after : content(entry.before);
+  if (shown.body === undefined && !shown.title) return [];
+  const name = excerpt({ title: shown.title, body: shown.body ?? '' }, 60);
+  const updateId = entry.updateId;
+  if (entry.action === 'update.deleted' || entry.action === 'update.rejected' || !listed(updateId)) return [': ', `“${name}”`];
+  const link = h('a', { href: `#ed-update-${updateId}`, class: 'ed-audit__entry' }, name);
+  link.addEventListener('click', (event) => {
+    event.preventDefault();
+    const item = listed(updateId);
+    if (!item) {
+      say(`“${name}” is no longer in the list of entries: it was deleted, or it is older than the list (Load older).`);
+      return;
+    }
+    item.tabIndex = -1;
+    item.scrollIntoView({ block: 'center' });
+    item.focus();
+  });
+  return [': “', link, '”'];
+}
+
+export function auditItem(entry: AuditEntry, say: (text: string) => void = () => undefined): HTMLElement {
   return h(
     'li',
     { class: 'ed-audit__item' },
-    h('p', { class: 'ed-audit__line' }, h('strong', {}, auditHeadline(entry))),
+    h('p', { class: 'ed-audit__line' }, h('strong', {}, auditHeadline(entry)), ...entryName(entry, say)),
     ...auditDetails(entry),
   );
 }
@@ -144,7 +175,7 @@ export class BlogHistory {
     try {
       const page = await this.session.call<AuditPage>('GET', `/api/blogs/${this.blogId}/audit?limit=${PAGE}${before}`);
       if (seq !== this.seq) return;
-      const items = page.entries.map(auditItem);
+      const items = page.entries.map((entry) => auditItem(entry, (text) => (this.status.textContent = text)));
       if (older) this.list.append(...items);
       else this.list.replaceChildren(...items);
       this.next = page.next;

@@ -48,6 +48,39 @@ describe('the History panel', () => {
     await item.getByText(/Version 1 · published .* by the admin token/).waitFor();
   });
 
+  it('names the entry each line is about, links to it while it is listed, and dates lines of other days', async () => {
+    const blog = await createBlog(desk.server.url, 'audit-which');
+    const headed = await publish(desk.server.url, blog.id, { title: 'Explosions heard near Sudzha', body: 'Two loud blasts at 4 am' });
+    const plain = await publish(desk.server.url, blog.id, { body: 'Governor says two villages evacuated overnight, more to follow' });
+    const page = await desk.signIn();
+    await desk.chooseBlog(page, blog.id);
+    for (const [id, text] of [
+      [headed.id, 'Three loud blasts at 4 am'],
+      [plain.id, 'Governor says three villages evacuated overnight, more to follow'],
+    ]) {
+      await page.locator(`#ed-update-${id}`).getByRole('button', { name: 'Edit' }).click();
+      await page.locator(`#edit-body-${id}`).fill(text);
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await page.locator(`#ed-update-${id}`).getByRole('button', { name: 'Edit' }).waitFor();
+    }
+
+    await page.getByRole('button', { name: 'Show history' }).click();
+    const lines = page.locator('#blog-history-list .ed-audit__line');
+    await lines.nth(4).waitFor();
+    expect(await lines.filter({ hasText: /edited at/ }).allTextContents()).toEqual([
+      expect.stringMatching(/^The admin token edited at \d\d:\d\d: “Governor says three villages evacuated overnight, more to…”$/),
+      expect.stringMatching(/^The admin token edited at \d\d:\d\d: “Explosions heard near Sudzha”$/),
+    ]);
+    await page.locator('#blog-history-list').getByRole('link', { name: 'Explosions heard near Sudzha' }).first().click();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe(`ed-update-${headed.id}`);
+
+    // Two days on, the same lines say the day too.
+    await page.clock.setSystemTime(Date.now() + 2 * 24 * 3600_000);
+    await page.getByRole('button', { name: 'Hide history' }).click();
+    await page.getByRole('button', { name: 'Show history' }).click();
+    await lines.filter({ hasText: /^The admin token edited at \d{1,2} \w{3}, \d\d:\d\d: “Explosions heard near Sudzha”$/ }).waitFor();
+  });
+
   it('pages to older lines with Load older, focus on the first of them', async () => {
     const blog = await createBlog(desk.server.url, 'audit-older');
     for (let n = 1; n <= 55; n += 1) await publish(desk.server.url, blog.id, { body: `Line ${n} of the night` });
