@@ -164,6 +164,18 @@ export class PendingQueue {
       element.addEventListener('click', () => void action(element));
       return element;
     };
+    // The reason and Reject are a form of their own: Enter in the reason rejects, as Reject does.
+    const reject = h('button', { type: 'submit', class: 'ed-danger' }, 'Reject');
+    const rejecting = h(
+      'form',
+      { class: 'ed-pending-reject' },
+      h('span', {}, h('label', { for: reason.id }, 'Reason, if you reject (the contributor sees it)'), reason),
+      h('div', { class: 'ed-row' }, reject),
+    );
+    rejecting.addEventListener('submit', (event) => {
+      event.preventDefault();
+      if (!reject.disabled) void this.reject(entry, reason.value.trim(), reject);
+    });
     return h(
       'div',
       { class: 'ed-pending-actions', role: 'group', 'aria-label': `Pending entry: ${label}` },
@@ -174,12 +186,7 @@ export class PendingQueue {
         button('Approve', (b) => this.approve(entry, when.value === 'submitted' ? 'submitted' : 'now', b)),
         button('Edit', () => this.openEditor(entry, item)),
       ),
-      h('span', {}, h('label', { for: reason.id }, 'Reason, if you reject (the contributor sees it)'), reason),
-      h(
-        'div',
-        { class: 'ed-row' },
-        button('Reject', (b) => this.reject(entry, reason.value.trim(), b), 'ed-danger'),
-      ),
+      rejecting,
     );
   }
 

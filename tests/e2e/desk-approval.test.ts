@@ -100,6 +100,29 @@ describe('the approval queue on the desk', () => {
     expect((await desk.stored(blog.id)).map((u) => u.body)).toEqual(['Station reopened']);
   });
 
+  it('rejects with Enter in the reason field, as Reject does', async () => {
+    const blog = await createBlog(desk.server.url, 'approval-reject-enter');
+    const [yurii, iryna] = await Promise.all([
+      desk.person({ name: 'Yurii Marchenko', role: 'contributor', blogs: [blog.id] }),
+      desk.person({ name: 'Iryna Shevchenko', role: 'editor', blogs: [blog.id] }),
+    ]);
+    const [contributor, editor] = await Promise.all([desk.signInAs(yurii), desk.signInAs(iryna)]);
+    await Promise.all([desk.chooseBlog(contributor, blog.id), desk.chooseBlog(editor, blog.id)]);
+    await contributor.getByLabel('Update', { exact: true }).fill('Bridge closed to traffic');
+    await contributor.getByRole('button', { name: 'Submit for approval' }).click();
+
+    const item = editor.locator('#pending-list > li', { hasText: 'Bridge closed' });
+    await item.getByLabel(/Reason, if you reject/).fill('Police deny it');
+    await item.getByLabel(/Reason, if you reject/).press('Enter');
+    await editor.getByText(/^Rejected: “Bridge closed to traffic”\. Yurii Marchenko sees your reason\.$/).waitFor();
+    await item.waitFor({ state: 'detached' });
+    await contributor
+      .locator('#pending-list')
+      .getByText(/^Rejected by Iryna Shevchenko at \d\d:\d\d: Police deny it$/)
+      .waitFor();
+    expect(await desk.stored(blog.id)).toEqual([]);
+  });
+
   it('publishes with the contributor’s own time when the editor chooses it', async () => {
     const blog = await createBlog(desk.server.url, 'approval-time');
     const [anna, oksana] = await Promise.all([
