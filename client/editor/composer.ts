@@ -368,7 +368,7 @@ export class Composer {
         published.kind === 'corrected'
           ? earlier
           : pending
-            ? `Submitted for approval at ${at}: an editor will publish it, or tell you why not (under Pending).`
+            ? `Submitted for approval at ${at}: an editor will publish it, or tell you why not (under Your entries awaiting approval).`
             : `Published at ${at}.`,
         'done',
       );

@@ -97,6 +97,8 @@ export class People {
     };
     const edit = h('div', { class: 'ed-person__edit', hidden: true });
     const change = action('Change', () => this.toggleEdit(person, edit, change), { 'aria-expanded': 'false' });
+    // One's own account cannot be disabled or removed from one's own desk (the server refuses it): no buttons that always fail.
+    const self = this.session.isPerson && person.id === this.session.me.id;
     return h(
       'li',
       { id: `person-${person.id}`, class: 'ed-person', 'data-status': status },
@@ -112,10 +114,13 @@ export class People {
         'div',
         { class: 'ed-row', role: 'group', 'aria-label': `Manage ${person.name}` },
         change,
-        action(person.disabled ? 'Enable' : 'Disable', () => this.patch(person, { disabled: !person.disabled })),
+        self ? null : action(person.disabled ? 'Enable' : 'Disable', () => this.patch(person, { disabled: !person.disabled })),
         status === 'invited' ? action('New invitation link', () => this.reinvite(person)) : null,
-        action('Remove', () => this.confirmRemove(person), { class: 'ed-danger' }),
+        self ? null : action('Remove', () => this.confirmRemove(person), { class: 'ed-danger' }),
       ),
+      self
+        ? h('p', { class: 'ed-hint' }, 'This is you: only another admin (or the admin token) can disable or remove your account.')
+        : null,
       edit,
     );
   }

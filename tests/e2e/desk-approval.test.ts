@@ -32,7 +32,13 @@ describe('the approval queue on the desk', () => {
     expect(await contributor.getByLabel('Pinned to the top').isVisible()).toBe(false);
     await contributor.getByLabel('Update', { exact: true }).fill('Power is back in Kharkiv’s east');
     await contributor.getByRole('button', { name: 'Submit for approval' }).click();
-    await contributor.getByText(/^Submitted for approval at \d\d:\d\d/).waitFor();
+    // It points to what the contributor's desk shows: their list, not the editors' Pending.
+    await contributor
+      .getByText(
+        /^Submitted for approval at \d\d:\d\d(:\d\d)?: an editor will publish it, or tell you why not \(under Your entries awaiting approval\)\.$/,
+      )
+      .waitFor();
+    expect(await contributor.locator('#pending-heading').textContent()).toBe('Your entries awaiting approval');
     await contributor
       .locator('#pending-list')
       .getByText(/Waiting for approval since/)

@@ -104,6 +104,19 @@ describe('People on the desk', () => {
     expect((await users()).some((u) => u.name === 'Taras Hnatiuk')).toBe(false);
   });
 
+  it('offers an admin no Disable or Remove on their own row, which the server would refuse', async () => {
+    const anna = await desk.person({ name: 'Anna Admin', role: 'admin', blogs: ['*'] });
+    await desk.person({ name: 'Bohdan Admin', role: 'admin', blogs: ['*'] });
+    const page = await desk.signInAs(anna);
+    const own = page.locator('#people-list > li', { hasText: 'Anna Admin' });
+    await own.getByRole('button', { name: 'Change: Anna Admin' }).waitFor();
+    expect(await own.getByRole('button', { name: /^(Disable|Enable|Remove): / }).count()).toBe(0);
+    await own.getByText('This is you: only another admin (or the admin token) can disable or remove your account.').waitFor();
+    const other = page.locator('#people-list > li', { hasText: 'Bohdan Admin' });
+    await other.getByRole('button', { name: 'Disable: Bohdan Admin' }).waitFor();
+    await other.getByRole('button', { name: 'Remove: Bohdan Admin' }).waitFor();
+  });
+
   it('shows People to admins only', async () => {
     const editor = await desk.person({ name: 'Roman Savchenko', role: 'editor', blogs: ['*'] });
     const page = await desk.signInAs(editor);
