@@ -104,6 +104,8 @@ export class Entries implements EditFormHost, HistoryHost {
 
   /** Entries with a correction left unsaved (a reload, another blog opened) open again in their form. */
   private reopenKept(updates: Update[]): void {
+    // No longer an editor here (a role or blogs changed): the correction stays stored, its form closed.
+    if (!this.session.canEdit(this.blogId)) return;
     for (const update of updates) {
       const kept = stored.editDraft(this.blogId, update.id);
       const item = kept && !this.editing.has(update.id) ? this.list.find(update.id) : null;

@@ -11,13 +11,16 @@ const desk = deskSuite('e2e-desk-rights');
 describe('a change of rights on an open desk', () => {
   it('turns an editor demoted to contributor into a contributor’s desk, with the reason and the draft kept', async () => {
     const blog = await createBlog(desk.server.url, 'rights-demote');
-    await publish(desk.server.url, blog.id, { body: 'Sirens in the north of the city' });
+    const sirens = await publish(desk.server.url, blog.id, { body: 'Sirens in the north of the city' });
     const olena = await desk.person({ name: 'Olena Kovalenko', role: 'editor', blogs: [blog.id] });
     const page = await desk.signInAs(olena);
     await desk.chooseBlog(page, blog.id);
     await page.getByRole('button', { name: 'Publish', exact: true }).waitFor();
     await page.locator('#pending-heading').getByText('Pending', { exact: true }).waitFor();
     await page.getByLabel('Update', { exact: true }).fill('Drones shot down over the region');
+    // An open correction, which a contributor's desk no longer offers.
+    await page.locator(`#ed-update-${sirens.id}`).getByRole('button', { name: 'Edit' }).click();
+    await page.locator(`#edit-body-${sirens.id}`).fill('Sirens in the north and east of the city');
 
     const changed = await request(desk.server.url, 'PATCH', `/api/users/${olena.id}`, { body: { role: 'contributor' } });
     expect(changed.status).toBe(200);
@@ -29,6 +32,7 @@ describe('a change of rights on an open desk', () => {
     expect(await page.locator('#pending-heading').textContent()).not.toBe('Pending');
     expect(await page.locator('#entry-list > li', { hasText: 'Sirens' }).getByRole('button').count()).toBe(0);
     expect(await page.getByLabel('Update', { exact: true }).inputValue()).toBe('Drones shot down over the region');
+    expect(await page.locator(`#edit-body-${sirens.id}`).count()).toBe(0);
   });
 
   it('says so when an admin changes the blogs of someone whose desk is open', async () => {
