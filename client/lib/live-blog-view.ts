@@ -11,7 +11,8 @@
  *   (`?around=`), with "Back to the latest"; live updates meanwhile are counted, not shown above it;
  * - a hidden tab catches up when shown; a `cursor_expired` reloads the list, not the page;
  * - an ended blog keeps listening, so that a reopened one goes live again;
- * - each batch of new updates is announced once to screen readers.
+ * - each batch of new updates is announced once to screen readers;
+ * - a social card loads its provider's embed when the reader presses its button (cards.ts).
  */
 import { Backoff } from './backoff';
 import { applyEvent } from './events';
@@ -20,6 +21,7 @@ import { displayOrderKey, updateOrderKey } from '../../shared/order';
 import { VIEW_MAX } from '../../shared/limits';
 import type { Blog, BlogEvent, BlogView, Update, UpdatePage } from '../../shared/schemas';
 import { api, ApiError } from './api';
+import { enableCards } from './cards';
 import { collapseIfLong, KeyEventsBox } from './collapsibles';
 import { LiveFeed, type FeedSocket, type FeedStatus } from './live-feed';
 import { activeElement, focusQuietly, prefersReducedMotion } from './dom';
@@ -123,6 +125,7 @@ export class LiveBlogView {
     });
     this.#enhanceOlderButton();
     root.addEventListener('click', (event) => this.#onLinkClick(event));
+    enableCards(root, options.apiOrigin);
     // A message the server put above the list (an `?around=` update that is gone) goes as ours would.
     this.#message = root.querySelector<HTMLElement>('.lb-message');
     // A permalink typed or followed into this page (in the widget, the host page's address): quietly, for a

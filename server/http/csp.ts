@@ -3,6 +3,8 @@
  * iframe page changes who may frame it (the embed policy), the editors' desk forbids framing and posts
  * forms only to itself.
  */
+import { CARD_FRAME_ORIGINS } from '../../shared/cards';
+
 export type CspDirectives = Record<string, string[]>;
 
 export const BASE_CSP: CspDirectives = {
@@ -20,6 +22,13 @@ export const BASE_CSP: CspDirectives = {
   // No upgrade-insecure-requests: plain-HTTP deployments (a laptop, a test host) must keep working;
   // HTTPS sites send HSTS.
 };
+
+/**
+ * The reader's page and the iframe page: the frames of the social cards' embeds, loaded when the reader
+ * asks (shared/cards.ts), from exactly those providers; 'self' for the Mastodon relay page. Every embed is
+ * an iframe, so script-src stays 'self'.
+ */
+export const CARD_CSP: CspDirectives = { 'frame-src': ["'self'", ...CARD_FRAME_ORIGINS] };
 
 /** The base policy with some directives replaced or added, as a header value. */
 export function cspHeader(changes: CspDirectives = {}): string {

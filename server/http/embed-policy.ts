@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
-import { cspHeader } from './csp';
+import { CARD_CSP, cspHeader } from './csp';
 
 export interface EmbedPolicy {
   /** Null: any origin. */
@@ -12,6 +12,8 @@ export interface EmbedPolicy {
   allows(origin: string | undefined, host: string | undefined): boolean;
   /** The CSP of the page made for iframes. */
   frameCsp: string;
+  /** Who may frame pages: `frame-ancestors`' sources. */
+  frameAncestors: string[];
   /** CORS for the public read routes (GET and HEAD only: writes are the editors', from this origin). */
   cors: RequestHandler;
   /** Socket.IO's `allowRequest`: WebSocket connections are not subject to CORS, so the origin is checked here. */
@@ -32,7 +34,8 @@ export function createEmbedPolicy(origins: string[] | null): EmbedPolicy {
   return {
     origins,
     allows,
-    frameCsp: cspHeader({ 'frame-ancestors': [frameAncestors] }),
+    frameCsp: cspHeader({ ...CARD_CSP, 'frame-ancestors': [frameAncestors] }),
+    frameAncestors: [frameAncestors],
     cors: (req, res, next) => {
       const origin = req.headers.origin;
       if (!allowed) res.setHeader('Access-Control-Allow-Origin', '*');

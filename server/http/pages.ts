@@ -1,5 +1,6 @@
 /** The HTML pages and the feed, served from the page cache: the list of blogs, a blog, its iframe page, its Atom feed. */
 import { Router, type Request, type Response } from 'express';
+import { MASTODON_RELAY_PATH } from '../../shared/cards';
 import { LIMITS } from '../../shared/limits';
 import { PAGE_TOKEN_PATTERN, UPDATE_ID_PATTERN } from '../../shared/schemas';
 import type { Assets } from '../assets';
@@ -9,13 +10,16 @@ import { FAVICON_SVG } from '../render/layout';
 import { embedPage, indexPage, notFoundPage, readerPage, type PageContext } from '../render/pages';
 import { loadAroundView, loadBlogView } from '../service/blog-view';
 import type { Timeline } from '../store/timeline';
-import { cspHeader } from './csp';
+import { mastodonEmbed, mastodonRelayPage } from '../render/card-relay';
+import { CARD_CSP, cspHeader } from './csp';
 import { HttpError, notFound } from './errors';
 import type { EmbedPolicy } from './embed-policy';
 import { INDEX, renderedEntry, sendCached, type PageCache, type Rendered } from './page-cache';
 import { blogIdParam } from './params';
 
 const EDITOR_CSP = cspHeader({ 'frame-ancestors': ["'none'"] });
+/** The reader's page may frame the social cards' embeds once a reader asks for one. */
+const READER_CSP = cspHeader(CARD_CSP);
 /** Said on the page when `?around=` names an update that is not there: the same words as with scripts. */
 const GONE_NOTICE = 'This update is no longer available: it may have been removed.';
 
@@ -98,6 +102,7 @@ export function pagesRouter(deps: {
       // scripts) and permalinks' pages (`?around=`) can be asked for at any of countless positions, so they
       // are rendered each time instead of filling the cache (the per-address limits bound what that costs).
       const uncached = before || around;
+      res.setHeader('Content-Security-Policy', READER_CSP);
       sendCached(req, res, uncached ? renderedEntry(blogId, await render()) : await cache.get(`page:${blogId}:`, blogId, render));
     }),
   );
@@ -129,6 +134,34 @@ export function pagesRouter(deps: {
       sendCached(req, res, entry);
     }, true),
   );
+
+  // A Mastodon post's embed comes from its own instance, one of thousands: the pages' CSP cannot name
+  // them all, so the card frames this page, whose CSP names the one instance it frames. Only as a frame:
+  // opened in a tab (a link someone sent), it would show another site's page under this one's address.
+  router.get(MASTODON_RELAY_PATH, (req, res) => {
+    const embed = typeof req.query.url === 'string' ? mastodonEmbed(req.query.url) : null;
+    const dest = req.headers['sec-fetch-dest'];
+    if (!embed || (dest !== undefined && dest !== 'iframe')) {
+      res.status(404).type('text').send('Not a Mastodon post');
+      return;
+    }
+    res.setHeader(
+      'Content-Security-Policy',
+      cspHeader({
+        'default-src': ["'none'"],
+        'script-src': ["'none'"],
+        'style-src': ["'self'"],
+        'img-src': ['data:'],
+        'font-src': ["'none'"],
+        'connect-src': ["'none'"],
+        'frame-src': [embed.origin],
+        'frame-ancestors': deps.embed.frameAncestors,
+      }),
+    );
+    res.removeHeader('X-Frame-Options');
+    res.type('html').setHeader('Cache-Control', 'public, max-age=86400');
+    res.send(mastodonRelayPage(embed, context()));
+  });
 
   router.get('/editor', (req, res) => {
     // The desk holds a token: never framed by another site, never cached.

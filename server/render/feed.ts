@@ -1,4 +1,5 @@
 /** The Atom feed (RFC 4287) of a blog's latest updates, newest first. */
+import { cardsAsLinks } from '../../shared/cards';
 import { escapeHtml, excerpt } from '../../shared/html';
 import type { Blog, Update } from '../../shared/schemas';
 
@@ -22,7 +23,8 @@ export function atomFeed(blog: Blog, updates: Update[], origin: string): string 
         `<updated>${xml(update.editedAt ?? update.publishedAt)}</updated>` +
         (update.author ? `<author><name>${xml(update.author)}</name></author>` : '') +
         (update.keyEvent ? '<category term="key-event" label="Key event"/>' : '') +
-        `<content type="html">${xml(update.html)}</content>` +
+        // A social card is its link here: a feed reader has no use for its button.
+        `<content type="html">${xml(cardsAsLinks(update.html))}</content>` +
         '</entry>'
       );
     })

@@ -5,6 +5,7 @@
  */
 import MarkdownIt from 'markdown-it';
 import sanitizeHtml from 'sanitize-html';
+import { recogniseCard, renderCard } from '../../shared/cards';
 import { LIMITS } from '../../shared/limits';
 
 const markdown = new MarkdownIt({ html: true, linkify: true, typographer: false, breaks: false });
@@ -112,8 +113,29 @@ const SANITIZE: sanitizeHtml.IOptions = {
   },
 };
 
+/**
+ * A paragraph holding one link whose text is its own address, as the sanitiser writes it (markdown-it
+ * puts each block on its own line). Matched in the sanitised HTML, so that the sanitiser's allow-list
+ * stays free of cards: what an author writes can never make one, or shape its markup.
+ */
+const LONE_LINK = /^<p><a href="([^"<>]*)" rel="nofollow noopener noreferrer" target="_blank">([^<>]*)<\/a><\/p>$/gm;
+
+function unescapeHtml(text: string): string {
+  return text.replace(/&(amp|lt|gt|quot|#39);/g, (_entity, name: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[name]!);
+}
+
+/** Social posts and videos alone in their paragraph become click-to-load cards (shared/cards.ts); any other link stays one. */
+function withCards(html: string): string {
+  return html.replace(LONE_LINK, (paragraph, href: string, text: string) => {
+    const address = unescapeHtml(href);
+    if (unescapeHtml(text) !== address) return paragraph;
+    const card = recogniseCard(address);
+    return card ? renderCard(card, address) : paragraph;
+  });
+}
+
 export function renderMarkdown(body: string): string {
-  return sanitizeHtml(markdown.render(body), SANITIZE).trim();
+  return withCards(sanitizeHtml(markdown.render(body), SANITIZE).trim());
 }
 
 /** Input that is well formed but cannot be taken as it is: answered 400 with `details` naming the field. */
