@@ -46,6 +46,27 @@ export const CARD_FRAME_ORIGINS = [
   'https://www.facebook.com',
 ] as const;
 
+/**
+ * Bluesky's embed takes a DID, and most post addresses carry a handle: after the click, the browser asks
+ * Bluesky's public API for the DID (the pages' CSP allows this origin in `connect-src`).
+ */
+export const CARD_CONNECT_ORIGINS = ['https://public.api.bsky.app'] as const;
+const BLUESKY_HANDLE_EMBED = /^https:\/\/embed\.bsky\.app\/embed\/((?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63})\//;
+const DID = /^did:(?:plc:[a-z2-7]{24}|web:[A-Za-z0-9.-]{1,253})$/;
+
+/** Where to ask for the DID behind a Bluesky embed's handle; null when the embed needs none. */
+export function blueskyHandleLookup(embedUrl: string): { handle: string; url: string } | null {
+  const handle = BLUESKY_HANDLE_EMBED.exec(embedUrl)?.[1];
+  return handle
+    ? { handle, url: `${CARD_CONNECT_ORIGINS[0]}/xrpc/com.atproto.identity.resolveHandle?handle=${encodeURIComponent(handle)}` }
+    : null;
+}
+
+/** The embed with the handle replaced by its DID, or null if the answer is no DID. */
+export function blueskyEmbedWithDid(embedUrl: string, handle: string, did: unknown): string | null {
+  return typeof did === 'string' && DID.test(did) ? embedUrl.replace(`/embed/${handle}/`, `/embed/${did}/`) : null;
+}
+
 /** The path, on the service's own origin, of the page that frames one Mastodon post under a CSP naming its instance. */
 export const MASTODON_RELAY_PATH = '/cards/mastodon';
 

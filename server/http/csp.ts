@@ -3,7 +3,7 @@
  * iframe page changes who may frame it (the embed policy), the editors' desk forbids framing and posts
  * forms only to itself.
  */
-import { CARD_FRAME_ORIGINS } from '../../shared/cards';
+import { CARD_CONNECT_ORIGINS, CARD_FRAME_ORIGINS } from '../../shared/cards';
 
 export type CspDirectives = Record<string, string[]>;
 
@@ -25,10 +25,13 @@ export const BASE_CSP: CspDirectives = {
 
 /**
  * The reader's page and the iframe page: the frames of the social cards' embeds, loaded when the reader
- * asks (shared/cards.ts), from exactly those providers; 'self' for the Mastodon relay page. Every embed is
- * an iframe, so script-src stays 'self'.
+ * asks (shared/cards.ts), from exactly those providers; 'self' for the Mastodon relay page; Bluesky's API
+ * for the DID behind a handle. Every embed is an iframe, so script-src stays 'self'.
  */
-export const CARD_CSP: CspDirectives = { 'frame-src': ["'self'", ...CARD_FRAME_ORIGINS] };
+export const CARD_CSP: CspDirectives = {
+  'frame-src': ["'self'", ...CARD_FRAME_ORIGINS],
+  'connect-src': [...BASE_CSP['connect-src'], ...CARD_CONNECT_ORIGINS],
+};
 
 /** The base policy with some directives replaced or added, as a header value. */
 export function cspHeader(changes: CspDirectives = {}): string {

@@ -15,13 +15,14 @@ import { testPrefix } from '../helpers/redis';
 import { waitFor } from '../helpers/wait';
 
 const prefix = testPrefix('e2e-cards');
+const BLUESKY_DID = 'did:plc:z72i7hdynmk6r22z27h6tvur';
 const cleaner = prefixCleaner(prefix);
 let server: TestServer;
 let browser: Browser;
 let host: HostSite;
 
 /** Each provider's post, and the start of the embed's address the click must ask for. */
-const POSTS: { provider: string; address: string; embed: string }[] = [
+const POSTS: { provider: string; address: string; embed: string; lookup?: string }[] = [
   {
     provider: 'YouTube',
     address: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ',
@@ -36,10 +37,12 @@ const POSTS: { provider: string; address: string; embed: string }[] = [
     address: 'https://www.tiktok.com/@scout2015/video/6718335390845095173',
     embed: 'https://www.tiktok.com/player/v1/6718335390845095173',
   },
+  // A handle: its DID is asked of Bluesky's API after the click (the stub answers BLUESKY_DID).
   {
     provider: 'Bluesky',
     address: 'https://bsky.app/profile/bsky.app/post/3l6oveex3ii2l',
-    embed: 'https://embed.bsky.app/embed/bsky.app/app.bsky.feed.post/3l6oveex3ii2l',
+    embed: 'https://embed.bsky.app/embed/did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3l6oveex3ii2l',
+    lookup: 'https://public.api.bsky.app/xrpc/com.atproto.identity.resolveHandle?handle=bsky.app',
   },
   // Through the service's relay page, whose own CSP names the one instance.
   {
@@ -81,7 +84,14 @@ async function recorded(): Promise<{ context: BrowserContext; page: Page; reques
   await context.route(
     (url) => !local(url),
     (route) =>
-      route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>stub</title><p>A provider’s embed</p>' }),
+      route.request().url().includes('/xrpc/com.atproto.identity.resolveHandle')
+        ? route.fulfill({
+            status: 200,
+            contentType: 'application/json',
+            headers: { 'access-control-allow-origin': '*' },
+            body: JSON.stringify({ did: BLUESKY_DID }),
+          })
+        : route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>stub</title><p>A provider’s embed</p>' }),
   );
   const page = await context.newPage();
   return { context, page, requests };
@@ -112,12 +122,13 @@ async function checkCards(page: Page, requests: string[], root: string): Promise
     await card.locator('iframe').waitFor({ timeout: 5_000 });
     const asked = await waitFor(
       () => requests.slice(before).find((url) => url.startsWith(post.embed)),
-      `the ${post.provider} embed (${post.embed}) to be asked for`,
+      `the ${post.provider} embed (${post.embed}) to be asked for, not only ${requests.slice(before).join(' ')}`,
     );
     expect(asked.startsWith(post.embed)).toBe(true);
     // and only from that provider: one click loads one provider's embed
     const hosts = new Set(offMachine(requests.slice(before)).map((url) => new URL(url).host));
-    expect([...hosts]).toEqual([new URL(post.embed).host]);
+    expect([...hosts].sort()).toEqual([...(post.lookup ? [new URL(post.lookup).host] : []), new URL(post.embed).host].sort());
+    if (post.lookup) expect(requests.slice(before)).toContain(post.lookup);
     await expect(button.count()).resolves.toBe(0);
   }
 }

@@ -70,6 +70,7 @@ describe('the pages’ Content-Security-Policy', () => {
       const csp = (await request(server.url, 'GET', path, { token: null })).headers.get('content-security-policy') ?? '';
       expect(frameSources(csp).sort()).toEqual(["'self'", ...CARD_FRAME_ORIGINS].sort());
       expect(csp).toMatch(/script-src 'self'(;|$)/);
+      expect(csp).toContain("connect-src 'self' https://public.api.bsky.app;");
     }
     expect(CARD_FRAME_ORIGINS).toContain('https://www.youtube-nocookie.com');
     expect(CARD_FRAME_ORIGINS).not.toContain('https://www.youtube.com');

@@ -1,6 +1,6 @@
 /** Which addresses become social cards (shared/cards.ts), and the embed each one loads on the click. */
 import { describe, expect, it } from '@jest/globals';
-import { CARD_FRAME_ORIGINS, MASTODON_RELAY_PATH, recogniseCard } from '../../shared/cards';
+import { blueskyEmbedWithDid, blueskyHandleLookup, CARD_FRAME_ORIGINS, MASTODON_RELAY_PATH, recogniseCard } from '../../shared/cards';
 import { renderMarkdown } from '../../server/render/markdown';
 
 const POSITIVES: [string, string, string][] = [
@@ -122,6 +122,28 @@ describe('recogniseCard', () => {
       const { embedUrl } = recogniseCard(address)!;
       if (embedUrl.startsWith(MASTODON_RELAY_PATH)) continue;
       expect(CARD_FRAME_ORIGINS).toContain(new URL(embedUrl).origin);
+    }
+  });
+});
+
+describe('a Bluesky post behind a handle', () => {
+  const embed = recogniseCard('https://bsky.app/profile/bsky.app/post/3l6oveex3ii2l')!.embedUrl;
+
+  it('asks Bluesky’s API for the DID, and embeds with it', () => {
+    const lookup = blueskyHandleLookup(embed)!;
+    expect(lookup.url).toBe('https://public.api.bsky.app/xrpc/com.atproto.identity.resolveHandle?handle=bsky.app');
+    expect(blueskyEmbedWithDid(embed, lookup.handle, 'did:plc:z72i7hdynmk6r22z27h6tvur')).toBe(
+      'https://embed.bsky.app/embed/did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3l6oveex3ii2l',
+    );
+  });
+
+  it('needs no lookup with a DID, and takes no answer that is not a DID', () => {
+    expect(
+      blueskyHandleLookup(recogniseCard('https://bsky.app/profile/did:plc:z72i7hdynmk6r22z27h6tvur/post/3l6oveex3ii2l')!.embedUrl),
+    ).toBeNull();
+    expect(blueskyHandleLookup(recogniseCard('https://youtu.be/dQw4w9WgXcQ')!.embedUrl)).toBeNull();
+    for (const did of ['did:plc:x"><script>', 'javascript:alert(1)', 'https://evil.test/', 42, undefined]) {
+      expect(blueskyEmbedWithDid(embed, 'bsky.app', did)).toBeNull();
     }
   });
 });
