@@ -15,7 +15,8 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
   globalSetup: '<rootDir>/tests/helpers/global-setup.ts',
-  testTimeout: 30000,
+  // Real Chromium, Redis and servers on two cores: a case that takes 5 s alone can take 30 s under the whole suite.
+  testTimeout: 60000,
   // Integration and browser suites each start servers and Chromium: two at a time fits a 2-core machine.
   maxWorkers: 2,
 };

@@ -58,7 +58,13 @@ async function launch(name: Target['name'], script: string, args: string[], env:
   };
 }
 
-export async function startLiveblog(options: { redisUrl: string; prefix: string; adminToken: string }): Promise<Target> {
+export async function startLiveblog(options: {
+  redisUrl: string;
+  prefix: string;
+  adminToken: string;
+  /** More settings (the push bench allows its local push service). */
+  env?: Record<string, string>;
+}): Promise<Target> {
   const port = await freePort();
   return launch(
     'liveblog',
@@ -76,6 +82,7 @@ export async function startLiveblog(options: { redisUrl: string; prefix: string;
       // Every bench reader comes from 127.0.0.1.
       LIVEBLOG_IP_REQUESTS_PER_MINUTE: '10000000',
       LIVEBLOG_IP_CONNECTIONS_PER_MINUTE: '10000000',
+      ...options.env,
     },
     port,
   );

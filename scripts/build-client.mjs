@@ -46,6 +46,10 @@ const entries = {
   reader: 'client/reader/main.ts',
   editor: 'client/editor/main.ts',
   embed: 'client/embed/main.ts',
+  // The desk's readers chart (uPlot): loaded by the desk when its Figures open, never by readers.
+  'desk-stats': 'client/editor/stats-chart.ts',
+  // The service worker that shows key-event notifications; served from the root (/push-sw.js) for its scope.
+  'push-sw': 'client/sw/push-sw.ts',
 };
 
 await build({
@@ -72,7 +76,7 @@ export const WIDGET_BUDGET_BYTES = 20 * 1024;
  * Each bundle is also written compressed, brotli at its best and gzip at its best, once here rather than
  * on every request: the server sends whichever the browser takes (express-static-gzip).
  */
-for (const file of ['reader.js', 'reader.css', 'editor.js', 'editor.css', 'embed.js']) {
+for (const file of ['reader.js', 'reader.css', 'editor.js', 'editor.css', 'embed.js', 'desk-stats.js', 'push-sw.js']) {
   const bytes = readFileSync(path.join(outdir, file));
   const gzipped = gzipSync(bytes, { level: 9 });
   const brotli = brotliCompressSync(bytes, {

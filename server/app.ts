@@ -9,7 +9,7 @@ import proxyaddr from 'proxy-addr';
 import { pinoHttp } from 'pino-http';
 import { Server } from 'socket.io';
 import { type Assets, loadAssets } from './assets';
-import type { Config } from './config';
+import { DEFAULT_WEBHOOK_RETRY, type Config } from './config';
 import { createPeopleAuth, DEFAULT_SESSION_POLICY } from './auth/people-auth';
 import { createAuthenticator } from './auth/principal';
 import { blogsRouter } from './http/blogs';
@@ -17,9 +17,11 @@ import { deskRouter } from './http/desk';
 import { DEFAULT_CONNECTION_LIMITS, limitConnections, type ConnectionLimits } from './http/connections';
 import { BASE_CSP } from './http/csp';
 import { createEmbedPolicy } from './http/embed-policy';
-import { errorHandler, unknownRoute } from './http/errors';
+import { errorHandler, HttpError, unknownRoute } from './http/errors';
+import { ERROR_CODES } from '../shared/codes';
 import { createGuards } from './http/guards';
 import { healthRouter } from './http/health';
+import { mediaApiRouter, mediaFilesRouter } from './http/media';
 import { createSingleSignOn, loggableRequest } from './http/oidc';
 import { invitePagesRouter } from './http/invite-pages';
 import { DEFAULT_SIGN_IN_LIMITS, INVITE_TTL_MS, peopleRouter, type SignInLimits } from './http/people';
@@ -44,6 +46,15 @@ import { Approvals } from './service/approvals';
 import { Presence } from './realtime/presence';
 import { LiveBlogs } from './service/live-blogs';
 import type { Stores } from './store/open';
+import { MediaCatalog } from './media/catalog';
+import { createPictureProcessor, type PictureProcessorOptions } from './media/process';
+import type { MediaStorage } from './media/storage';
+import { createOutbound } from './http/outbound';
+import { Outbox } from './reach/outbox';
+import { startPush } from './reach/push';
+import type { ReachOptions } from './reach/types';
+import { startWebhooks } from './reach/webhooks';
+import { startStats } from './stats';
 
 export interface AppDeps {
   stores: Pick<Stores, 'timeline' | 'tokens' | 'rateLimiter' | 'redis' | 'people' | 'sessions' | 'audit'>;
@@ -54,6 +65,13 @@ export interface AppDeps {
   connectionLimits?: Partial<ConnectionLimits>;
   /** Tests' knobs for people: a clock to move, shorter lives, lower limits. */
   people?: PeopleOptions;
+  /**
+   * Where uploaded pictures are kept (main.ts opens it from the settings, and closes it). Without it there
+   * are no uploads, and every picture an update names renders as "not available".
+   */
+  media?: { storage: MediaStorage; processor?: PictureProcessorOptions };
+  /** Tests' knobs for webhooks, push and figures (shorter retries, a clock, a CA). */
+  reach?: ReachOptions;
 }
 
 export interface PeopleOptions {
@@ -80,7 +98,7 @@ export interface App {
 }
 
 function isReaderView(method: string | undefined, url: string | undefined): boolean {
-  return (method === 'GET' || method === 'HEAD') && /^\/(blogs\/|embed|assets\/|api\/blogs\/[^/]+\/view|$)/.test(url ?? '');
+  return (method === 'GET' || method === 'HEAD') && /^\/(blogs\/|embed|assets\/|media\/|api\/blogs\/[^/]+\/view|$)/.test(url ?? '');
 }
 
 /** Largest Socket.IO message a client may send; subscribe payloads are tiny. */
@@ -104,7 +122,17 @@ export type AppConfig = Pick<
   | 'signInFailuresPerAccountAllAddresses'
   | 'smtpUrl'
   | 'mailFrom'
->;
+> &
+  Partial<Pick<Config, 'outboundAllowHosts' | 'vapid' | 'webhookRetry'>>;
+
+const needsRedis: express.RequestHandler = (_req, _res, next) =>
+  next(
+    new HttpError(
+      503,
+      ERROR_CODES.storeUnavailable,
+      'webhooks and notifications need Redis (set REDIS_URL): on the in-process store their deliveries would not survive a restart',
+    ),
+  );
 
 function staticAssets(dir: string, caching: { immutable?: boolean; maxAge: string }) {
   return expressStaticGzip(dir, {
@@ -187,7 +215,16 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
     invalidateAll: () => cache.invalidateAll(),
     published: (event, startedAt) => metrics.published(event.type, startedAt),
   });
-  const liveBlogs = new LiveBlogs({ timeline, changed: delivery.changed });
+  const catalog = deps.media ? new MediaCatalog(deps.media.storage) : undefined;
+  const liveBlogs = new LiveBlogs({
+    timeline,
+    changed: (change) => {
+      delivery.changed(change);
+      if (change.kind === 'events') void outbox?.kick(change.events[0]!.blogId, change.events[0]!.prev);
+      else if (change.kind === 'blog-created') void outbox?.created(change.blogId, change.cursor);
+    },
+    ...(catalog ? { media: catalog } : {}),
+  });
   const deskEvents = startDeskEvents({ io, bus });
   const approvals = new Approvals({ timeline, liveBlogs, pendingChanged: deskEvents.pendingChanged });
   const editing = new EditingPresence(io, bus);
@@ -203,6 +240,44 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
     ...(deps.people?.recheckMs ? { recheckMs: deps.people.recheckMs } : {}),
   });
 
+  // Reach (docs/webhooks.md, docs/notifications.md): on Redis only, where deliveries can outlive a
+  // restart. The outbox hands every logged event to webhooks and push (outbox.ts).
+  const outbound = createOutbound({ allowHosts: config.outboundAllowHosts ?? [], ...deps.reach?.outbound });
+  const shared = deps.stores.redis;
+  const reachDeps = shared
+    ? {
+        redis: shared,
+        timeline,
+        logger,
+        guards,
+        audit: deps.stores.audit,
+        outbound,
+        publicOrigin: () => publicOrigin(),
+        ...(config.vapid ? { vapid: config.vapid } : {}),
+        webhookRetry: { ...DEFAULT_WEBHOOK_RETRY, ...config.webhookRetry, ...deps.reach?.webhookRetry },
+        ...(config.mailFrom ? { mailFrom: config.mailFrom } : {}),
+        options: deps.reach ?? {},
+      }
+    : null;
+  const webhooks = reachDeps ? startWebhooks(reachDeps) : null;
+  const push = reachDeps ? startPush(reachDeps) : null;
+  const outbox =
+    shared && webhooks && push
+      ? new Outbox(
+          { redis: shared, timeline, logger, handlers: [webhooks.handler, push.handler] },
+          deps.reach?.sweepMs ? { sweepMs: deps.reach.sweepMs } : {},
+        )
+      : null;
+  const stats = startStats({
+    io,
+    timeline,
+    guards,
+    logger,
+    ...(shared ? { redis: shared } : {}),
+    ...(push ? { push: push.figures } : {}),
+    ...(deps.reach?.statsFlushMs ? { flushMs: deps.reach.statsFlushMs } : {}),
+  });
+
   app.disable('x-powered-by');
   app.set('trust proxy', trust);
   app.use(
@@ -214,8 +289,15 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
       serializers: { req: (req: { url: string }) => loggableRequest({ ...req, url: hideLinkSecrets(req.url) }) },
       // Readers' page views that went well are the CDN's to log (thousands a second in a spike); every
       // write, every error and everything else is logged here.
+      // A 503 `busy` (errors.ts) is capacity, not a fault: warn.
       customLogLevel: (req, res, error) =>
-        error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : isReaderView(req.method, req.url) ? 'silent' : 'info',
+        (error || res.statusCode >= 500) && !(res as { locals?: { busy?: boolean } }).locals?.busy
+          ? 'error'
+          : res.statusCode >= 400
+            ? 'warn'
+            : isReaderView(req.method, req.url)
+              ? 'silent'
+              : 'info',
     }),
   );
   app.use(
@@ -233,6 +315,9 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
   app.use('/assets', staticAssets(assets.dir, { immutable: true, maxAge: '365d' }));
   // The one-tag widget's URL never changes, so it is cached briefly; what it loads is versioned.
   app.get('/embed.js', staticAssets(assets.dir, { maxAge: '5m' }));
+  // Pictures, like the bundles: already compressed, immutable, and not counted against a reader's
+  // address (a page of pictures on a busy story must not use up the limit that protects the pages).
+  if (catalog) app.use('/media', mediaFilesRouter({ catalog, logger }));
   // Everything else (pages, feeds, JSON) is compressed as it goes, small answers too, as the contract
   // says: a few bytes more on a tiny answer, but no client ever gets an answer it asked compressed
   // uncompressed. Cached pages were already compressed once (page-cache.ts) and pass through untouched.
@@ -240,7 +325,7 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
   app.use(['/api/blogs', '/blogs/:blogId/feed.atom'], embed.cors);
   app.use(healthRouter({ timeline, registry: metrics.registry }));
   app.use(limitPublicRequests(ipLimiter));
-  app.use('/api', deskRouter({ guards }));
+  app.use('/api', deskRouter({ guards, ...(catalog ? { media: catalog } : {}) }));
   app.use(
     '/api',
     peopleRouter({
@@ -266,7 +351,29 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
     }),
   );
   app.use('/api/tokens', tokensRouter({ tokens, guards, revoked: revocation.revoked, audit: deps.stores.audit, logger }));
+  if (webhooks) app.use('/api', webhooks.router);
+  if (push) app.use('/api', push.router);
+  // On the in-process store, deliveries could not outlive a restart: webhooks and push are off, and say why.
+  if (!reachDeps) app.use(['/api/webhooks', '/api/push', '/api/blogs/:blogId/push-subscriptions'], needsRedis);
+  app.use('/api/blogs/:blogId', stats.router);
   app.use('/api/blogs', blogsRouter({ timeline, liveBlogs, guards }));
+  if (catalog) {
+    app.use(
+      '/api/blogs/:blogId',
+      mediaApiRouter({
+        catalog,
+        processor: createPictureProcessor(deps.media?.processor),
+        timeline,
+        liveBlogs,
+        approvals,
+        guards,
+        audit: deps.stores.audit,
+        logger,
+        publicOrigin: () => publicOrigin(),
+        uploadTimeoutMs: connectionLimits.uploadTimeoutMs,
+      }),
+    );
+  }
   app.use('/api/blogs/:blogId', updatesRouter({ timeline, liveBlogs, approvals, guards }));
   app.use('/api/blogs/:blogId', pendingRouter({ timeline, approvals, guards }));
   app.use('/api/blogs/:blogId', blogAuditRouter({ timeline, audit: deps.stores.audit, guards }));
@@ -322,6 +429,9 @@ export function createApp(config: AppConfig, deps: AppDeps): App {
         server.closeIdleConnections();
       });
       clearInterval(sweep);
+      await outbox?.close();
+      await Promise.all([webhooks?.close(), push?.close(), stats.close()]);
+      await outbound.close();
       await bus.close();
     },
   };

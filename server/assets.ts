@@ -10,7 +10,7 @@ import path from 'node:path';
 export const PROJECT_ROOT = path.resolve(__dirname, path.basename(path.dirname(__dirname)) === 'dist' ? '../..' : '..');
 export const PUBLIC_DIR = path.join(PROJECT_ROOT, 'dist', 'public');
 
-export const ASSET_NAMES = ['reader.js', 'reader.css', 'editor.js', 'editor.css', 'embed.js'] as const;
+export const ASSET_NAMES = ['reader.js', 'reader.css', 'editor.js', 'editor.css', 'embed.js', 'desk-stats.js'] as const;
 export type AssetName = (typeof ASSET_NAMES)[number];
 
 export interface Assets {

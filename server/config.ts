@@ -1,6 +1,9 @@
 /** Settings, read from the environment in one place (only main.ts passes `process.env`). */
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import path from 'node:path';
 import { z } from 'zod';
+import type { S3StorageSettings } from './media/storage-s3';
 import { parseRedisUrl } from './store/redis/connection';
 
 export interface Config {
@@ -69,7 +72,47 @@ export interface Config {
   smtpUrl?: string;
   /** Sender of invitations. @default liveblog@<LIVEBLOG_PUBLIC_URL's host> */
   mailFrom?: string;
+  /**
+   * Where uploaded pictures are kept: a folder (LIVEBLOG_MEDIA_DIR), or an S3-compatible bucket shared by
+   * every process when LIVEBLOG_MEDIA_S3_BUCKET is set (docs/media-storage.md).
+   * @default { kind: 'local', dir: '<working directory>/data/media' }
+   */
+  media: MediaSettings;
+  /**
+   * Hosts or IPs (exactly as written in a URL, lower-case, IPv6 without brackets) that outbound requests
+   * (webhooks, push) may reach although they are loopback or private, and over plain http (docs/outbound.md).
+   * @default [] (only public https hosts)
+   */
+  outboundAllowHosts: string[];
+  /**
+   * The VAPID key pair Web Push is signed with (LIVEBLOG_VAPID_PUBLIC_KEY and LIVEBLOG_VAPID_PRIVATE_KEY,
+   * base64url, both or neither) and the contact push services are given (LIVEBLOG_VAPID_SUBJECT).
+   * @default a pair generated once and kept in Redis; subject `mailto:` LIVEBLOG_MAIL_FROM or the public URL
+   */
+  vapid?: VapidSettings;
+  /** How webhook deliveries are retried (docs/webhooks.md). @default DEFAULT_WEBHOOK_RETRY */
+  webhookRetry: WebhookRetry;
 }
+
+export interface VapidSettings {
+  publicKey?: string;
+  privateKey?: string;
+  /** `mailto:` or `https:` URL. */
+  subject?: string;
+}
+
+export interface WebhookRetry {
+  /** The first retry's delay; each next one doubles, with ±20 % jitter. @default 30 s (LIVEBLOG_WEBHOOK_RETRY_BASE_MS) */
+  baseMs: number;
+  /** The longest delay between two attempts. @default 1 h (LIVEBLOG_WEBHOOK_RETRY_MAX_MS) */
+  maxDelayMs: number;
+  /** An endpoint whose every attempt failed for this long is disabled. @default 24 h (LIVEBLOG_WEBHOOK_DISABLE_AFTER_MS) */
+  disableAfterMs: number;
+}
+
+export const DEFAULT_WEBHOOK_RETRY: WebhookRetry = { baseMs: 30_000, maxDelayMs: 60 * 60_000, disableAfterMs: 24 * 60 * 60_000 };
+
+export type MediaSettings = { kind: 'local'; dir: string } | ({ kind: 's3' } & S3StorageSettings);
 
 export interface OidcSettings {
   /** The provider's issuer identifier, exactly as its discovery document names it. */
@@ -127,6 +170,33 @@ const EnvSchema = z.object({
   ),
   LIVEBLOG_MAIL_FROM: optional(trimmed.pipe(z.string().max(254, 'must be at most 254 characters'))),
   LIVEBLOG_OIDC_NAME: optional(trimmed.pipe(z.string().max(60, 'must be at most 60 characters'))),
+  LIVEBLOG_MEDIA_DIR: optional(trimmed),
+  LIVEBLOG_OUTBOUND_ALLOW_HOSTS: optional(z.string().transform((raw, context) => hostList(raw, context))),
+  LIVEBLOG_VAPID_PUBLIC_KEY: optional(
+    trimmed.pipe(z.string().regex(/^[A-Za-z0-9_-]{87}$/, 'must be an uncompressed P-256 public key in base64url (87 characters)')),
+  ),
+  LIVEBLOG_VAPID_PRIVATE_KEY: optional(
+    trimmed.pipe(z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a P-256 private key in base64url (43 characters)')),
+  ),
+  LIVEBLOG_VAPID_SUBJECT: optional(trimmed.pipe(z.string().regex(/^(mailto:\S+@\S+|https:\/\/\S+)$/, 'must be a mailto: or https: URL'))),
+  LIVEBLOG_WEBHOOK_RETRY_BASE_MS: optional(whole(100, 24 * 60 * 60_000)),
+  LIVEBLOG_WEBHOOK_RETRY_MAX_MS: optional(whole(100, 7 * 24 * 60 * 60_000)),
+  LIVEBLOG_WEBHOOK_DISABLE_AFTER_MS: optional(whole(1_000, 30 * 24 * 60 * 60_000)),
+  LIVEBLOG_MEDIA_S3_BUCKET: optional(
+    trimmed.pipe(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a bucket name (3 to 63 of a-z, 0-9, . and -)')),
+  ),
+  LIVEBLOG_MEDIA_S3_ENDPOINT: optional(trimmed.transform((raw, context) => s3Endpoint(raw, context))),
+  LIVEBLOG_MEDIA_S3_REGION: optional(trimmed.pipe(z.string().regex(/^[a-z0-9-]{1,40}$/, 'must be a region like us-east-1 (R2: auto)'))),
+  LIVEBLOG_MEDIA_S3_ACCESS_KEY_ID: optional(trimmed),
+  LIVEBLOG_MEDIA_S3_SECRET_ACCESS_KEY: optional(trimmed),
+  LIVEBLOG_MEDIA_S3_FORCE_PATH_STYLE: optional(
+    trimmed.pipe(z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' })).transform((raw) => raw === 'true' || raw === '1'),
+  ),
+  LIVEBLOG_MEDIA_S3_PREFIX: optional(
+    trimmed.pipe(
+      z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*(?:\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*\/?$/, 'must be a key prefix like liveblog/'),
+    ),
+  ),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
@@ -169,7 +239,82 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       : {}),
     ...(vars.LIVEBLOG_SMTP_URL ? { smtpUrl: vars.LIVEBLOG_SMTP_URL } : {}),
     ...(vars.LIVEBLOG_MAIL_FROM ? { mailFrom: vars.LIVEBLOG_MAIL_FROM } : {}),
+    media: mediaSettings(vars),
+    outboundAllowHosts: vars.LIVEBLOG_OUTBOUND_ALLOW_HOSTS ?? [],
+    ...vapidSettings(vars),
+    webhookRetry: {
+      baseMs: vars.LIVEBLOG_WEBHOOK_RETRY_BASE_MS ?? DEFAULT_WEBHOOK_RETRY.baseMs,
+      maxDelayMs: vars.LIVEBLOG_WEBHOOK_RETRY_MAX_MS ?? DEFAULT_WEBHOOK_RETRY.maxDelayMs,
+      disableAfterMs: vars.LIVEBLOG_WEBHOOK_DISABLE_AFTER_MS ?? DEFAULT_WEBHOOK_RETRY.disableAfterMs,
+    },
   };
+}
+
+/** The VAPID keys come as a pair or not at all. */
+function vapidSettings(vars: z.infer<typeof EnvSchema>): { vapid?: VapidSettings } {
+  const { LIVEBLOG_VAPID_PUBLIC_KEY: publicKey, LIVEBLOG_VAPID_PRIVATE_KEY: privateKey, LIVEBLOG_VAPID_SUBJECT: subject } = vars;
+  if (!publicKey !== !privateKey)
+    throw new Error(
+      'LIVEBLOG_VAPID_PUBLIC_KEY and LIVEBLOG_VAPID_PRIVATE_KEY go together: set both (npx web-push generate-vapid-keys) or neither',
+    );
+  if (!publicKey && !subject) return {};
+  return { vapid: { ...(publicKey ? { publicKey, privateKey } : {}), ...(subject ? { subject } : {}) } };
+}
+
+const S3_VARIABLES = [
+  'LIVEBLOG_MEDIA_S3_ENDPOINT',
+  'LIVEBLOG_MEDIA_S3_REGION',
+  'LIVEBLOG_MEDIA_S3_ACCESS_KEY_ID',
+  'LIVEBLOG_MEDIA_S3_SECRET_ACCESS_KEY',
+  'LIVEBLOG_MEDIA_S3_FORCE_PATH_STYLE',
+  'LIVEBLOG_MEDIA_S3_PREFIX',
+] as const;
+
+/** A folder by default; S3 when a bucket is named. Half a setting is an error, not a silent fallback to the folder. */
+function mediaSettings(vars: z.output<typeof EnvSchema>): MediaSettings {
+  const bucket = vars.LIVEBLOG_MEDIA_S3_BUCKET;
+  if (!bucket) {
+    const stray = S3_VARIABLES.filter((name) => vars[name] !== undefined);
+    if (stray.length) throw new Error(`${stray.join(', ')} ${stray.length > 1 ? 'are' : 'is'} set, but LIVEBLOG_MEDIA_S3_BUCKET is not`);
+    // Resolved now, so the start-up line and every process name the same folder whatever their working directory later.
+    return { kind: 'local', dir: path.resolve(vars.LIVEBLOG_MEDIA_DIR ?? path.join('data', 'media')) };
+  }
+  if (vars.LIVEBLOG_MEDIA_DIR) throw new Error('LIVEBLOG_MEDIA_DIR and LIVEBLOG_MEDIA_S3_BUCKET are both set: pictures go to one place');
+  const accessKeyId = vars.LIVEBLOG_MEDIA_S3_ACCESS_KEY_ID;
+  const secretAccessKey = vars.LIVEBLOG_MEDIA_S3_SECRET_ACCESS_KEY;
+  if (!accessKeyId !== !secretAccessKey) {
+    throw new Error(
+      'LIVEBLOG_MEDIA_S3_ACCESS_KEY_ID and LIVEBLOG_MEDIA_S3_SECRET_ACCESS_KEY go together (or neither, for the AWS default credentials)',
+    );
+  }
+  const endpoint = vars.LIVEBLOG_MEDIA_S3_ENDPOINT;
+  return {
+    kind: 's3',
+    bucket,
+    ...(endpoint ? { endpoint } : {}),
+    region: vars.LIVEBLOG_MEDIA_S3_REGION ?? 'us-east-1',
+    ...(accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : {}),
+    // MinIO, s3rver and most servers of one's own answer on one host name: path style is what works there.
+    forcePathStyle: vars.LIVEBLOG_MEDIA_S3_FORCE_PATH_STYLE ?? Boolean(endpoint),
+    ...(vars.LIVEBLOG_MEDIA_S3_PREFIX ? { prefix: vars.LIVEBLOG_MEDIA_S3_PREFIX } : {}),
+  };
+}
+
+/** An http(s) URL without credentials, query or fragment (credentials go in their own variables, never in a URL that might be logged). */
+function s3Endpoint(raw: string, context: z.RefinementCtx): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    // Not echoed: a mistyped URL may still hold a secret.
+    context.addIssue({ code: 'custom', message: 'is not a URL like https://s3.example.com' });
+    return z.NEVER;
+  }
+  if (!/^https?:$/.test(url.protocol) || url.username || url.password || url.search || url.hash) {
+    context.addIssue({ code: 'custom', message: 'must be an http(s) URL like https://s3.example.com, without credentials or a query' });
+    return z.NEVER;
+  }
+  return url.href.replace(/\/$/, '');
 }
 
 const OIDC_VARIABLES = ['LIVEBLOG_OIDC_ISSUER', 'LIVEBLOG_OIDC_CLIENT_ID', 'LIVEBLOG_OIDC_CLIENT_SECRET'] as const;
@@ -243,6 +388,19 @@ function publicUrl(raw: string, context: z.RefinementCtx): string {
 }
 
 /** `https://a.example, https://b.example` → the origins; empty → null (any origin). */
+/** `a.example, 127.0.0.1, [::1]` → `['a.example', '127.0.0.1', '::1']`: hosts only, no scheme, port or path. */
+function hostList(raw: string, context: z.RefinementCtx): string[] {
+  const hosts = raw
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((host) => host.toLowerCase().replace(/^\[(.*)\]$/, '$1'));
+  for (const host of hosts) {
+    if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(host) && !isIP(host))
+      context.addIssue({ code: 'custom', message: `${host} is not a host name or IP (no scheme, port or path)` });
+  }
+  return [...new Set(hosts)];
+}
+
 function originList(raw: string, context: z.RefinementCtx): string[] | null {
   const origins = raw.split(/[\s,]+/).filter(Boolean);
   for (const origin of origins) {

@@ -4,6 +4,7 @@ import { loadConfig } from './config';
 import { seedDemoIfEmpty } from './demo';
 import { SETUP_TTL_MS } from './http/invite-pages';
 import { createLogger } from './logger';
+import { openMediaStorage } from './media/open';
 import { openStores } from './store/open';
 import { isAdmin } from './store/people';
 
@@ -15,7 +16,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const stores = await openStores(config, logger);
   const { timeline } = stores;
-  const app = createApp(config, { stores, logger });
+  const mediaStorage = openMediaStorage(config.media, logger);
+  const app = createApp(config, { stores, logger, media: { storage: mediaStorage } });
 
   if (config.seedDemo) {
     await seedDemoIfEmpty(timeline, app.liveBlogs, logger).catch((error: unknown) =>
@@ -32,7 +34,10 @@ async function main(): Promise<void> {
   const base =
     config.publicUrl ?? `http://${config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : 'localhost'}:${port}`;
   if (!config.publicUrl)
-    logger.warn({ publicUrl: base }, 'LIVEBLOG_PUBLIC_URL is unset: canonical links, feeds and share tags name this address');
+    logger.warn(
+      { publicUrl: base },
+      'LIVEBLOG_PUBLIC_URL is unset: canonical links, feeds, share tags and notifications name this address (with several processes, each its own)',
+    );
   const blogs = await timeline.listBlogs().catch(() => []);
   const readerUrl = blogs[0] ? `${base}/blogs/${blogs[0].id}` : `${base}/`;
   logger.info({ port, store: timeline.kind, readerUrl, editorUrl: `${base}/editor` }, 'liveblog is listening');
@@ -65,7 +70,7 @@ async function main(): Promise<void> {
     }, SHUTDOWN_DEADLINE_MS).unref();
     app
       .close()
-      .then(() => stores.close())
+      .then(() => Promise.all([stores.close(), mediaStorage.close()]))
       .then(() => {
         logger.info('stopped');
         logger.flush();

@@ -11,6 +11,10 @@ export const ERROR_CODES = {
   unsupportedMediaType: 'unsupported_media_type',
   rateLimited: 'rate_limited',
   storeUnavailable: 'store_unavailable',
+  /** 503 with the route's Retry-After: this process is at capacity for the work (the picture queue is full); the store is fine. */
+  busy: 'busy',
+  /** 408: the request's body did not arrive in time (the connection is closed). */
+  requestTimeout: 'request_timeout',
   cursorExpired: 'cursor_expired',
   internal: 'internal',
 } as const;

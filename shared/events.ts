@@ -94,4 +94,9 @@ export const NEWSROOM_ROOM = 'newsroom';
 /** Socket.IO handshake `auth` of an editor's connection (readers send none). */
 export interface SocketAuth {
   token?: string;
+  /**
+   * The iframe page's host site, as an origin (never a page's address): the figures count its readers
+   * under that site (server/stats/sites.ts). Nothing else reads it.
+   */
+  site?: string;
 }

@@ -114,6 +114,11 @@ export function excerpt(update: Pick<Update, 'title' | 'body'>, length = 90): st
     .replace(/[*_`#>~]+/g, '')
     .replace(/\s+/g, ' ')
     .trim();
+  return clip(text, length);
+}
+
+/** One line of plain text cut to `length` characters at most, at a word, with an ellipsis when it was longer. */
+export function clip(text: string, length: number): string {
   if (text.length <= length) return text;
   // Cut at a word where one ends near the limit, and never leave "40.0%.…": punctuation goes before the ellipsis.
   let cut = text.slice(0, length - 1);

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CURSOR_PATTERN } from './cursor';
 import { LIMITS } from './limits';
+import { MEDIA_LIMITS } from './media';
 
 export const BLOG_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
 export const UPDATE_ID_PATTERN = /^[a-z0-9]{1,64}$/;
@@ -244,6 +245,11 @@ export const AUDIT_ACTIONS = [
   'person.removed',
   'token.created',
   'token.revoked',
+  'webhook.created',
+  'webhook.changed',
+  'webhook.removed',
+  'media.uploaded',
+  'media.removed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -290,7 +296,46 @@ export interface BlogView {
   next?: string;
 }
 
-export const PreviewSchema = z.object({ body: updateFields.body });
+/** `POST /api/preview`: `blogId` is the blog whose pictures the body shows (without it, the first blog a picture in it names). */
+export const PreviewSchema = z.object({ body: updateFields.body, blogId: BlogIdSchema.optional() });
+
+/** A picture as the API shows it (`POST /api/blogs/:blogId/media`): its full-size URL and the snippet that places it. */
+export interface MediaInfo {
+  id: string;
+  /** The full-size file, absolute. */
+  url: string;
+  width: number;
+  height: number;
+  alt: string;
+  caption?: string;
+  credit?: string;
+  markdown: string;
+}
+
+/** A picture as `GET /api/blogs/:blogId/media` lists it. */
+export interface ListedMedia extends MediaInfo {
+  createdAt: string;
+  /** The smallest stored size (root-relative): the list's thumbnail. */
+  thumbnail: string;
+  /** Who uploaded it (`person:<id>`, `token:<id>`, `admin`): listed for the blog's editors only. */
+  uploadedBy?: string;
+}
+
+/** An optional line of text: empty (a form's untouched field) is the same as absent. */
+const optionalLine = (max: number) =>
+  z.preprocess((value) => (typeof value === 'string' && !value.trim() ? undefined : value), plainText(max).optional());
+
+/**
+ * The text fields of `POST /api/blogs/:blogId/media` (multipart, beside `file`): the alt text is required
+ * (what a screen reader says, and what shows when the picture cannot load).
+ */
+export const MediaFieldsSchema = z
+  .object({
+    alt: plainText(MEDIA_LIMITS.altChars),
+    caption: optionalLine(MEDIA_LIMITS.captionChars),
+    credit: optionalLine(MEDIA_LIMITS.creditChars),
+  })
+  .strict();
 
 export const SubscribeSchema = z.object({ blogId: BlogIdSchema, cursor: CursorSchema.optional() });
 export const UnsubscribeSchema = z.object({ blogId: BlogIdSchema });
@@ -402,4 +447,120 @@ export function issuesToDetails(error: z.ZodError): Record<string, string> {
     details[field] ??= issue.message;
   }
   return details;
+}
+
+// Reach (contract: "Reach: webhooks, notifications, figures"): webhooks, Web Push subscriptions, figures.
+
+/** `*` in a webhook's `events` or `blogs`: every one, including those added later. */
+export const ALL = '*';
+/** Events a webhook endpoint may ask for; `webhook.test` is sent by Send test event to that endpoint alone. */
+export const WEBHOOK_EVENT_TYPES = EVENT_TYPES;
+export const WEBHOOK_TEST_EVENT = 'webhook.test';
+/** Endpoints the service keeps at most (each costs a delivery per event). */
+export const WEBHOOKS_MAX = 50;
+
+export const CreateWebhookSchema = z
+  .object({
+    /** Checked further on the server: https, or http on a host LIVEBLOG_OUTBOUND_ALLOW_HOSTS names. */
+    url: z.string().trim().min(1, 'is required').max(2000, 'must be at most 2000 characters'),
+    events: z
+      .array(z.enum([...WEBHOOK_EVENT_TYPES, ALL]), { error: `must be a list of ${WEBHOOK_EVENT_TYPES.join(', ')} or ${ALL}` })
+      .min(1, 'must name at least one event, or be left out for all')
+      .max(WEBHOOK_EVENT_TYPES.length + 1)
+      .optional(),
+    blogs: z
+      .array(z.union([BlogIdSchema, z.literal(ALL)]))
+      .min(1, 'must name at least one blog, or be left out for all')
+      .max(200, 'must name at most 200 blogs')
+      .optional(),
+    /** What the endpoint is for, shown on the desk. */
+    description: plainText(120).optional(),
+  })
+  .strict();
+
+/** `PATCH /api/webhooks/:id`: turn a disabled endpoint back on (its failures forgotten), or off. */
+export const PatchWebhookSchema = z.object({ enabled: z.boolean() }).strict();
+
+/** An endpoint as listed: never its secret (only the answer that creates it carries `secret`). */
+export interface Webhook {
+  id: string;
+  url: string;
+  /** Event types, or [`*`]. */
+  events: string[];
+  /** Blog ids, or [`*`]. */
+  blogs: string[];
+  description?: string;
+  createdAt: string;
+  enabled: boolean;
+  /** Why and when it was turned off: by an admin, or by the service after a day of failures. */
+  disabled?: { at: string; reason: string };
+  /** When its deliveries started failing without a success since (absent while they succeed). */
+  failingSince?: string;
+}
+
+export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed' | 'skipped';
+
+export interface WebhookDelivery {
+  /** The `webhook-id` every attempt carries. */
+  id: string;
+  /** Its event type (`update.created`…, `webhook.test`). */
+  event: string;
+  blogId?: string;
+  attempts: number;
+  status: DeliveryStatus;
+  createdAt: string;
+  lastAttemptAt?: string;
+  lastStatusCode?: number;
+  /** The last failure, in words (`timeout after 10 s`, `HTTP 500`, `refused: 10.0.0.1 is a private address`). */
+  lastError?: string;
+  nextAttemptAt?: string;
+}
+
+const base64url = (bytes: number, chars: number) =>
+  z.string().regex(new RegExp(`^[A-Za-z0-9_-]{${chars}}={0,2}$`), `must be ${bytes} bytes in base64url`);
+
+/** A browser's PushSubscription as `JSON.stringify` writes it. */
+export const PushSubscriptionSchema = z.object({
+  endpoint: z.string().trim().min(1, 'is required').max(2048, 'must be at most 2048 characters'),
+  expirationTime: z.number().nullable().optional(),
+  keys: z.object({ p256dh: base64url(65, 87), auth: base64url(16, 22) }),
+});
+export const PushUnsubscribeSchema = z.object({ endpoint: z.string().trim().min(1, 'is required').max(2048) });
+
+/** What a key event's push carries (encrypted to the browser; its service worker shows it). */
+export interface PushMessage {
+  blogId: string;
+  updateId: string;
+  title: string;
+  body: string;
+  /** The update's permalink on the reader's page. */
+  url: string;
+}
+
+/** `GET /api/blogs/:blogId/stats?since=`: the series from this time on (the desk asks for its last hours); all of it without. */
+export const StatsQuerySchema = z.object({
+  since: z.iso
+    .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone, like 2025-01-11T17:45:00Z' })
+    .transform((value) => Date.parse(value))
+    .optional(),
+});
+
+/** `GET /api/blogs/:blogId/stats`: no reader is identified, only counted. */
+export interface BlogStats {
+  readersNow: number;
+  peakReaders: number;
+  /** When the peak was first reached; null before anyone read. */
+  peakAt: string | null;
+  /** Readers per minute (the most at once in that minute), oldest first, for the blog's life. */
+  series: { at: string; readers: number }[];
+  /**
+   * Readers now by the site they read on (`origin`, scheme://host[:port]), most first: the host site of
+   * a widget or of an iframe that says it; `self` for the service's own pages, `frame` for an iframe
+   * whose host site is not known, `other` beyond the first 50 sites (docs/figures.md).
+   */
+  embeds: { origin: string; readers: number }[];
+  /** Browsers subscribed to the blog's key-event notifications. */
+  subscribers: number;
+  /** Key-event notifications the push services accepted. */
+  pushesSent: number;
 }

@@ -30,6 +30,11 @@ const VERBS: Record<AuditEntry['action'], string> = {
   'person.removed': 'removed',
   'token.created': 'created a token',
   'token.revoked': 'revoked a token',
+  'webhook.created': 'added a webhook',
+  'webhook.changed': 'turned a webhook on or off',
+  'webhook.removed': 'removed a webhook',
+  'media.uploaded': 'uploaded a picture',
+  'media.removed': 'took down a picture',
 };
 
 type Content = Partial<Pick<Update, 'body' | 'title' | 'author' | 'publishedAt' | 'pinned' | 'keyEvent' | 'version'>> & {

@@ -253,7 +253,8 @@ export class Composer {
       return;
     }
     try {
-      const { html } = await this.session.call<{ html: string }>('POST', '/api/preview', { body: { body } });
+      // The blog's own pictures show in the preview (another blog's would say "Picture not available.").
+      const { html } = await this.session.call<{ html: string }>('POST', '/api/preview', { body: { body, blogId } });
       if (seq !== this.previewSeq) return; // a newer preview is on its way
       const now = new Date().toISOString();
       const content = this.content();

@@ -11,6 +11,7 @@ import { h } from '../lib/dom';
 import { changedBy } from './audit';
 import { wordDiff } from './diff-view';
 import { describeError, sentence } from './errors';
+import { pictureControls, takePictures, type PictureDialog } from './picture-dialog';
 import { newChain, outcomeUnknown, publishContent } from './publishing';
 import type { Session } from './session';
 import { stored, type EditDraft, type EntryContent } from './storage';
@@ -30,6 +31,7 @@ const TIME_PROBLEMS = { zone: 'Not saved: choose a time zone from the list.', ti
 export interface EditFormHost {
   readonly session: Session;
   readonly blogId: string;
+  readonly pictures: PictureDialog;
   /** The form is done: show `update` in its place (nothing with null) and, with `focus`, move focus to it. */
   closed(updateId: string, update: Update | null, focus: boolean): void;
 }
@@ -73,6 +75,8 @@ export class EditForm {
     this.pinned = h('input', { id: id('pinned'), type: 'checkbox' });
     this.saveButton = h('button', { type: 'submit' }, 'Save');
     const cancel = h('button', { type: 'button' }, 'Cancel');
+    const picture = pictureControls('Add picture to entry');
+    takePictures(host.pictures, { ...picture, textarea: this.body }, () => host.blogId);
     this.element = h(
       'form',
       { class: 'ed-edit', 'aria-label': 'Edit entry' },
@@ -81,6 +85,7 @@ export class EditForm {
       this.title,
       h('label', { for: this.body.id }, 'Entry update'),
       this.body,
+      picture.row,
       h(
         'div',
         { class: 'ed-row' },

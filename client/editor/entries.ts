@@ -14,6 +14,7 @@ import { changedBy } from './audit';
 import { describeError } from './errors';
 import { loadHistory, type HistoryHost } from './history';
 import { editingText, type Presence } from './presence';
+import type { PictureDialog } from './picture-dialog';
 import { outcomeUnknown } from './publishing';
 import type { Session } from './session';
 import { stored, type EditDraft } from './storage';
@@ -65,6 +66,8 @@ export class Entries implements EditFormHost, HistoryHost {
   constructor(
     readonly session: Session,
     private readonly presence: Presence,
+    /** Pictures pasted, dropped or picked into an edit form's text. */
+    readonly pictures: PictureDialog,
   ) {
     presence.onChange = (updateId) => {
       const item = this.list.find(updateId);

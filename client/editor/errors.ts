@@ -22,6 +22,10 @@ const FIELD_LABELS: Record<string, string> = {
   currentPassword: 'Current password',
   role: 'Role',
   reason: 'Reason',
+  alt: 'Alt text',
+  caption: 'Caption',
+  credit: 'Credit',
+  file: 'Picture',
 };
 
 /** What the server's general messages mean for an editor. */

@@ -10,13 +10,17 @@ import { BlogHistory } from './audit';
 import { BlogPanel } from './blog-panel';
 import { Composer } from './composer';
 import { ConnectionState } from './connection';
+import { Figures } from './figures';
 import { DESK_PAGE, Entries } from './entries';
 import { describeError } from './errors';
 import { PendingQueue } from './pending';
 import { People } from './people';
+import { insertPicture, PictureDialog, takePictures } from './picture-dialog';
+import { Pictures } from './pictures';
 import { Presence } from './presence';
 import { endSession, resumeSession, Session, signInProblem, signInWithPassword, signInWithToken } from './session';
 import { stored } from './storage';
+import { Webhooks } from './webhooks';
 import { zoneNames } from './zones';
 
 /**
@@ -35,13 +39,18 @@ class Desk {
   private readonly people: People | null;
   private readonly pending: PendingQueue;
   private readonly history: BlogHistory | null;
+  private readonly figures: Figures | null;
+  private readonly webhooks: Webhooks | null;
   private readonly panel: BlogPanel;
+  private readonly pictures: Pictures;
   private readonly socket: ClientSocket;
   private readonly select = $<HTMLSelectElement>('#blog-select');
   private blogs: Blog[] = [];
   private blog: Blog | null = null;
   private feed: LiveFeed | null = null;
   private openSeq = 0;
+  /** The open blog's panels that load after it shows (approval queue, pictures, figures). */
+  private loading: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly session: Session) {
     // A person's socket carries the session cookie (same origin); a token goes in the handshake.
@@ -52,11 +61,21 @@ class Desk {
       () => this.blog,
       (entry) => this.pending.upsert(entry),
     );
-    this.entries = new Entries(session, new Presence(session, this.socket));
+    const body = $<HTMLTextAreaElement>('#entry-body');
+    this.pictures = new Pictures(session, (markdown) => insertPicture(body, markdown));
+    const pictureDialog = new PictureDialog(session, (blogId) => this.pictures.refresh(blogId));
+    takePictures(
+      pictureDialog,
+      { textarea: body, button: $('#add-picture'), input: $('#picture-input'), note: $('#picture-note') },
+      () => this.blog?.id ?? null,
+    );
+    this.entries = new Entries(session, new Presence(session, this.socket), pictureDialog);
     this.access = session.isAdmin ? new Access(session) : null;
     if (session.canManagePeople) stamp('#people');
     this.people = session.canManagePeople ? new People(session) : null;
     this.history = session.contributes ? null : new BlogHistory(session);
+    this.figures = session.contributes ? null : new Figures(session, this.socket);
+    this.webhooks = session.isAdmin ? new Webhooks(session) : null;
     if (session.isPerson) {
       stamp('#account');
       new Account(session);
@@ -103,7 +122,7 @@ class Desk {
       $('#desk-status').textContent =
         `${this.session.isPerson ? 'You' : 'Your token'} may not write to any blog yet: ask an admin to add one.`;
     }
-    await Promise.all([this.access?.show(this.blog?.id), this.people?.show(this.blog?.id)]);
+    await Promise.all([this.access?.show(this.blog?.id), this.people?.show(this.blog?.id), this.webhooks?.show(), this.loading]);
   }
 
   /**
@@ -153,8 +172,8 @@ class Desk {
     stored.setLastBlog(blogId);
     this.select.value = blogId;
     const editor = this.session.canEdit(blogId);
-    for (const id of ['#composer', '#entries', '#pending']) $(id).hidden = false;
-    $('#blog-panel').hidden = $('#blog-history').hidden = !editor;
+    for (const id of ['#composer', '#entries', '#pending', '#pictures']) $(id).hidden = false;
+    $('#blog-panel').hidden = $('#blog-history').hidden = $('#figures').hidden = !editor;
     // A contributor has no This blog panel: no skip link to it either.
     $('.ed-skip a[href="#blog-panel"]').hidden = !editor;
     $('#readers').textContent = '0';
@@ -162,8 +181,12 @@ class Desk {
     this.panel.clearStatus();
     this.composer.setBlog(blog);
     this.entries.show(blogId, page);
-    void this.pending.show(blogId);
     this.history?.show(blogId);
+    this.loading = Promise.allSettled([
+      this.pending.show(blogId),
+      this.pictures.show(blogId),
+      editor ? this.figures?.show(blogId) : undefined,
+    ]);
     this.feed = new LiveFeed(this.socket, blogId, page.cursor, {
       onEvents: (events) => events.forEach((event) => this.apply(event)),
       onExpired: () => void this.open(blogId),
@@ -217,6 +240,7 @@ class Desk {
 
   stop(): void {
     this.feed?.stop();
+    this.figures?.stop();
     this.socket.disconnect();
   }
 }
@@ -267,7 +291,10 @@ async function enter(session: Session): Promise<void> {
   if (session.token) stored.setToken(session.token);
   // Gone, not hidden: its Email and Password name no other field of the desk (signing out reloads the page).
   $('#sign-in').remove();
-  $('#desk').hidden = false;
+  // Busy until every panel has loaded: the page stops moving under the reader's (and a test's) pointer then.
+  const deskSection = $('#desk');
+  deskSection.setAttribute('aria-busy', 'true');
+  deskSection.hidden = false;
   $('#sign-out').hidden = false;
   $('#who').textContent = `Signed in as ${session.me.name} (${session.role})`;
   $('#sign-out').addEventListener('click', () => {
@@ -276,7 +303,11 @@ async function enter(session: Session): Promise<void> {
     void Promise.resolve(ending).then(() => signOut('You have signed out.'));
   });
   desk = new Desk(session);
-  await desk.start();
+  try {
+    await desk.start();
+  } finally {
+    deskSection.removeAttribute('aria-busy');
+  }
   const changed = sessionStorage.getItem(RIGHTS_CHANGED);
   sessionStorage.removeItem(RIGHTS_CHANGED);
   // Said above whatever the desk said on opening ("… may not write to any blog yet").

@@ -27,6 +27,8 @@ export class PendingQueue {
   private readonly editing = new Set<string>();
   private blogId = '';
   private seq = 0;
+  /** What each row shows (the entry as JSON): a row whose entry has not changed is kept as it is. */
+  private readonly shown = new WeakMap<Element, string>();
 
   constructor(
     private readonly session: Session,
@@ -120,9 +122,18 @@ export class PendingQueue {
     const entries = [...this.entries.values()]
       .filter((entry) => (this.reviewing ? entry.status === 'pending' : entry.status === 'pending' || entry.status === 'rejected'))
       .sort((a, b) => b.submittedAt.localeCompare(a.submittedAt));
-    const hadFocus = this.list.contains(document.activeElement) ? document.activeElement?.closest('li')?.id : undefined;
+    const focused = this.list.contains(document.activeElement) ? document.activeElement : null;
+    const hadFocus = focused?.closest('li')?.id;
     const kept = new Map([...this.list.children].map((item) => [item.id, item as HTMLElement]));
-    this.list.replaceChildren(...entries.map((entry) => (this.editing.has(entry.id) && kept.get(itemId(entry.id))) || this.item(entry)));
+    const rows = entries.map((entry) => this.row(entry, kept.get(itemId(entry.id))));
+    // Rows are moved only where the order changed: a row taken out of the page, even to be put back, loses the focus.
+    rows.forEach((row, index) => {
+      if (this.list.children[index] !== row) this.list.insertBefore(row, this.list.children[index] ?? null);
+    });
+    while (this.list.children.length > rows.length) this.list.lastElementChild!.remove();
+    // A row moved, or made again for a changed entry (the twin of the field), keeps the focus.
+    const refocus = focused && (this.list.contains(focused) ? focused : focused.id ? document.getElementById(focused.id) : null);
+    if (refocus && document.activeElement !== refocus) (refocus as HTMLElement).focus();
     if (!entries.length) {
       this.list.append(
         h('li', { class: 'ed-hint' }, this.reviewing ? 'Nothing is waiting for approval.' : 'Nothing of yours is waiting for approval.'),
@@ -130,6 +141,25 @@ export class PendingQueue {
     }
     // Focus never falls to the page when the entry that had it is gone (approved by another editor).
     if (hadFocus && !this.list.contains(document.activeElement)) this.section.focus();
+  }
+
+  /**
+   * The row for `entry`: the one shown if it is being corrected or its entry has not changed, so that a
+   * live event for another entry leaves the editor's choices (the time, a reason being typed) and focus
+   * where they were; else a new row that takes over the old one's choices (render() its focused field).
+   */
+  private row(entry: PendingUpdate, old: HTMLElement | undefined): HTMLElement {
+    const json = JSON.stringify(entry);
+    if (old && (this.editing.has(entry.id) || this.shown.get(old) === json)) return old;
+    const row = this.item(entry);
+    this.shown.set(row, json);
+    if (old) {
+      for (const field of old.querySelectorAll<HTMLInputElement | HTMLSelectElement>('select[id], input[id]')) {
+        const twin = row.querySelector<HTMLInputElement | HTMLSelectElement>(`#${CSS.escape(field.id)}`);
+        if (twin) twin.value = field.value;
+      }
+    }
+    return row;
   }
 
   private item(entry: PendingUpdate): HTMLElement {

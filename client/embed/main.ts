@@ -6,10 +6,12 @@
  * `#update-<id>`: opened, that address scrolls the widget to the update (fetched if it is not shown).
  */
 import { renderBlog } from '../../shared/html';
+import { absoluteMedia } from '../../shared/media';
 import { VIEW_MAX } from '../../shared/limits';
 import type { BlogView } from '../../shared/schemas';
 import { api } from '../lib/api';
 import { LiveBlogView, permalinkId } from '../lib/live-blog-view';
+import { offerNotifyLink } from '../lib/notify';
 import readerCss from '../reader/reader.css';
 import widgetCss from './widget.css';
 import { WireSocket } from './wire-socket';
@@ -40,14 +42,16 @@ function mount(host: HTMLElement): void {
   const widget = shadow.querySelector<HTMLElement>('.lb-widget')!;
   api<BlogView>('GET', `${origin}/api/blogs/${encodeURIComponent(blogId)}/view?limit=${limit}`)
     .then((view) => {
-      widget.innerHTML = renderBlog(view.blog, view.updates, view.keyEvents, {
-        cursor: view.cursor,
-        next: view.next,
-        headingLevel: 2,
-        embedded: true,
-      });
+      // Pictures' URLs are root-relative (`/media/…`): here, on another site, they must name this service.
+      widget.innerHTML = absoluteMedia(
+        renderBlog(view.blog, view.updates, view.keyEvents, { cursor: view.cursor, next: view.next, headingLevel: 2, embedded: true }),
+        origin,
+      );
       socket ??= new WireSocket(origin);
-      const live = new LiveBlogView({ root: widget.querySelector<HTMLElement>('.lb-blog')!, socket, apiOrigin: origin });
+      const root = widget.querySelector<HTMLElement>('.lb-blog')!;
+      const live = new LiveBlogView({ root, socket, apiOrigin: origin });
+      // A widget on another site can host neither the worker nor the permission: it links to the reader's page.
+      void offerNotifyLink(root, origin, blogId);
       const updateId = permalinkId(location.hash);
       if (updateId) void live.goTo(updateId, true);
     })

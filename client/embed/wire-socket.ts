@@ -143,11 +143,16 @@ export class WireSocket implements FeedSocket {
       this.#webSocketFailures = 0;
       this.#onFrame(ws, String(data));
     };
-    ws.onclose = () => {
+    const ended = () => {
       if (this.#wire !== ws) return;
+      this.#wire = undefined;
       if (!opened) this.#webSocketFailures++;
       this.#lost();
     };
+    ws.onclose = ended;
+    // A WebSocket the host page's CSP blocks (connect-src without the service's ws:/wss: origin) fires
+    // `error` and never `close` in Chromium: without this the widget would wait for it for ever.
+    ws.onerror = ended;
   }
 
   /** One long-polling session, from its handshake until the server or the heartbeat ends it. */

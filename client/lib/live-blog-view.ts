@@ -12,11 +12,13 @@
  * - a hidden tab catches up when shown; a `cursor_expired` reloads the list, not the page;
  * - an ended blog keeps listening, so that a reopened one goes live again;
  * - each batch of new updates is announced once to screen readers;
- * - a social card loads its provider's embed when the reader presses its button (cards.ts).
+ * - a social card loads its provider's embed when the reader presses its button (cards.ts);
+ * - pictures (`/media/…`, root-relative) name the service's origin wherever the view is on another site's page.
  */
 import { Backoff } from './backoff';
 import { applyEvent } from './events';
 import { excerpt, keyEventElementId, renderKeyEvent, renderUpdate, updateElementId } from '../../shared/html';
+import { absoluteMedia } from '../../shared/media';
 import { displayOrderKey, updateOrderKey } from '../../shared/order';
 import { VIEW_MAX } from '../../shared/limits';
 import type { Blog, BlogEvent, BlogView, Update, UpdatePage } from '../../shared/schemas';
@@ -193,7 +195,8 @@ export class LiveBlogView {
   }
 
   #renderUpdate(update: Update): HTMLElement {
-    const element = fromHtml(renderUpdate(update));
+    // Pictures' URLs are root-relative (`/media/…`): inside another site (the widget) they name this service.
+    const element = fromHtml(absoluteMedia(renderUpdate(update), this.#options.apiOrigin));
     refreshRelativeTimes(element);
     collapseIfLong(element, this.#expanded);
     return element;

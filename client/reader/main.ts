@@ -2,6 +2,7 @@
 import { pageTitle } from '../../shared/html';
 import type { BlogStatus } from '../../shared/schemas';
 import { LiveBlogView, permalinkId } from '../lib/live-blog-view';
+import { NOTIFY_QUERY, offerNotifications, offerNotifyLink } from '../lib/notify';
 import { connectSocket } from '../lib/socket';
 
 /** The iframe grows with its content up to this, then scrolls within (its page links to the full blog). */
@@ -11,11 +12,19 @@ const NARROW_FRAME_PX = 480;
 /** Key events a narrow frame shows before "Show all N key events". */
 const NARROW_FRAME_KEY_EVENTS = 2;
 
+/**
+ * The site framing this page, as an origin only (empty when the host hides it), for the editors' figures
+ * (readers by site: server/stats/sites.ts).
+ */
+function hostSite(): { site: string } {
+  return { site: location.ancestorOrigins?.[0] ?? (document.referrer ? new URL(document.referrer).origin : '') };
+}
+
 function start(page: HTMLElement, root: HTMLElement): void {
   const framed = page.dataset.framed !== undefined;
   const view = new LiveBlogView({
     root,
-    socket: connectSocket(),
+    socket: connectSocket(undefined, framed ? hostSite() : undefined),
     apiOrigin: '',
     // The iframe's history is the host's tab's: Back there is the host's business.
     ownsHistory: !framed,
@@ -35,6 +44,9 @@ function start(page: HTMLElement, root: HTMLElement): void {
     reportHeight(view.blogId);
     watchTopInHost(root, view);
   }
+  // Key-event notifications: here on the reader's own page; in a frame on another site, a link to it.
+  if (framed) void offerNotifyLink(root, location.origin, view.blogId);
+  else void offerNotifications(root, view.blogId, new URLSearchParams(location.search).has(NOTIFY_QUERY));
 }
 
 /** In an iframe: tells the parent page our height whenever it changes (up to a cap), so the iframe never needs one. */

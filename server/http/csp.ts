@@ -33,6 +33,15 @@ export const CARD_CSP: CspDirectives = {
   'connect-src': [...BASE_CSP['connect-src'], ...CARD_CONNECT_ORIGINS],
 };
 
+/**
+ * The editors' desk: nobody may frame it, and its upload dialog previews the chosen file from a `blob:`
+ * URL before it is sent. Only the desk: readers' pages never show a `blob:` picture.
+ */
+export const DESK_CSP: CspDirectives = {
+  'frame-ancestors': ["'none'"],
+  'img-src': [...BASE_CSP['img-src'], 'blob:'],
+};
+
 /** The base policy with some directives replaced or added, as a header value. */
 export function cspHeader(changes: CspDirectives = {}): string {
   return Object.entries({ ...BASE_CSP, ...changes })

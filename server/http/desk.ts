@@ -1,13 +1,16 @@
 /** What the editors' page asks besides the resources: who am I, and how will this Markdown look. */
 import { Router } from 'express';
 import { PreviewSchema, type Me } from '../../shared/schemas';
+import { can } from '../../shared/permissions';
+import { loadMedia, NO_MEDIA, type MediaRecords } from '../media/lookup';
+import { MEDIA_REFERENCE } from '../media/types';
 import { renderBody } from '../render/markdown';
 import { principalOf } from '../auth/http';
 import { parseOr400 } from './errors';
 import type { Guards } from './guards';
 import { jsonBody } from './json-body';
 
-export function deskRouter(deps: { guards: Guards }): Router {
+export function deskRouter(deps: { guards: Guards; media?: MediaRecords }): Router {
   const router = Router();
 
   router.get('/me', deps.guards.signedIn, (_req, res) => {
@@ -30,8 +33,14 @@ export function deskRouter(deps: { guards: Guards }): Router {
   });
 
   // The same renderer and sanitiser as publishing: the preview is exactly what readers will get.
-  router.post('/preview', deps.guards.signedInPreview, jsonBody, (req, res) => {
-    res.json({ html: renderBody(parseOr400(PreviewSchema, req.body, 'preview').body) });
+  // Its pictures are those of the blog being written in, as publishing there would show them; only a
+  // blog the writer may submit to is looked in.
+  router.post('/preview', deps.guards.signedInPreview, jsonBody, async (req, res) => {
+    const { body, blogId } = parseOr400(PreviewSchema, req.body, 'preview');
+    const principal = principalOf(res);
+    const blog = blogId ?? [...body.matchAll(MEDIA_REFERENCE)].map(([, named]) => named).find((named) => can(principal, 'submit', named));
+    const media = blog && can(principal, 'submit', blog) ? await loadMedia(deps.media, blog, body) : NO_MEDIA;
+    res.json({ html: renderBody(body, media) });
   });
 
   return router;

@@ -83,7 +83,19 @@ export function errorHandler(logger: Logger, onStoreUnavailable: () => void = ()
   return (error, req, res, _next) => {
     const known = toHttpError(error);
     if (known && known.status < 500) {
+      // Answered already (a request closed at its deadline by connections.ts, whose route failed after).
+      if (res.headersSent) return;
       sendError(res, known.status, { code: known.code, message: known.message, ...(known.details ? { details: known.details } : {}) });
+      return;
+    }
+    if (known?.code === ERROR_CODES.busy) {
+      // At capacity (the picture queue is full): the client tries again after the route's Retry-After.
+      // Nothing is wrong with the store, so no operator is paged for it.
+      logger.warn({ method: req.method, url: hideLinkSecrets(req.originalUrl), reason: known.message }, 'request refused: busy');
+      if (res.headersSent) return;
+      res.locals.busy = true; // the access log (app.ts) says warn, not error
+      if (!res.hasHeader('Retry-After')) res.setHeader('Retry-After', '5');
+      sendError(res, known.status, { code: known.code, message: known.message });
       return;
     }
     logger.error(
@@ -94,7 +106,7 @@ export function errorHandler(logger: Logger, onStoreUnavailable: () => void = ()
     if (known) {
       if (known.status === 503) {
         onStoreUnavailable();
-        res.setHeader('Retry-After', '2');
+        if (!res.hasHeader('Retry-After')) res.setHeader('Retry-After', '2');
       }
       sendError(res, known.status, { code: known.code, message: known.message });
     } else {

@@ -1,4 +1,5 @@
 /** The HTML pages and the feed, served from the page cache: the list of blogs, a blog, its iframe page, its Atom feed. */
+import path from 'node:path';
 import { Router, type Request, type Response } from 'express';
 import { MASTODON_RELAY_PATH } from '../../shared/cards';
 import { LIMITS } from '../../shared/limits';
@@ -11,13 +12,13 @@ import { embedPage, indexPage, notFoundPage, readerPage, type PageContext } from
 import { loadAroundView, loadBlogView } from '../service/blog-view';
 import type { Timeline } from '../store/timeline';
 import { mastodonEmbed, mastodonRelayPage } from '../render/card-relay';
-import { CARD_CSP, cspHeader } from './csp';
+import { CARD_CSP, cspHeader, DESK_CSP } from './csp';
 import { HttpError, notFound } from './errors';
 import type { EmbedPolicy } from './embed-policy';
 import { INDEX, renderedEntry, sendCached, type PageCache, type Rendered } from './page-cache';
 import { blogIdParam } from './params';
 
-const EDITOR_CSP = cspHeader({ 'frame-ancestors': ["'none'"] });
+const EDITOR_CSP = cspHeader(DESK_CSP);
 /** The reader's page may frame the social cards' embeds once a reader asks for one. */
 const READER_CSP = cspHeader(CARD_CSP);
 /** Said on the page when `?around=` names an update that is not there: the same words as with scripts. */
@@ -161,6 +162,16 @@ export function pagesRouter(deps: {
     res.removeHeader('X-Frame-Options');
     res.type('html').setHeader('Cache-Control', 'public, max-age=86400');
     res.send(mastodonRelayPage(embed, context()));
+  });
+
+  // The key-event notifications' service worker (client/sw/push-sw.ts). Served from the root, so that
+  // each blog's registration (scope /push/<blogId>/) lies under it; never cached, so that a fixed
+  // worker reaches every browser at its next check.
+  router.get('/push-sw.js', (_req, res) => {
+    res.setHeader('Cache-Control', 'no-cache');
+    res.setHeader('Service-Worker-Allowed', '/');
+    res.type('text/javascript');
+    res.sendFile(path.join(assets.dir, 'push-sw.js'));
   });
 
   router.get('/editor', (req, res) => {

@@ -4,11 +4,11 @@
  * written right after its change, not in the same step: when that write fails, the change stands, the
  * answer is still the change's, and the missing entry is logged at error level (with what it would say).
  */
+import { recordChange } from './audit';
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { CreateTokenSchema, type TokenInfo } from '../../shared/schemas';
-import { principalOf } from '../auth/http';
-import { actorOf, tokenPrincipalId } from '../auth/principal';
+import { tokenPrincipalId } from '../auth/principal';
 import type { Logger } from '../logger';
 import type { AuditDraft, AuditLog } from '../store/audit';
 import type { TokenStore } from '../store/tokens';
@@ -31,14 +31,7 @@ export function tokensRouter(deps: {
   const { signedIn, signedInWrite } = deps.guards;
   const router = Router();
 
-  const record = async (res: Response, entry: Omit<AuditDraft, 'actor'>) => {
-    const draft: AuditDraft = { ...entry, actor: actorOf(principalOf(res)) };
-    try {
-      await deps.audit.record(draft);
-    } catch (error) {
-      deps.logger.error({ err: error, entry: draft }, 'a token change is done but its audit entry could not be written');
-    }
-  };
+  const record = (res: Response, entry: Omit<AuditDraft, 'actor'>) => recordChange(deps, res, entry, 'token');
 
   router.post('/', signedInWrite, jsonBody, async (req, res) => {
     assertCanManagePeople(res);

@@ -8,6 +8,7 @@
  */
 import { escapeHtml } from '../../shared/html';
 import { LIMITS } from '../../shared/limits';
+import { MEDIA_LIMITS } from '../media/types';
 import type { PageContext } from './pages';
 import { layout } from './layout';
 
@@ -88,6 +89,12 @@ export function editorPage(context: PageContext, options: EditorPageOptions = {}
           <label for="entry-body">Update</label>
           <textarea id="entry-body" rows="7" aria-describedby="entry-count" placeholder="Markdown: **bold**, *italic*, [link](https://…), > quote, - list"></textarea>
           <p class="ed-hint ed-count" id="entry-count" aria-live="polite" hidden></p>
+          <div class="ed-row ed-picture-row">
+            <button type="button" id="add-picture" class="ed-add-picture">Add picture</button>
+            <input type="file" id="picture-input" hidden tabindex="-1" aria-label="Picture to add">
+            <span class="ed-hint">or paste or drop one into the Update box</span>
+          </div>
+          <p class="ed-status ed-picture-note" id="picture-note" role="status"></p>
           <div class="ed-row ed-publish-row">
             <button type="submit" id="publish">Publish</button>
             <span class="ed-hint">or Ctrl+Enter (⌘+Enter)</span>
@@ -123,6 +130,12 @@ export function editorPage(context: PageContext, options: EditorPageOptions = {}
         <p class="ed-status" id="pending-status" role="status" aria-live="polite"></p>
         <ol id="pending-list" class="ed-list"></ol>
       </section>
+      <section id="pictures" class="ed-card ed-pictures" aria-labelledby="pictures-heading" tabindex="-1" hidden>
+        <h2 id="pictures-heading">Pictures</h2>
+        <p class="ed-hint">Uploaded to this blog, newest first. Insert puts one where the cursor is in the Update box.</p>
+        <p class="ed-status" id="pictures-status" role="status" aria-live="polite"></p>
+        <ol id="picture-list" class="ed-list ed-picture-list"></ol>
+      </section>
       </div>
 
       <section id="entries" class="ed-card ed-entries" aria-labelledby="entries-heading" tabindex="-1" hidden>
@@ -157,6 +170,11 @@ export function editorPage(context: PageContext, options: EditorPageOptions = {}
         <button type="button" id="reopen-blog" hidden>Reopen live blog</button>
         <p class="ed-status" id="blog-life-status" role="status"></p>
       </div>
+    </section>
+
+    <section id="figures" class="ed-card" aria-labelledby="figures-heading" tabindex="-1" data-chart-src="${escapeHtml(context.assets.url('desk-stats.js'))}" hidden>
+      <h2 id="figures-heading">Figures</h2>
+      <div id="figures-body"></div>
     </section>
 
     <section id="blog-history" class="ed-card" aria-labelledby="blog-history-heading" tabindex="-1" hidden>
@@ -220,6 +238,11 @@ export function editorPage(context: PageContext, options: EditorPageOptions = {}
       <ul id="access-list" class="ed-list"></ul>
     </section>
 
+    <section id="webhooks" class="ed-card" aria-labelledby="webhooks-heading" hidden>
+      <h2 id="webhooks-heading">Webhooks</h2>
+      <div id="webhooks-body"></div>
+    </section>
+
     <section id="account" class="ed-card" aria-labelledby="account-heading" hidden>
       <h2 id="account-heading">Your account</h2>
       <template>
@@ -245,6 +268,42 @@ export function editorPage(context: PageContext, options: EditorPageOptions = {}
     <div class="ed-row">
       <button type="button" id="remove-confirm" class="ed-danger">Remove</button>
       <button type="button" id="remove-cancel" autofocus>Cancel</button>
+    </div>
+  </dialog>
+
+  <dialog id="picture-dialog" class="ed-picture-dialog" aria-labelledby="picture-dialog-heading">
+    <form id="picture-form" novalidate>
+      <h2 id="picture-dialog-heading">Add a picture</h2>
+      <div id="picture-preview" class="ed-picture-preview"></div>
+      <p class="ed-hint" id="picture-file"></p>
+      <fieldset id="picture-fields" class="ed-picture-fields">
+        <legend class="ed-sr">About the picture</legend>
+        <label for="picture-alt">Alt text</label>
+        <textarea id="picture-alt" rows="2" required maxlength="${MEDIA_LIMITS.altChars}" aria-describedby="picture-alt-hint"></textarea>
+        <p class="ed-hint" id="picture-alt-hint">Required. What the picture shows, in a sentence, for readers who cannot see it (screen readers read it out; it shows when the picture does not load). Say what matters for the story, not “photo of”.</p>
+        <label for="picture-caption">Caption</label>
+        <input id="picture-caption" type="text" maxlength="${MEDIA_LIMITS.captionChars}" aria-describedby="picture-caption-hint">
+        <p class="ed-hint" id="picture-caption-hint">Shown under the picture, for everyone.</p>
+        <label for="picture-credit">Credit</label>
+        <input id="picture-credit" type="text" maxlength="${MEDIA_LIMITS.creditChars}" placeholder="Photographer / Agency">
+      </fieldset>
+      <progress id="picture-progress" class="ed-picture-progress" max="1" hidden aria-labelledby="picture-status"></progress>
+      <p class="ed-status" id="picture-status" role="status" aria-live="polite"></p>
+      <p class="ed-error" id="picture-error" role="alert"></p>
+      <div class="ed-row">
+        <button type="submit" id="picture-upload">Upload</button>
+        <button type="button" id="picture-cancel">Cancel</button>
+        <span class="ed-hint">or Ctrl+Enter (⌘+Enter) to upload</span>
+      </div>
+    </form>
+  </dialog>
+
+  <dialog id="takedown-dialog" aria-labelledby="takedown-heading" aria-describedby="takedown-text">
+    <h2 id="takedown-heading">Take down this picture?</h2>
+    <p id="takedown-text"></p>
+    <div class="ed-row">
+      <button type="button" id="takedown-confirm" class="ed-danger">Take down</button>
+      <button type="button" id="takedown-cancel" autofocus>Cancel</button>
     </div>
   </dialog>
 

@@ -1,7 +1,9 @@
 /** The Atom feed (RFC 4287) of a blog's latest updates, newest first. */
 import { cardsAsLinks } from '../../shared/cards';
-import { escapeHtml, excerpt } from '../../shared/html';
+import { absoluteMedia } from '../../shared/media';
+import { clip, escapeHtml } from '../../shared/html';
 import type { Blog, Update } from '../../shared/schemas';
+import { plainText } from './markdown';
 
 /** Updates in the feed. */
 export const FEED_SIZE = 50;
@@ -17,14 +19,16 @@ export function atomFeed(blog: Blog, updates: Update[], origin: string): string 
       return (
         '<entry>' +
         `<id>${xml(link)}</id>` +
-        `<title>${xml(update.title ?? excerpt(update, 120))}</title>` +
+        // The text readers read (no Markdown, nothing of a picture), or the blog's title for an update without any.
+        `<title>${xml(update.title ?? (clip(plainText(update.html), 120) || blog.title))}</title>` +
         `<link rel="alternate" type="text/html" href="${xml(link)}"/>` +
         `<published>${xml(update.publishedAt)}</published>` +
         `<updated>${xml(update.editedAt ?? update.publishedAt)}</updated>` +
         (update.author ? `<author><name>${xml(update.author)}</name></author>` : '') +
         (update.keyEvent ? '<category term="key-event" label="Key event"/>' : '') +
-        // A social card is its link here: a feed reader has no use for its button.
-        `<content type="html">${xml(cardsAsLinks(update.html))}</content>` +
+        // A social card is its link here: a feed reader has no use for its button. Pictures are named by
+        // absolute URLs: a feed reader resolves relative ones against no page of ours.
+        `<content type="html">${xml(absoluteMedia(cardsAsLinks(update.html), origin))}</content>` +
         '</entry>'
       );
     })

@@ -1,9 +1,10 @@
 /** Server-rendered pages: readable with scripts off, then made live by the browser bundle. */
-import { escapeHtml, pageTitle, renderBlog } from '../../shared/html';
+import { clip, escapeHtml, pageTitle, renderBlog } from '../../shared/html';
 import type { Blog, Update } from '../../shared/schemas';
 import type { BlogView } from '../service/blog-view';
 import type { Assets } from '../assets';
 import { layout } from './layout';
+import { plainText } from './markdown';
 
 export interface PageContext {
   assets: Assets;
@@ -16,7 +17,18 @@ export function jsonForScript(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c');
 }
 
-function liveBlogPosting(blog: Blog, updates: Update[], url: string): Record<string, unknown> {
+/** The full-size pictures an update shows (media/markup.ts links each to it), as absolute URLs. */
+/**
+ * Each uploaded picture an update shows: its full-size file, or, for one inside a link the author wrote
+ * (which has no link of its own, see render/markdown.ts), the file its <img> shows.
+ */
+const PICTURE = /(?:<a class="lb-picture" href="(\/media\/[^"]+)"[^>]*>)?<picture>.*?<img src="(\/media\/[^"]+)"/g;
+
+function picturesOf(update: Update, origin: string): string[] {
+  return [...update.html.matchAll(PICTURE)].map(([, full, shown]) => origin + (full ?? shown));
+}
+
+function liveBlogPosting(blog: Blog, updates: Update[], url: string, origin: string): Record<string, unknown> {
   return {
     '@context': 'https://schema.org',
     '@type': 'LiveBlogPosting',
@@ -28,16 +40,22 @@ function liveBlogPosting(blog: Blog, updates: Update[], url: string): Record<str
     dateModified: blog.updatedAt,
     coverageStartTime: blog.createdAt,
     ...(blog.status === 'ended' ? { coverageEndTime: blog.updatedAt } : {}),
-    liveBlogUpdate: updates.map((update) => ({
-      '@type': 'BlogPosting',
-      '@id': `${url}#update-${update.id}`,
-      url: `${url}#update-${update.id}`,
-      headline: update.title ?? update.body.slice(0, 110),
-      articleBody: update.body,
-      datePublished: update.publishedAt,
-      dateModified: update.editedAt ?? update.publishedAt,
-      ...(update.author ? { author: { '@type': 'Person', name: update.author } } : {}),
-    })),
+    liveBlogUpdate: updates.map((update) => {
+      const images = picturesOf(update, origin);
+      // The text readers read, not the Markdown: no picture's alt text or caption, no link syntax.
+      const text = plainText(update.html);
+      return {
+        '@type': 'BlogPosting',
+        '@id': `${url}#update-${update.id}`,
+        url: `${url}#update-${update.id}`,
+        headline: update.title ?? (clip(text, 110) || blog.title),
+        articleBody: text,
+        datePublished: update.publishedAt,
+        dateModified: update.editedAt ?? update.publishedAt,
+        ...(update.author ? { author: { '@type': 'Person', name: update.author } } : {}),
+        ...(images.length ? { image: images } : {}),
+      };
+    }),
   };
 }
 
@@ -75,7 +93,7 @@ export function readerPage(view: BlogView, context: PageContext, place: PagePlac
     `<link rel="canonical" href="${escapeHtml(url)}">` +
     `<link rel="alternate" type="application/atom+xml" title="${escapeHtml(blog.title)}" href="/blogs/${blog.id}/feed.atom">` +
     socialTags(blog, url) +
-    `<script type="application/ld+json">${jsonForScript(liveBlogPosting(blog, view.updates, url))}</script>`;
+    `<script type="application/ld+json">${jsonForScript(liveBlogPosting(blog, view.updates, url, context.origin))}</script>`;
   // The older pages (no scripts) lead back to the latest, above and below the list.
   const latest = older ? `<p class="lb-latest"><a href="/blogs/${blog.id}">Back to the latest updates</a></p>` : '';
   const body =

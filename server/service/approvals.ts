@@ -5,9 +5,11 @@
  * alone (PendingChange, see realtime/desk-events.ts).
  */
 import type { Actor, CreateUpdateInput, PatchUpdateInput, PendingUpdate, Update } from '../../shared/schemas';
+import { NO_MEDIA, type MediaLookup } from '../media/lookup';
+import { withoutPicture } from '../media/markup';
 import { renderBody } from '../render/markdown';
-import type { SubmittedEntry, Timeline } from '../store/timeline';
-import { draftUpdate, fingerprint, VersionConflict, type LiveBlogs } from './live-blogs';
+import { TimelineError, type SubmittedEntry, type Timeline } from '../store/timeline';
+import { BodyMoved, draftUpdate, fingerprint, names, VersionConflict, whileBodyMoves, type LiveBlogs } from './live-blogs';
 
 /** What the desks are told of the queue: an entry's new state, or that it left the queue. */
 export type PendingChange =
@@ -43,9 +45,10 @@ export class Approvals {
     actor: Actor,
     idempotency?: { key: string; scope: string },
   ): Promise<SubmittedEntry> {
+    const media = await this.deps.liveBlogs.media(blogId, input.body);
     const now = this.now();
     const entry: PendingUpdate = {
-      ...draftUpdate(blogId, input, now),
+      ...draftUpdate(blogId, input, now, media),
       // A contributor never pins: the route refuses it, and the editor who approves may.
       pinned: false,
       status: 'pending',
@@ -68,6 +71,7 @@ export class Approvals {
     expectedVersion: number | undefined,
     actor: Actor,
   ): Promise<PendingUpdate> {
+    const media = patch.body === undefined ? NO_MEDIA : await this.deps.liveBlogs.media(blogId, patch.body);
     const entry = await this.deps.liveBlogs.write(blogId, () =>
       this.timeline.changePending(
         blogId,
@@ -77,7 +81,7 @@ export class Approvals {
           const next: PendingUpdate = { ...current, ...definedOnly(patch), pinned: false, version: current.version + 1 };
           if (patch.title === null) delete next.title;
           if (patch.author === null) delete next.author;
-          if (patch.body !== undefined) next.html = renderBody(patch.body);
+          if (patch.body !== undefined) next.html = renderBody(patch.body, media);
           return next;
         },
         this.deps.liveBlogs.stamp(actor),
@@ -90,7 +94,8 @@ export class Approvals {
   /**
    * Publishes the entry: at the approval's time (`now`) or at the time the entry carries (`submitted`:
    * the contributor's own, or when they sent it). A retried approval answers the update as it is, and
-   * publishes nothing again.
+   * publishes nothing again. Its body is rendered again with the pictures as they are now: one taken
+   * down while the entry waited is not published.
    */
   async approve(
     blogId: string,
@@ -100,24 +105,28 @@ export class Approvals {
   ): Promise<Update> {
     const startedAt = process.hrtime.bigint();
     let submitterId = '';
-    const approved = await this.deps.liveBlogs.write(blogId, () =>
-      this.timeline.approvePending(
-        blogId,
-        updateId,
-        (entry) => {
-          VersionConflict.check(entry, options.expectedVersion);
-          submitterId = entry.submittedBy.id;
-          const now = this.now().toISOString();
-          const { status: _status, submittedBy: _by, submittedAt: _at, rejection: _rejection, ...fields } = entry;
-          return {
-            ...fields,
-            publishedAt: options.publishedAt === 'submitted' ? entry.publishedAt : now,
-            createdAt: now,
-            pinned: false,
-            version: 1,
-          };
-        },
-        this.deps.liveBlogs.stamp(actor),
+    const approved = await this.withBodyRead(blogId, updateId, (body, media) =>
+      this.deps.liveBlogs.write(blogId, () =>
+        this.timeline.approvePending(
+          blogId,
+          updateId,
+          (entry) => {
+            VersionConflict.check(entry, options.expectedVersion);
+            if (entry.body !== body) throw new BodyMoved();
+            submitterId = entry.submittedBy.id;
+            const now = this.now().toISOString();
+            const { status: _status, submittedBy: _by, submittedAt: _at, rejection: _rejection, ...fields } = entry;
+            return {
+              ...fields,
+              html: renderBody(entry.body, media),
+              publishedAt: options.publishedAt === 'submitted' ? entry.publishedAt : now,
+              createdAt: now,
+              pinned: false,
+              version: 1,
+            };
+          },
+          this.deps.liveBlogs.stamp(actor),
+        ),
       ),
     );
     if (approved.events.length) {
@@ -125,6 +134,57 @@ export class Approvals {
       this.deps.pendingChanged({ blogId, removedId: updateId, submitterId });
     }
     return approved.update;
+  }
+
+  /**
+   * After a picture's takedown: every entry waiting in the blog's queue that names it loses its references
+   * to it from the body (withoutPicture, as LiveBlogs.mediaRemoved) and is rendered again (its editors' and
+   * contributor's desks are told). Returns how many.
+   */
+  async mediaRemoved(blogId: string, mediaId: string, actor: Actor): Promise<number> {
+    const named = (await this.timeline.listPending(blogId)).filter((entry) => names(entry, blogId, mediaId));
+    let rendered = 0;
+    for (const { id } of named) {
+      try {
+        const entry = await this.withBodyRead(blogId, id, (body, media) =>
+          this.deps.liveBlogs.write(blogId, () =>
+            this.timeline.changePending(
+              blogId,
+              id,
+              (current) => {
+                if (current.body !== body) throw new BodyMoved();
+                const next = withoutPicture(current.body, blogId, mediaId);
+                return { ...current, body: next, html: renderBody(next, media), version: current.version + 1 };
+              },
+              this.deps.liveBlogs.stamp(actor),
+            ),
+          ),
+        );
+        this.deps.pendingChanged({ blogId, entry });
+        rendered += 1;
+      } catch (error) {
+        // Approved, rejected or gone meanwhile: a published one is the timeline's pass (LiveBlogs.mediaRemoved).
+        if (error instanceof TimelineError && (error.kind === 'update_not_found' || error.kind === 'conflict')) continue;
+        throw error;
+      }
+    }
+    return rendered;
+  }
+
+  /**
+   * Runs `write` with the entry's body as read now and the records of the pictures it names; `write`
+   * throws BodyMoved when the body it meets is another (edited meanwhile), and then runs again.
+   */
+  private async withBodyRead<T>(
+    blogId: string,
+    updateId: string,
+    write: (body: string | undefined, media: MediaLookup) => Promise<T>,
+  ): Promise<T> {
+    return whileBodyMoves(async () => {
+      const body = (await this.timeline.getPending(blogId, updateId))?.body;
+      const media = body === undefined ? NO_MEDIA : await this.deps.liveBlogs.media(blogId, body);
+      return write(body, media);
+    });
   }
 
   async reject(blogId: string, updateId: string, reason: string | undefined, actor: Actor): Promise<PendingUpdate> {

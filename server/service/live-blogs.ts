@@ -14,6 +14,9 @@ import type {
   PatchUpdateInput,
   Update,
 } from '../../shared/schemas';
+import { loadMedia, mediaIdsIn, NO_MEDIA, type MediaLookup, type MediaRecords } from '../media/lookup';
+import { withoutPicture } from '../media/markup';
+import { mediaPath } from '../media/types';
 import { renderBody } from '../render/markdown';
 import { SERVICE_ACTOR, type AuditStamp } from '../store/audit-entries';
 import { TimelineError, type Timeline } from '../store/timeline';
@@ -22,8 +25,8 @@ import { TimelineError, type Timeline } from '../store/timeline';
 export type Change =
   /** The events a write stored, in log order, once the store acknowledged them, with when the write began. */
   | { kind: 'events'; events: BlogEvent[]; startedAt: bigint }
-  /** A new blog (which has no event yet). */
-  | { kind: 'blog-created'; blogId: string }
+  /** A new blog (which has no event yet), with its log's first cursor. */
+  | { kind: 'blog-created'; blogId: string; cursor: string }
   /** A write that failed without knowing whether the store kept it (a timeout, replicas that did not confirm in time). */
   | { kind: 'uncertain'; blogId: string };
 
@@ -31,6 +34,8 @@ export interface LiveBlogsDeps {
   timeline: Timeline;
   /** Told of every change (see Change). */
   changed: (change: Change) => void;
+  /** Where the pictures updates name are looked up before rendering. @default none: every picture renders as "not available" */
+  media?: MediaRecords;
   now?: () => Date;
 }
 
@@ -42,14 +47,15 @@ export interface Published {
 
 /**
  * A new update as written from `input` at `now`, version 1: what an editor publishes, and what a
- * contributor's entry holds while it waits (approvals.ts adds its queue fields).
+ * contributor's entry holds while it waits (approvals.ts adds its queue fields). `media`: the records of
+ * the pictures the body names (loadMedia).
  */
-export function draftUpdate(blogId: string, input: CreateUpdateInput, now: Date): Update {
+export function draftUpdate(blogId: string, input: CreateUpdateInput, now: Date, media: MediaLookup = NO_MEDIA): Update {
   return {
     id: newUpdateId(now),
     blogId,
     body: input.body,
-    html: renderBody(input.body),
+    html: renderBody(input.body, media),
     ...(input.title ? { title: input.title } : {}),
     ...(input.author ? { author: input.author } : {}),
     publishedAt: input.publishedAt ?? now.toISOString(),
@@ -74,6 +80,11 @@ export class LiveBlogs {
     this.now = deps.now ?? (() => new Date());
   }
 
+  /** The records of the pictures `body` names in the blog, for its render. */
+  media(blogId: string, body: string): Promise<MediaLookup> {
+    return loadMedia(this.deps.media, blogId, body);
+  }
+
   /** Who did a write and when, for the audit entry the store records with it. */
   stamp(actor: Actor): AuditStamp {
     return { actor, at: this.now().toISOString() };
@@ -94,7 +105,7 @@ export class LiveBlogs {
         this.stamp(actor),
       ),
     );
-    this.deps.changed({ kind: 'blog-created', blogId: blog.id });
+    this.deps.changed({ kind: 'blog-created', blogId: blog.id, cursor: blog.cursor });
     return blog;
   }
 
@@ -132,7 +143,7 @@ export class LiveBlogs {
     actor: Actor = SERVICE_ACTOR,
   ): Promise<Published> {
     const startedAt = process.hrtime.bigint();
-    const update = draftUpdate(blogId, input, this.now());
+    const update = draftUpdate(blogId, input, this.now(), await this.media(blogId, input.body));
     const scoped = idempotency && { key: `${idempotency.scope}:${idempotency.key}`, fingerprint: fingerprint(input) };
     const result = await this.write(blogId, () => this.timeline.createUpdate(update, scoped, this.stamp(actor)));
     if (result.events.length) this.deps.changed({ kind: 'events', events: result.events, startedAt });
@@ -152,6 +163,7 @@ export class LiveBlogs {
   ): Promise<Update> {
     const startedAt = process.hrtime.bigint();
     const corrects = CONTENT_FIELDS.some((field) => patch[field] !== undefined);
+    const media = patch.body === undefined ? NO_MEDIA : await this.media(blogId, patch.body);
     const changed = await this.write(blogId, () =>
       this.timeline.changeUpdate(
         blogId,
@@ -161,7 +173,7 @@ export class LiveBlogs {
           const next: Update = { ...current, ...definedOnly(patch), version: current.version + 1 };
           if (patch.title === null) delete next.title;
           if (patch.author === null) delete next.author;
-          if (patch.body !== undefined) next.html = renderBody(patch.body);
+          if (patch.body !== undefined) next.html = renderBody(patch.body, media);
           if (corrects) next.editedAt = this.now().toISOString();
           return next;
         },
@@ -186,6 +198,60 @@ export class LiveBlogs {
       ),
     );
     this.deps.changed({ kind: 'events', events: changed.events, startedAt });
+  }
+
+  /**
+   * After a picture's takedown: every update of the blog that names it loses its references to it from the
+   * body (withoutPicture: the snippet, with its line when it stood alone, and raw-HTML `<img>`s) and is
+   * rendered again (a new version, `update.edited`, so that readers' screens and the cached pages drop it
+   * at once, and nothing of its alt text or caption stays in the body, the JSON-LD or the feed; `editedAt`
+   * stays, as the author corrected nothing). Returns how many were rendered again.
+   */
+  async mediaRemoved(blogId: string, mediaId: string, actor: Actor = SERVICE_ACTOR): Promise<number> {
+    let rendered = 0;
+    let before: string | undefined;
+    do {
+      const page = await this.timeline.listUpdates(blogId, { limit: TAKEDOWN_PAGE, ...(before ? { before } : {}) });
+      for (const update of page.updates) {
+        if (!names(update, blogId, mediaId)) continue;
+        if (await this.withoutPicture(blogId, update.id, mediaId, actor)) rendered += 1;
+      }
+      before = page.next;
+    } while (before);
+    return rendered;
+  }
+
+  /**
+   * The update without its references to `mediaId`, rendered again with the pictures as they are now;
+   * false when it is gone meanwhile.
+   */
+  private async withoutPicture(blogId: string, updateId: string, mediaId: string, actor: Actor): Promise<boolean> {
+    const startedAt = process.hrtime.bigint();
+    try {
+      return await whileBodyMoves(async () => {
+        const current = await this.timeline.getUpdate(blogId, updateId);
+        if (!current) return false;
+        const body = withoutPicture(current.body, blogId, mediaId);
+        const media = await this.media(blogId, body);
+        const changed = await this.write(blogId, () =>
+          this.timeline.changeUpdate(
+            blogId,
+            updateId,
+            (now) => {
+              // Edited since it was read: its pictures are read again for the new body.
+              if (now.body !== current.body) throw new BodyMoved();
+              return { ...now, body, html: renderBody(body, media), version: now.version + 1 };
+            },
+            this.stamp(actor),
+          ),
+        );
+        this.deps.changed({ kind: 'events', events: changed.events, startedAt });
+        return true;
+      });
+    } catch (error) {
+      if (error instanceof TimelineError && error.kind === 'update_not_found') return false;
+      throw error;
+    }
   }
 
   /** Hands on the events a write stored (an approval's, see approvals.ts), as every write here does. */
@@ -224,6 +290,37 @@ export class VersionConflict extends Error {
 }
 
 const CONTENT_FIELDS = ['body', 'title', 'author', 'publishedAt'] as const;
+
+/**
+ * Whether an update (or a waiting entry) names the picture in its body, or still shows one of its files
+ * in its HTML (rendered by a write that read the record just before the takedown): either is rendered again.
+ */
+export function names(update: Pick<Update, 'body' | 'html'>, blogId: string, mediaId: string): boolean {
+  const path = mediaPath(blogId, mediaId);
+  return (update.body.includes(path) && mediaIdsIn(blogId, update.body).includes(mediaId)) || update.html.includes(`${path}/`);
+}
+
+/** Updates read per page while looking for those that show a picture taken down. */
+const TAKEDOWN_PAGE = 100;
+
+/** An update's body changed between reading its pictures and writing its render: read them again. */
+export class BodyMoved extends Error {
+  constructor() {
+    super('the body changed while its pictures were read');
+    this.name = 'BodyMoved';
+  }
+}
+
+/** Runs `attempt` again while it throws BodyMoved (it reads the body afresh each time), five times in all. */
+export async function whileBodyMoves<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof BodyMoved) || tries >= 5) throw error;
+    }
+  }
+}
 
 /** What a publish request asked for, as a short digest: the same request again has the same one. */
 export function fingerprint(input: CreateUpdateInput): string {

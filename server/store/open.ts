@@ -38,8 +38,15 @@ export interface SharedRedis {
   /** The connection for reads (and for publishing to other processes). */
   client: RedisClient;
   keys: Keys;
+  /** The connection for writes (each followed by WAIT for `minReplicas`). */
+  writer: RedisClient;
+  minReplicas: number;
+  /** The deployment's key prefix (Keys are built from it; job queues put theirs under it). */
+  prefix: string;
   /** A new connection for subscribing, on the same Redis. */
   subscriber(): RedisClient;
+  /** A new connection for a job queue (server/reach/queues.ts), on the same Redis: the caller closes it. */
+  queueConnection(): RedisClient;
 }
 
 export interface RedisStoreOptions {
@@ -86,7 +93,15 @@ export async function redisStores(target: RedisTarget, logger: Logger, options: 
     people: new RedisPeopleStore(client, writer, keys, options.minReplicas),
     sessions: new RedisSessionStore(client, writer, keys, options.minReplicas),
     audit: new RedisAuditLog(client, writer, keys, options.minReplicas),
-    redis: { client, keys, subscriber: () => createRedisClient(target, logger, { subscriber: true }) },
+    redis: {
+      client,
+      writer,
+      minReplicas: options.minReplicas,
+      prefix: options.prefix,
+      keys,
+      subscriber: () => createRedisClient(target, logger, { subscriber: true }),
+      queueConnection: () => createRedisClient(target, logger, { queue: true }),
+    },
     close: () => timeline.close(),
   };
 }

@@ -10,6 +10,18 @@ import { axeViolations, deskEntry, deskSuite } from './desk-harness';
 
 const desk = deskSuite('e2e-desk-approval');
 
+/** A blog, its contributor Anna (signed in on it) and its editor Oksana (not yet). */
+async function annaAndOksana(blogName: string) {
+  const blog = await createBlog(desk.server.url, blogName);
+  const [anna, oksana] = await Promise.all([
+    desk.person({ name: 'Anna Tkachenko', role: 'contributor', blogs: [blog.id] }),
+    desk.person({ name: 'Oksana Melnyk', role: 'editor', blogs: [blog.id] }),
+  ]);
+  const contributor = await desk.signInAs(anna);
+  await desk.chooseBlog(contributor, blog.id);
+  return { blog, oksana, contributor };
+}
+
 describe('the approval queue on the desk', () => {
   it('goes from a contributor to an editor live, is corrected and approved, and reaches readers only then', async () => {
     const blog = await createBlog(desk.server.url, 'approval-live');
@@ -130,13 +142,7 @@ describe('the approval queue on the desk', () => {
   });
 
   it('publishes with the contributor’s own time when the editor chooses it', async () => {
-    const blog = await createBlog(desk.server.url, 'approval-time');
-    const [anna, oksana] = await Promise.all([
-      desk.person({ name: 'Anna Tkachenko', role: 'contributor', blogs: [blog.id] }),
-      desk.person({ name: 'Oksana Melnyk', role: 'editor', blogs: [blog.id] }),
-    ]);
-    const contributor = await desk.signInAs(anna);
-    await desk.chooseBlog(contributor, blog.id);
+    const { blog, oksana, contributor } = await annaAndOksana('approval-time');
     await contributor.getByLabel('Update', { exact: true }).fill('Filed from the front line');
     await contributor.getByRole('button', { name: 'Submit for approval' }).click();
     await contributor.getByText(/^Submitted for approval/).waitFor();
@@ -154,6 +160,28 @@ describe('the approval queue on the desk', () => {
     await editor.getByText(/^Approved:/).waitFor();
     const [stored] = await desk.stored(blog.id);
     expect(stored.publishedAt).toBe(submitted.publishedAt);
+  });
+
+  it('keeps the time chosen, the reason typed and the focus in an entry when another entry arrives', async () => {
+    const { blog, oksana, contributor } = await annaAndOksana('approval-busy');
+    const submit = async (text: string) => {
+      await contributor.getByLabel('Update', { exact: true }).fill(text);
+      await contributor.getByRole('button', { name: 'Submit for approval' }).click();
+      await contributor.locator('#pending-list > li', { hasText: text }).waitFor();
+    };
+    await submit('Shelling reported near the bridge');
+
+    const editor = await desk.signInAs(oksana);
+    await desk.chooseBlog(editor, blog.id);
+    const item = editor.locator('#pending-list > li', { hasText: 'Shelling reported near the bridge' });
+    await item.getByLabel('Publish it with').selectOption('submitted');
+    await item.getByLabel(/^Reason, if you reject/).fill('Needs a second source');
+    // A busy newsroom: another entry arrives while the editor is on this one.
+    await submit('Air raid alert in the region');
+    await editor.locator('#pending-list > li', { hasText: 'Air raid alert in the region' }).waitFor();
+    expect(await item.getByLabel('Publish it with').inputValue()).toBe('submitted');
+    expect(await item.getByLabel(/^Reason, if you reject/).inputValue()).toBe('Needs a second source');
+    expect(await editor.evaluate(() => document.activeElement?.id)).toMatch(/^pending-reason-/);
   });
 
   it('keeps an editor’s correction on screen when another editor approves the entry meanwhile', async () => {

@@ -27,7 +27,8 @@ export interface DeskSuite {
   readonly server: TestServer;
   readonly prefix: string;
   newPage(options?: PageOptions): Promise<Page>;
-  signIn(options?: PageOptions & { token?: string; url?: string }): Promise<Page>;
+  /** `watch` runs on the new page before it loads the desk, so listeners see everything it fetches. */
+  signIn(options?: PageOptions & { token?: string; url?: string; watch?: (page: Page) => void }): Promise<Page>;
   chooseBlog(page: Page, blogId: string): Promise<void>;
   stored(blogId: string, url?: string): Promise<UpdatePage['updates']>;
   /** A person invited by the admin token who has set `password` on their invitation page (over HTTP). */
@@ -38,6 +39,14 @@ export interface DeskSuite {
 
 export interface Person extends UserInfo {
   password: string;
+}
+
+/**
+ * Waits until the desk has loaded every panel (it is aria-busy until then): before, a panel that loads
+ * can push the ones below it down between Playwright's aim and its click, which then lands elsewhere.
+ */
+export async function deskSettled(page: Page): Promise<void> {
+  await page.locator('#desk:not([hidden]):not([aria-busy])').waitFor({ state: 'attached' });
 }
 
 /** The tests' one password, long and unusual enough for the server's rules. */
@@ -83,12 +92,14 @@ export function deskSuite(name: string, serverOptions: ServerOptions | (() => Pr
       page.on('pageerror', (error) => pageErrors.push(error.message));
       return page;
     },
-    async signIn({ token = ADMIN_TOKEN, url, ...viewport } = {}) {
+    async signIn({ token = ADMIN_TOKEN, url, watch, ...viewport } = {}) {
       const page = await suite.newPage(viewport);
+      watch?.(page);
       await page.goto(`${url ?? server.url}/editor`);
       await page.getByLabel('Token').fill(token);
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByText(/Signed in as/).waitFor();
+      await deskSettled(page);
       return page;
     },
     async chooseBlog(page, blogId) {
@@ -111,6 +122,7 @@ export function deskSuite(name: string, serverOptions: ServerOptions | (() => Pr
       await page.getByLabel('Password', { exact: true }).fill(person.password);
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByText(`Signed in as ${person.name}`).waitFor();
+      await deskSettled(page);
       return page;
     },
     async stored(blogId, url) {

@@ -5,12 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Frame, Page } from 'playwright-core';
-import type { Update } from '../../shared/schemas';
-import { createBlog, publish } from '../helpers/api';
+import type { BlogStats, Update } from '../../shared/schemas';
+import { createBlog, publish, request } from '../helpers/api';
 import { prefixCleaner, startServer, type TestServer } from '../helpers/app';
 import { launchBrowser } from '../helpers/browser';
 import { startHostSite, type HostSite } from '../helpers/host-site';
 import { testPrefix } from '../helpers/redis';
+import { waitFor } from '../helpers/wait';
 
 const prefix = testPrefix('e2e-embed-more');
 const cleaner = prefixCleaner(prefix);
@@ -22,7 +23,7 @@ const TEXT = 'Negotiators met again in the afternoon, and both sides described t
 const FRAME_MAX = 1000;
 
 beforeAll(async () => {
-  [server, browser, host] = await Promise.all([startServer({ prefix }), launchBrowser(), startHostSite()]);
+  [server, browser, host] = await Promise.all([startServer({ prefix, reach: { statsFlushMs: 200 } }), launchBrowser(), startHostSite()]);
 });
 
 afterAll(async () => {
@@ -73,6 +74,17 @@ async function screenTop(page: Page, frame: Frame, id: string): Promise<number> 
 }
 
 describe('the iframe page', () => {
+  it('tells the editors’ figures which site frames it (its origin only), and the widget is counted by its host too', async () => {
+    await seed('frame-site', 2);
+    const { page } = await openFramed('frame-site');
+    const stats = await waitFor(async () => {
+      const answer = await request<BlogStats>(server.url, 'GET', '/api/blogs/frame-site/stats');
+      return answer.body.readersNow === 1 ? answer.body : null;
+    }, 'the framed reader counted');
+    expect(stats.embeds).toEqual([{ origin: host.url, readers: 1 }]);
+    await page.context().close();
+  });
+
   it('keeps a bounded height, scrolls within, and links to the full live blog', async () => {
     await seed('frame-long', 45);
     const { page, frame } = await openFramed('frame-long');

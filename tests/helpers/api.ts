@@ -49,3 +49,22 @@ export async function publish(
   if (response.status !== 201) throw new Error(`publish: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body;
 }
+
+/**
+ * Publishes as the desk does under load: a 503 (the store did not answer in time, on a machine busy with
+ * a burst) is sent again, a little later, with the same Idempotency-Key, so the update is stored once.
+ */
+export async function publishRetrying(
+  baseUrl: string,
+  blogId: string,
+  fields: Record<string, unknown>,
+  { attempts = 5 } = {},
+): Promise<Update> {
+  const headers = { 'idempotency-key': `retrying-${Math.random().toString(36).slice(2)}` };
+  for (let attempt = 1; ; attempt++) {
+    const response = await request<Update>(baseUrl, 'POST', `/api/blogs/${blogId}/updates`, { body: fields, headers });
+    if (response.status === 201) return response.body;
+    if (response.status !== 503 || attempt === attempts) throw new Error(`publish: ${response.status} ${JSON.stringify(response.body)}`);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(250 * attempt, 1_000)));
+  }
+}

@@ -1,10 +1,17 @@
 /** Starts the real app on an ephemeral port against a real Redis under a test prefix. */
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { createApp, type App, type PeopleOptions } from '../../server/app';
-import type { OidcSettings } from '../../server/config';
+import type { OidcSettings, VapidSettings } from '../../server/config';
+import type { ReachOptions } from '../../server/reach/types';
 import type { ConnectionLimits } from '../../server/http/connections';
 import { createLogger, type Logger } from '../../server/logger';
+import type { PictureProcessorOptions } from '../../server/media/process';
+import type { MediaStorage } from '../../server/media/storage';
+import { LocalMediaStorage } from '../../server/media/storage-local';
 import { memoryStores, redisStores, type Stores } from '../../server/store/open';
 import { parseRedisUrl } from '../../server/store/redis/connection';
 import type { Timeline } from '../../server/store/timeline';
@@ -19,6 +26,10 @@ export interface TestServer {
   app: App;
   timeline: Timeline;
   stores: Stores;
+  /** Where the app keeps pictures. */
+  media: MediaStorage;
+  /** The local storage's folder (a fresh temporary one, removed on stop), when the test passed none of its own. */
+  mediaDir?: string;
   /** Stops the app and closes its store (the data stays in Redis). */
   stop(): Promise<void>;
 }
@@ -52,6 +63,16 @@ export interface StartOptions {
   oidc?: OidcSettings;
   /** LIVEBLOG_PUBLIC_URL (an https one, to test what changes behind a TLS proxy). @default the server's own http address */
   publicUrl?: string;
+  /** The media storage (an S3 one). @default a local folder in a fresh temporary directory, removed on stop */
+  media?: MediaStorage;
+  /** The picture queue's knobs. @default the app's */
+  pictureProcessor?: PictureProcessorOptions;
+  /** LIVEBLOG_OUTBOUND_ALLOW_HOSTS: local receivers and push services. @default ['127.0.0.1'] */
+  outboundAllowHosts?: string[];
+  /** LIVEBLOG_VAPID_*. @default keys generated and kept in Redis */
+  vapid?: VapidSettings;
+  /** Webhooks', push's and figures' knobs (short retries, a clock). */
+  reach?: ReachOptions;
 }
 
 export async function startServer(options: StartOptions): Promise<TestServer> {
@@ -67,6 +88,8 @@ export async function startServer(options: StartOptions): Promise<TestServer> {
       minReplicas: options.minReplicas ?? 0,
     });
   }
+  const mediaDir = options.media ? undefined : await mkdtemp(path.join(os.tmpdir(), 'liveblog-test-media-'));
+  const media = options.media ?? new LocalMediaStorage(mediaDir!);
   // The port is chosen first, so that the service's public address (its canonical links) can name it.
   const listenPort = options.port ?? (await freePort());
   const app = createApp(
@@ -82,12 +105,16 @@ export async function startServer(options: StartOptions): Promise<TestServer> {
       ipConnectionsPerMinute: options.ipConnectionsPerMinute ?? 1_000_000,
       ...(options.oidc ? { oidc: options.oidc } : {}),
       ...(options.smtpUrl ? { smtpUrl: options.smtpUrl } : {}),
+      outboundAllowHosts: options.outboundAllowHosts ?? ['127.0.0.1'],
+      ...(options.vapid ? { vapid: options.vapid } : {}),
     },
     {
       stores,
       logger,
       ...(options.connectionLimits ? { connectionLimits: options.connectionLimits } : {}),
       ...(options.people ? { people: options.people } : {}),
+      media: { storage: media, ...(options.pictureProcessor ? { processor: options.pictureProcessor } : {}) },
+      ...(options.reach ? { reach: options.reach } : {}),
     },
   );
   await new Promise<void>((resolve) => app.server.listen(listenPort, '127.0.0.1', resolve));
@@ -98,9 +125,13 @@ export async function startServer(options: StartOptions): Promise<TestServer> {
     app,
     timeline: stores.timeline,
     stores,
+    media,
+    ...(mediaDir ? { mediaDir } : {}),
     stop: async () => {
       await app.close();
       await stores.close();
+      await media.close();
+      if (mediaDir) await rm(mediaDir, { recursive: true, force: true });
     },
   };
 }

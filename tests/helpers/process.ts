@@ -18,27 +18,49 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
-const running = new Set<ChildProcess>();
+/**
+ * Every child process the tests of this jest worker started (service processes, redis-servers), shared
+ * by every test file's copy of these helpers (jest gives each file its own modules, not its own process).
+ * killAll() ends them; so does the worker's end, even by the SIGTERM jest sends a worker that will not
+ * finish (which runs no 'exit' handler): a timed-out test must not leave servers running for the rest
+ * of the suite, as a Cluster case once left nine redis-servers and two services.
+ */
+const REGISTRY = Symbol.for('liveblog.tests.children');
+const registry = globalThis as typeof globalThis & { [REGISTRY]?: Set<ChildProcess> };
+const running = (registry[REGISTRY] ??= (() => {
+  const children = new Set<ChildProcess>();
+  const reap = () => {
+    for (const child of children) child.kill('SIGKILL');
+  };
+  process.once('exit', reap);
+  process.once('SIGTERM', () => {
+    reap();
+    process.exit(143);
+  });
+  return children;
+})());
+
+/** Registers a child for killAll() and the worker's end. */
+export function track(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
 
 export { freePort };
 
 export async function startProcess(env: Record<string, string>, options: { port?: number } = {}): Promise<ServerProcess> {
   const port = options.port ?? (await freePort());
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), ...env },
+    // As `npm start` runs it (package.json): glibc's malloc arenas kept to two.
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), MALLOC_ARENA_MAX: '2', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  running.add(child);
+  track(child);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk) => (stdout += chunk));
   child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exit = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      running.delete(child);
-      resolve(code);
-    }),
-  );
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
   const answers = () =>
     fetch(`${url}/healthz`).then(
@@ -83,7 +105,7 @@ export function serviceEnv(
   };
 }
 
-/** Kills every process still running (call in afterAll). */
+/** Kills every process still running, redis-servers included (call in afterAll, before any graceful stop). */
 export function killAll(): void {
   for (const child of running) child.kill('SIGKILL');
 }

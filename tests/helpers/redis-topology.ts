@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from './process';
+import { freePort, track } from './process';
 import { waitFor } from './wait';
 
 const HOST = '127.0.0.1';
@@ -56,12 +56,6 @@ export interface DataNode extends RedisProcess {
 
 // ---------------------------------------------------------------------------------------------
 // Processes
-
-const children = new Set<ChildProcess>();
-// A test that forgets stop() must not leave redis-servers behind when jest's worker exits.
-process.once('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
 
 /** One short-lived connection, one command: nothing stays open to a node that a test then kills. */
 export async function callPort<T = unknown>(port: number, command: string, ...args: (string | number)[]): Promise<T> {
@@ -158,7 +152,7 @@ function redisProcess(
     const argv = args();
     const c = spawn('redis-server', argv, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
-    children.add(c);
+    track(c); // a test that forgets stop() leaves no redis-server behind
     state = 'running';
     const keep = (chunk: Buffer) => {
       log = (log + chunk.toString()).slice(-20_000);
@@ -171,7 +165,6 @@ function redisProcess(
       );
     });
     c.once('exit', (code, signal) => {
-      children.delete(c);
       if (child === c) state = 'killed';
       failure ??= new Error(`${label}: redis-server ${argv.join(' ')} exited (${code ?? signal}) before answering:\n${log.slice(-2000)}`);
     });

@@ -146,8 +146,12 @@ describe('editing presence forgets the silent, on every process', () => {
   const client = createRedisClient(target, logger);
   const shared: SharedRedis = {
     client,
+    writer: client,
+    minReplicas: 0,
+    prefix,
     keys: redisKeys(prefix),
     subscriber: () => createRedisClient(target, logger, { subscriber: true }),
+    queueConnection: () => createRedisClient(target, logger, { queue: true }),
   };
   const options = { ttlMs: 400, shareMs: 100 };
   const sockets: DeskSocket[] = [];
@@ -258,7 +262,8 @@ describe('editing presence forgets the silent, on every process', () => {
     clearInterval((d.presence as unknown as { timer: ReturnType<typeof setInterval> }).timer);
     const silentSince = Date.now();
     await waitFor(() => watcher.editors('e4') === '', 'Ivan gone with his silent process', 3_000);
-    expect(Date.now() - silentSince).toBeLessThan(4 * options.shareMs + 300);
+    // Three shares and a tick (about 400 ms), with room for timers late on a machine busy with the whole suite.
+    expect(Date.now() - silentSince).toBeLessThan(4 * options.shareMs + 1_000);
     await d.close();
   });
 });

@@ -14,3 +14,17 @@ describe('embed.js', () => {
     expect(bundle.toString()).not.toMatch(/import\(|<link|\.css["']/);
   });
 });
+
+/** The desk's readers chart (uPlot and its stylesheet): loaded by the desk alone, when its Figures show. */
+const CHART_BUDGET_BYTES = 26 * 1024;
+
+describe('desk-stats.js', () => {
+  it(`weighs at most ${CHART_BUDGET_BYTES / 1024} KB gzipped, and editor.js holds none of it`, () => {
+    const chart = readFileSync('dist/public/desk-stats.js');
+    expect(gzipSync(chart, { level: 9 }).length).toBeLessThanOrEqual(CHART_BUDGET_BYTES);
+    expect(chart.toString()).toMatch(/liveblogChart/);
+    // uPlot's class names: in the chart's bundle, never in the desk's own.
+    expect(chart.toString()).toMatch(/u-over/);
+    expect(/u-over|u-axis/.test(readFileSync('dist/public/editor.js', 'utf8'))).toBe(false);
+  });
+});

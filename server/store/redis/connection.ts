@@ -23,10 +23,15 @@ const RECONNECT_AFTER_END_MS = 200;
 /** Clients being closed on purpose (see closeRedisClient). */
 const closing = new WeakSet<RedisClient>();
 
-/** Closes a client for good (QUIT, or a hard disconnect when that fails). */
+/**
+ * Closes a client for good: QUIT, then a disconnect. QUIT alone leaves a Sentinel client's failover
+ * detector subscribed to every sentinel, reconnecting for ever (ioredis #1362, fixed upstream after
+ * 5.11); disconnect() ends those too, and does nothing more to a client QUIT has ended.
+ */
 export async function closeRedisClient(client: RedisClient): Promise<void> {
   closing.add(client);
-  await client.quit().catch(() => client.disconnect());
+  await client.quit().catch(() => undefined);
+  client.disconnect();
 }
 
 /** How often a Cluster client re-reads which node serves which slot. */
@@ -71,6 +76,11 @@ export function parseRedisUrl(url: string): RedisTarget {
 export interface ClientOptions {
   /** A subscriber connection: on a Cluster, sharded pub/sub connects to each shard's primary. */
   subscriber?: boolean;
+  /**
+   * A job queue's connection (BullMQ, server/reach/queues.ts): commands may block and wait through a
+   * reconnection, as BullMQ's workers require (`maxRetriesPerRequest: null`, no command timeout).
+   */
+  queue?: boolean;
 }
 
 /**
@@ -80,8 +90,8 @@ export interface ClientOptions {
  */
 export function createRedisClient(target: RedisTarget, logger: Logger, options: ClientOptions = {}): RedisClient {
   const common: RedisOptions = {
-    maxRetriesPerRequest: 1,
-    commandTimeout: options.subscriber ? undefined : REDIS_COMMAND_TIMEOUT_MS,
+    maxRetriesPerRequest: options.queue ? null : 1,
+    commandTimeout: options.subscriber || options.queue ? undefined : REDIS_COMMAND_TIMEOUT_MS,
     connectTimeout: 2_000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
     // A primary demoted by a failover answers writes with READONLY: reconnect, and ask the sentinels again.
@@ -109,7 +119,7 @@ export function createRedisClient(target: RedisTarget, logger: Logger, options: 
       lazyConnect: true,
       clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
       enableOfflineQueue: true,
-      enableAutoPipelining: !options.subscriber,
+      enableAutoPipelining: !options.subscriber && !options.queue,
       shardedSubscribers: !!options.subscriber,
       // Without a periodic refresh, ioredis keeps a stale slot map after a failover: a write+WAIT
       // pipeline is answered MOVED for good (it is only retried when every reply is read-only), and a
