@@ -12,6 +12,12 @@ export interface ApiResponse<T = unknown> {
 /** What an error answer looks like; success answers are typed by the caller. */
 export type ErrorAnswer = { error: ErrorBody };
 
+/**
+ * No request of a test waits longer for its answer: a service that never answers fails the test with the
+ * request named (fetch alone would wait five minutes, and the case would end in Jest's bare timeout).
+ */
+export const REQUEST_DEADLINE_MS = 30_000;
+
 export async function request<T = ErrorAnswer>(
   baseUrl: string,
   method: string,
@@ -26,8 +32,17 @@ export async function request<T = ErrorAnswer>(
     body = JSON.stringify(options.body);
     headers['content-type'] ??= 'application/json';
   }
-  const response = await fetch(baseUrl + path, { method, headers, body });
-  const text = await response.text();
+  const started = Date.now();
+  let response: Response;
+  let text: string;
+  try {
+    response = await fetch(baseUrl + path, { method, headers, body, signal: AbortSignal.timeout(REQUEST_DEADLINE_MS) });
+    text = await response.text();
+  } catch (error) {
+    const late = error instanceof DOMException && error.name === 'TimeoutError';
+    if (late) throw new Error(`${method} ${path}: no answer in ${REQUEST_DEADLINE_MS} ms`);
+    throw new Error(`${method} ${path} failed after ${Date.now() - started} ms: ${String(error)}`, { cause: error });
+  }
   let parsed: unknown = text;
   if (response.headers.get('content-type')?.includes('json') && text) parsed = JSON.parse(text);
   return { status: response.status, body: parsed as T, headers: response.headers };

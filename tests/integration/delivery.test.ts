@@ -143,51 +143,61 @@ describe('between processes', () => {
     const prefix = testPrefix('join-race');
     cleaners.push(prefixCleaner(prefix));
     const [a, b] = await Promise.all([start(TEST_REDIS_URL, prefix), start(TEST_REDIS_URL, prefix)]);
-    for (let round = 0; round < 4; round++) {
-      const blog = await createBlog(a.url, `race-${round}`);
-      for (let i = 0; i < RECENT_EVENTS + 20; i += 10) {
-        await Promise.all(Array.from({ length: 10 }, (_, j) => publish(a.url, blog.id, { body: `before ${i + j}` })));
-      }
-      let publishing = true;
-      let published = 0;
-      const publishers = Array.from({ length: 3 }, async () => {
-        while (publishing) {
-          await publish(a.url, blog.id, { body: `burst ${published}` });
-          published += 1;
+    // Alone a round takes about a second. Should one stall, say where, with what the processes logged.
+    let phase = 'starting';
+    try {
+      for (let round = 0; round < 4; round++) {
+        phase = `round ${round}: filling the log`;
+        const blog = await createBlog(a.url, `race-${round}`);
+        for (let i = 0; i < RECENT_EVENTS + 20; i += 10) {
+          await Promise.all(Array.from({ length: 10 }, (_, j) => publish(a.url, blog.id, { body: `before ${i + j}` })));
         }
-      });
-      await waitFor(() => published >= 2, 'the first updates', 5_000);
-      const subscribed = await Promise.all(
-        Array.from({ length: 10 }, async () => {
-          const r = await reader(b.url);
-          const ack = await r.subscribe(blog.id, blog.cursor);
-          if (!ack.ok) throw new Error(ack.error.message);
-          return { r, ack: ack.events };
-        }),
-      );
-      const target = published + 6;
-      await waitFor(() => published >= target, 'more updates after the readers joined', 5_000);
-      publishing = false;
-      await Promise.all(publishers);
-      const { cursor: head } = (await request<{ cursor: string }>(a.url, 'GET', `/api/blogs/${blog.id}`, { token: null })).body;
-      for (const { r, ack } of subscribed) {
-        // Everything after the reader's cursor, from the ack and live, without a gap, live ones once each.
-        await waitFor(() => [...ack, ...r.events].some((event) => event.cursor === head), 'the reader to reach the head', 5_000);
-        const chain = new Map([...ack, ...r.events].map((event) => [event.prev, event]));
-        let at = blog.cursor;
-        let steps = 0;
-        while (at !== head) {
-          const next = chain.get(at);
-          if (!next) throw new Error(`round ${round}: a reader missed the event after ${at}`);
-          at = next.cursor;
-          steps += 1;
+        phase = `round ${round}: publishing as readers join`;
+        let publishing = true;
+        let published = 0;
+        const publishers = Array.from({ length: 3 }, async () => {
+          while (publishing) {
+            await publish(a.url, blog.id, { body: `burst ${published}` });
+            published += 1;
+          }
+        });
+        await waitFor(() => published >= 2, 'the first updates', 5_000);
+        const subscribed = await Promise.all(
+          Array.from({ length: 10 }, async () => {
+            const r = await reader(b.url);
+            const ack = await r.subscribe(blog.id, blog.cursor);
+            if (!ack.ok) throw new Error(ack.error.message);
+            return { r, ack: ack.events };
+          }),
+        );
+        const target = published + 6;
+        await waitFor(() => published >= target, 'more updates after the readers joined', 5_000);
+        publishing = false;
+        phase = `round ${round}: the last publishes`;
+        await Promise.all(publishers);
+        phase = `round ${round}: readers reaching the head`;
+        const { cursor: head } = (await request<{ cursor: string }>(a.url, 'GET', `/api/blogs/${blog.id}`, { token: null })).body;
+        for (const { r, ack } of subscribed) {
+          // Everything after the reader's cursor, from the ack and live, without a gap, live ones once each.
+          await waitFor(() => [...ack, ...r.events].some((event) => event.cursor === head), 'the reader to reach the head', 5_000);
+          const chain = new Map([...ack, ...r.events].map((event) => [event.prev, event]));
+          let at = blog.cursor;
+          let steps = 0;
+          while (at !== head) {
+            const next = chain.get(at);
+            if (!next) throw new Error(`round ${round}: a reader missed the event after ${at}`);
+            at = next.cursor;
+            steps += 1;
+          }
+          expect(steps).toBe(parseCursor(head)!.seq);
+          expect(new Set(r.events.map((event) => event.cursor)).size).toBe(r.events.length);
         }
-        expect(steps).toBe(parseCursor(head)!.seq);
-        expect(new Set(r.events.map((event) => event.cursor)).size).toBe(r.events.length);
+        for (const { r } of subscribed) r.close();
       }
-      for (const { r } of subscribed) r.close();
+    } catch (error) {
+      throw new Error(`${phase}: ${String(error)}\nA logged: ${a.stderr()}${a.stdout()}\nB logged: ${b.stderr()}${b.stdout()}`, { cause: error });
     }
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('a store that lost its tail', () => {
