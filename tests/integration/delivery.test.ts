@@ -195,7 +195,9 @@ describe('between processes', () => {
         for (const { r } of subscribed) r.close();
       }
     } catch (error) {
-      throw new Error(`${phase}: ${String(error)}\nA logged: ${a.stderr()}${a.stdout()}\nB logged: ${b.stderr()}${b.stdout()}`, { cause: error });
+      throw new Error(`${phase}: ${String(error)}\nA logged: ${a.stderr()}${a.stdout()}\nB logged: ${b.stderr()}${b.stdout()}`, {
+        cause: error,
+      });
     }
   }, 120_000);
 });
