@@ -32,6 +32,22 @@ function stamp(sectionId: string): void {
   template.replaceWith(template.content.cloneNode(true));
 }
 
+let busyWith = 0;
+
+/**
+ * The desk is `aria-busy` while `work` runs (signing in, opening a blog: its panels fill in and the page
+ * still moves under the reader's pointer, and a test's); of several at once, until the last has settled.
+ */
+function whileBusy(work: Promise<unknown>): Promise<unknown> {
+  const desk = $('#desk');
+  busyWith += 1;
+  desk.setAttribute('aria-busy', 'true');
+  return work.finally(() => {
+    busyWith -= 1;
+    if (busyWith === 0) desk.removeAttribute('aria-busy');
+  });
+}
+
 class Desk {
   private readonly composer: Composer;
   private readonly entries: Entries;
@@ -97,7 +113,7 @@ class Desk {
     this.socket.on('disconnect', (reason) => {
       if (reason === 'io server disconnect') void this.checkSignedIn(true);
     });
-    this.select.addEventListener('change', () => void this.open(this.select.value));
+    this.select.addEventListener('change', () => void whileBusy(this.open(this.select.value).then(() => this.loading)));
     const toggle = $<HTMLButtonElement>('#new-blog');
     toggle.hidden = !session.canCreateBlogs;
     toggle.addEventListener('click', () => this.showNewBlogForm(toggle.getAttribute('aria-expanded') !== 'true'));
@@ -291,10 +307,7 @@ async function enter(session: Session): Promise<void> {
   if (session.token) stored.setToken(session.token);
   // Gone, not hidden: its Email and Password name no other field of the desk (signing out reloads the page).
   $('#sign-in').remove();
-  // Busy until every panel has loaded: the page stops moving under the reader's (and a test's) pointer then.
-  const deskSection = $('#desk');
-  deskSection.setAttribute('aria-busy', 'true');
-  deskSection.hidden = false;
+  $('#desk').hidden = false;
   $('#sign-out').hidden = false;
   $('#who').textContent = `Signed in as ${session.me.name} (${session.role})`;
   $('#sign-out').addEventListener('click', () => {
@@ -303,11 +316,7 @@ async function enter(session: Session): Promise<void> {
     void Promise.resolve(ending).then(() => signOut('You have signed out.'));
   });
   desk = new Desk(session);
-  try {
-    await desk.start();
-  } finally {
-    deskSection.removeAttribute('aria-busy');
-  }
+  await whileBusy(desk.start());
   const changed = sessionStorage.getItem(RIGHTS_CHANGED);
   sessionStorage.removeItem(RIGHTS_CHANGED);
   // Said above whatever the desk said on opening ("… may not write to any blog yet").

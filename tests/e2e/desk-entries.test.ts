@@ -8,6 +8,7 @@ import type { Route } from 'playwright-core';
 import type { Update } from '../../shared/schemas';
 import { createBlog, publish, request } from '../helpers/api';
 import { startServer } from '../helpers/app';
+import { waitFor } from '../helpers/wait';
 import { deskEntry, deskSuite } from './desk-harness';
 
 const desk = deskSuite('e2e-desk-entries');
@@ -159,6 +160,29 @@ describe('entries on the desk', () => {
     await history.getByRole('button', { name: 'Restore this version' }).first().click();
     await item.locator('.lb-update__body', { hasText: 'on 8 January' }).waitFor();
     expect((await desk.stored(blog.id))[0]).toMatchObject({ body: 'Two soldiers were captured on 8 January', pinned: true });
+  });
+
+  it('is busy while a chosen blog’s panels fill in above its entries, and settles once they have', async () => {
+    const blogs = [await createBlog(desk.server.url, 'desk-busy-a'), await createBlog(desk.server.url, 'desk-busy-b')];
+    const page = await desk.signIn();
+    const open = await page.getByLabel('Blog to edit').inputValue();
+    const other = blogs.find((blog) => blog.id !== open)!;
+    // The approval queue, above the entries, has not had its answer yet.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let asked = false;
+    await page.route(`**/api/blogs/${other.id}/pending`, async (route) => {
+      asked = true;
+      await held;
+      await route.continue();
+    });
+    await page.getByLabel('Blog to edit').selectOption(other.id);
+    await page.locator(`#reader-link[href="/blogs/${other.id}"]`).waitFor({ state: 'attached' });
+    await waitFor(() => asked, 'the desk to ask for the approval queue');
+    expect(await page.locator('#desk').getAttribute('aria-busy')).toBe('true');
+    release();
+    await page.locator('#desk:not([aria-busy])').waitFor({ state: 'attached' });
+    await page.getByText('Nothing is waiting for approval.').waitFor();
   });
 
   it('says when the server cannot be reached, before a publish fails', async () => {

@@ -108,6 +108,8 @@ export function deskSuite(name: string, serverOptions: ServerOptions | (() => Pr
         (id) => (document.querySelector('#reader-link') as HTMLAnchorElement | null)?.getAttribute('href') === `/blogs/${id}`,
         blogId,
       );
+      // Its panels (approval queue, pictures, figures) fill in above and beside the entries: wait for them.
+      await deskSettled(page);
     },
     async person({ name, role, blogs, email, password = PASSWORD }) {
       const address = email ?? `${name.toLowerCase().replace(/[^a-z]+/g, '.')}.${Math.random().toString(36).slice(2, 8)}@newsroom.example`;
