@@ -537,13 +537,21 @@ export interface PushMessage {
   url: string;
 }
 
-/** `GET /api/blogs/:blogId/stats?since=`: the series from this time on (the desk asks for its last hours); all of it without. */
-export const StatsQuerySchema = z.object({
-  since: z.iso
-    .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone, like 2025-01-11T17:45:00Z' })
-    .transform((value) => Date.parse(value))
-    .optional(),
-});
+const statsTime = z.iso
+  .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone, like 2025-01-11T17:45:00Z' })
+  .transform((value) => Date.parse(value))
+  .optional();
+
+/**
+ * `GET /api/blogs/:blogId/stats?since=&until=`: the series over this stretch (the desk asks for its last
+ * hours); by default from the blog's first counted minute to now.
+ */
+export const StatsQuerySchema = z
+  .object({ since: statsTime, until: statsTime })
+  .refine(({ since, until }) => since === undefined || until === undefined || since <= until, {
+    message: 'must not be before since',
+    path: ['until'],
+  });
 
 /** `GET /api/blogs/:blogId/stats`: no reader is identified, only counted. */
 export interface BlogStats {
@@ -551,8 +559,16 @@ export interface BlogStats {
   peakReaders: number;
   /** When the peak was first reached; null before anyone read. */
   peakAt: string | null;
-  /** Readers per minute (the most at once in that minute), oldest first, for the blog's life. */
+  /**
+   * Readers per step (the most at once in any minute of it), oldest first, over the stretch asked for:
+   * a point starts at `at`; a step with no reader is left out.
+   */
   series: { at: string; readers: number }[];
+  /**
+   * Each point's length: 1 (a minute) up to a day of the stretch, then 5, 15, 60, 360 or 1,440, so that
+   * `series` never holds more than 1,440 points (docs/figures.md).
+   */
+  stepMinutes: number;
   /**
    * Readers now by the site they read on (`origin`, scheme://host[:port]), most first: the host site of
    * a widget or of an iframe that says it; `self` for the service's own pages, `frame` for an iframe

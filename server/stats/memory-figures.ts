@@ -4,7 +4,8 @@
  */
 import type { LocalCount } from './count';
 import { topSites } from './count';
-import { minuteOf, type FiguresStore, type StoredFigures } from './types';
+import { SeriesBuilder, stepFor } from './series';
+import { minuteOf, type FiguresStore, type SeriesRange, type StoredFigures } from './types';
 
 interface BlogFigures {
   now: LocalCount | null;
@@ -12,6 +13,8 @@ interface BlogFigures {
   peakAt: number | null;
   /** Minute start → the most readers at once in it. */
   series: Map<number, number>;
+  /** The first flush's minute: where the series starts. */
+  first: number;
 }
 
 export class MemoryFigures implements FiguresStore {
@@ -21,7 +24,7 @@ export class MemoryFigures implements FiguresStore {
 
   async flush(blogId: string, count: LocalCount | null): Promise<void> {
     let blog = this.blogs.get(blogId);
-    if (!blog) this.blogs.set(blogId, (blog = { now: null, peakReaders: 0, peakAt: null, series: new Map() }));
+    if (!blog) this.blogs.set(blogId, (blog = { now: null, peakReaders: 0, peakAt: null, series: new Map(), first: minuteOf(this.now()) }));
     blog.now = count;
     const readers = count?.readers ?? 0;
     const at = this.now();
@@ -33,18 +36,19 @@ export class MemoryFigures implements FiguresStore {
     }
   }
 
-  async read(blogId: string, since?: number): Promise<StoredFigures> {
+  async read(blogId: string, range: SeriesRange = {}): Promise<StoredFigures> {
     const blog = this.blogs.get(blogId);
-    if (!blog) return { readersNow: 0, peakReaders: 0, peakAt: null, series: [], embeds: [] };
-    const from = since === undefined ? -Infinity : minuteOf(since);
+    if (!blog) return { readersNow: 0, peakReaders: 0, peakAt: null, series: [], stepMinutes: 1, embeds: [] };
+    const from = Math.max(blog.first, minuteOf(range.since ?? 0));
+    const to = Math.min(this.now(), range.until ?? Infinity);
+    const series = new SeriesBuilder(from <= to ? stepFor(from, to) : 1);
+    for (const [at, readers] of blog.series) if (readers > 0 && at >= from && at <= to) series.add(at, readers);
     return {
       readersNow: blog.now?.readers ?? 0,
       peakReaders: blog.peakReaders,
       peakAt: blog.peakAt,
-      series: [...blog.series]
-        .filter(([at]) => at >= from)
-        .sort((a, b) => a[0] - b[0])
-        .map(([at, readers]) => ({ at, readers })),
+      series: series.series(),
+      stepMinutes: series.stepMinutes,
       embeds: blog.now ? topSites([blog.now.sites]) : [],
     };
   }

@@ -20,13 +20,16 @@ import type { RedisClient } from '../store/redis/connection';
 import { redisCall } from '../store/redis/errors';
 import type { LocalCount } from './count';
 import { topSites } from './count';
-import { MINUTE_MS, minuteOf, type FiguresStore, type StoredFigures } from './types';
+import { SeriesBuilder, stepFor } from './series';
+import { MINUTE_MS, minuteOf, type FiguresStore, type SeriesRange, type StoredFigures } from './types';
 
 /** An entry older than this many flushes behind the newest is a process gone. */
 export const STALE_FLUSHES = 3;
 const DAY_MS = 86_400_000;
 const MINUTES_PER_DAY = 1_440;
 const COUNTER_BYTES = 4;
+/** Day keys asked for in one round trip while reading a series. */
+const DAYS_READ_AT_ONCE = 31;
 
 export function statsKeys(prefix: string, blogId: string) {
   const base = `${prefix}blog:{${blogId}}:stats`;
@@ -96,41 +99,50 @@ export class RedisFigures implements FiguresStore {
     );
   }
 
-  async read(blogId: string, since?: number): Promise<StoredFigures> {
+  async read(blogId: string, range: SeriesRange = {}): Promise<StoredFigures> {
     const keys = statsKeys(this.redis.prefix, blogId);
     const client = this.redis.client;
     const [entries, peak] = await redisCall(() => Promise.all([client.hgetall(keys.now), client.hgetall(keys.peak)]));
     const fresh = freshEntries(entries, this.staleMs);
     const first = Number(peak.first);
-    const series = Number.isFinite(first) ? await this.series(client, keys, Math.max(first, since ?? 0)) : [];
+    const from = Math.max(Number.isFinite(first) ? first : Infinity, range.since ?? 0);
+    const to = Math.min(this.now(), range.until ?? Infinity);
+    const series = new SeriesBuilder(from <= to ? stepFor(from, to) : 1);
+    if (from <= to) await this.series(client, keys, from, to, series);
     return {
       readersNow: fresh.reduce((total, entry) => total + entry.readers, 0),
       peakReaders: Number(peak.readers ?? 0),
       peakAt: peak.at ? Number(peak.at) : null,
-      series,
+      series: series.series(),
+      stepMinutes: series.stepMinutes,
       embeds: topSites(fresh.map((entry) => entry.sites)),
     };
   }
 
-  /** Minutes from `from` to now with readers, oldest first (a minute with none is left out: 0). */
-  private async series(client: RedisClient, keys: ReturnType<typeof statsKeys>, from: number): Promise<StoredFigures['series']> {
-    const firstDay = Math.floor(from / DAY_MS);
-    const lastDay = Math.floor(this.now() / DAY_MS);
-    const days: number[] = [];
-    for (let day = firstDay; day <= lastDay; day++) days.push(day);
-    const buffers = await redisCall(() => Promise.all(days.map((day) => client.getBuffer(keys.day(day)))));
-    const series: StoredFigures['series'] = [];
-    const fromMinute = minuteOf(from);
-    buffers.forEach((buffer, index) => {
-      if (!buffer) return;
-      const dayStart = days[index]! * DAY_MS;
-      for (let offset = 0; offset + COUNTER_BYTES <= buffer.length; offset += COUNTER_BYTES) {
-        const readers = buffer.readUInt32BE(offset);
-        const at = dayStart + (offset / COUNTER_BYTES) * MINUTE_MS;
-        if (readers > 0 && at >= fromMinute) series.push({ at, readers });
-      }
-    });
-    return series;
+  /** Adds the minutes from `from` to `to` with readers (a minute with none is left out: 0), a day's key at a time. */
+  private async series(
+    client: RedisClient,
+    keys: ReturnType<typeof statsKeys>,
+    from: number,
+    to: number,
+    into: SeriesBuilder,
+  ): Promise<void> {
+    const [fromMinute, toMinute] = [minuteOf(from), minuteOf(to)];
+    const lastDay = Math.floor(to / DAY_MS);
+    // A month of days at a time: a year-long blog's 2 MB of counters is never held at once.
+    for (let firstDay = Math.floor(from / DAY_MS); firstDay <= lastDay; firstDay += DAYS_READ_AT_ONCE) {
+      const days = Array.from({ length: Math.min(DAYS_READ_AT_ONCE, lastDay - firstDay + 1) }, (_, i) => firstDay + i);
+      const buffers = await redisCall(() => Promise.all(days.map((day) => client.getBuffer(keys.day(day)))));
+      buffers.forEach((buffer, index) => {
+        if (!buffer) return;
+        const dayStart = days[index]! * DAY_MS;
+        for (let offset = 0; offset + COUNTER_BYTES <= buffer.length; offset += COUNTER_BYTES) {
+          const readers = buffer.readUInt32BE(offset);
+          const at = dayStart + (offset / COUNTER_BYTES) * MINUTE_MS;
+          if (readers > 0 && at >= fromMinute && at <= toMinute) into.add(at, readers);
+        }
+      });
+    }
   }
 }
 

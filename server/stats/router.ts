@@ -1,4 +1,4 @@
-/** `GET /api/blogs/:blogId/stats?since=`: the blog's editors only (mounted at `/api/blogs/:blogId`). */
+/** `GET /api/blogs/:blogId/stats?since=&until=`: the blog's editors only (mounted at `/api/blogs/:blogId`). */
 import { Router } from 'express';
 import { StatsQuerySchema, type BlogStats } from '../../shared/schemas';
 import { notFound, parseOr400 } from '../http/errors';
@@ -14,10 +14,10 @@ export function statsRouter(deps: { timeline: Timeline; guards: Guards; figures:
   router.get('/stats', deps.guards.signedIn, async (req, res) => {
     const blogId = blogIdParam(req);
     assertCan(res, 'edit', blogId);
-    const { since } = parseOr400(StatsQuerySchema, req.query, 'query');
+    const range = parseOr400(StatsQuerySchema, req.query, 'query');
     if (!(await deps.timeline.getBlog(blogId))) throw notFound('blog');
     const [figures, subscribers, pushesSent] = await Promise.all([
-      deps.figures.read(blogId, since),
+      deps.figures.read(blogId, range),
       deps.push?.subscribers(blogId) ?? 0,
       deps.push?.pushesSent(blogId) ?? 0,
     ]);
@@ -26,6 +26,7 @@ export function statsRouter(deps: { timeline: Timeline; guards: Guards; figures:
       peakReaders: figures.peakReaders,
       peakAt: figures.peakAt === null ? null : new Date(figures.peakAt).toISOString(),
       series: figures.series.map(({ at, readers }) => ({ at: new Date(at).toISOString(), readers })),
+      stepMinutes: figures.stepMinutes,
       embeds: figures.embeds,
       subscribers,
       pushesSent,

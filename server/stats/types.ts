@@ -7,16 +7,26 @@ export interface StoredFigures {
   peakReaders: number;
   /** Milliseconds since the epoch; null before anyone read. */
   peakAt: number | null;
-  /** Minutes (ms since the epoch, at the minute's start) with the most readers at once then, oldest first. */
+  /**
+   * Points (ms since the epoch, at the point's start) with the most readers at once in them, oldest
+   * first: minutes, or longer steps over a long stretch (series.ts).
+   */
   series: { at: number; readers: number }[];
+  /** Each point's length in minutes. */
+  stepMinutes: number;
   embeds: { origin: string; readers: number }[];
 }
 
 export interface FiguresStore {
   /** Records this process's count of a blog (null: it has no readers left there). */
   flush(blogId: string, count: LocalCount | null): Promise<void>;
-  /** The series from `since` on (ms since the epoch), or all of it. */
-  read(blogId: string, since?: number): Promise<StoredFigures>;
+  /** The series from `since` to `until` (ms since the epoch; by default the blog's first minute, and now). */
+  read(blogId: string, range?: SeriesRange): Promise<StoredFigures>;
+}
+
+export interface SeriesRange {
+  since?: number;
+  until?: number;
 }
 
 export const MINUTE_MS = 60_000;

@@ -5,16 +5,21 @@
  * is kept. The route is the blog's editors' alone.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/events';
 import type { BlogStats } from '../../shared/schemas';
+import type { SharedRedis } from '../../server/store/open';
+import { RedisFigures } from '../../server/stats/redis-figures';
+import { MINUTE_MS, minuteOf } from '../../server/stats/types';
 import { createBlog, request } from '../helpers/api';
 import { ADMIN_TOKEN, prefixCleaner, startServer, type TestServer } from '../helpers/app';
 import { editorToken, person } from '../helpers/newsroom';
-import { keysUnder, testPrefix } from '../helpers/redis';
+import { keysUnder, TEST_REDIS_URL, testPrefix } from '../helpers/redis';
 import { waitFor } from '../helpers/wait';
 
 const FLUSH_MS = 200;
+const DAY_MS = 86_400_000;
 const prefix = testPrefix('stats');
 const cleaner = prefixCleaner(prefix);
 let a: TestServer;
@@ -232,11 +237,79 @@ describe('GET /api/blogs/:blogId/stats', () => {
     const answer = await editor.call<BlogStats>('GET', path);
     expect(answer.status).toBe(200);
     expect(answer.headers.get('cache-control')).toBe('no-store');
-    expect(answer.body).toEqual({ readersNow: 0, peakReaders: 0, peakAt: null, series: [], embeds: [], subscribers: 0, pushesSent: 0 });
+    expect(answer.body).toEqual({
+      readersNow: 0,
+      peakReaders: 0,
+      peakAt: null,
+      series: [],
+      stepMinutes: 1,
+      embeds: [],
+      subscribers: 0,
+      pushesSent: 0,
+    });
     expect((await request(a.url, 'GET', '/api/blogs/no-such-blog/stats')).status).toBe(404);
     const bad = await request(a.url, 'GET', `${path}?since=yesterday`);
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('invalid');
+    const backwards = await request(a.url, 'GET', `${path}?since=2025-01-11T18:00:00Z&until=2025-01-11T17:00:00Z`);
+    expect(backwards.status).toBe(400);
+    expect(JSON.stringify(backwards.body.error)).toMatch(/until.*must not be before since/);
+  });
+
+  it('answers a year-long blog in a point a day, its peak kept, and any stretch asked for minute by minute', async () => {
+    const blog = await createBlog(a.url, 'a-year-long');
+    // A year of figures, written as a process writes them (its flush script), by one whose clock is set.
+    const redis = new Redis(TEST_REDIS_URL);
+    let clock = 0;
+    const writer = new RedisFigures(
+      { client: redis, writer: redis, prefix } as unknown as SharedRedis,
+      'a-year-ago',
+      FLUSH_MS,
+      () => clock,
+    );
+    const flushAt = async (at: number, readers: number | null) => {
+      clock = at;
+      await writer.flush(blog.id, readers === null ? null : { readers, sites: { self: readers } });
+    };
+    const iso = (ms: number) => new Date(ms).toISOString();
+    try {
+      const dayOf = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
+      const start = dayOf(Date.now() - 365 * DAY_MS) + 8 * 60 * MINUTE_MS; // 08:00 UTC a year ago
+      const spike = dayOf(start) + 200 * DAY_MS + 13 * 60 * MINUTE_MS; // 13:00 UTC 200 days later
+      await flushAt(start, 3);
+      await flushAt(spike - MINUTE_MS, 40);
+      await flushAt(spike, 900);
+      await flushAt(spike + MINUTE_MS, 12);
+      const recent = minuteOf(Date.now()) - 60 * MINUTE_MS;
+      await flushAt(recent, 5);
+      await flushAt(recent, null); // gone, as a stopped process's entry is
+
+      const year = await stats(a, blog.id);
+      expect(year).toMatchObject({ stepMinutes: 1_440, peakReaders: 900, peakAt: iso(spike), readersNow: 0 });
+      expect(year.series.length).toBeLessThanOrEqual(1_440);
+      expect(year.series).toEqual([
+        { at: iso(dayOf(start)), readers: 3 },
+        { at: iso(dayOf(spike)), readers: 900 },
+        { at: iso(dayOf(recent)), readers: 5 },
+      ]);
+
+      const week = await stats(a, blog.id, `?since=${iso(spike - 3 * DAY_MS)}&until=${iso(spike + 3 * DAY_MS)}`);
+      expect(week.stepMinutes).toBe(15);
+      expect(week.series).toEqual([
+        { at: iso(spike - 15 * MINUTE_MS), readers: 40 },
+        { at: iso(spike), readers: 900 },
+      ]);
+
+      const hour = await stats(a, blog.id, `?since=${iso(spike - 30 * MINUTE_MS)}&until=${iso(spike + 30 * MINUTE_MS)}`);
+      expect(hour.stepMinutes).toBe(1);
+      expect(hour.series).toEqual([
+        { at: iso(spike - MINUTE_MS), readers: 40 },
+        { at: iso(spike), readers: 900 },
+        { at: iso(spike + MINUTE_MS), readers: 12 },
+      ]);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('works on the in-process store, with this process’s figures kept in memory', async () => {
