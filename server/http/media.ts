@@ -83,12 +83,6 @@ export const UPLOADS_IN_FLIGHT = { total: 16, perSender: 2 } as const;
 /** The updates read at once while looking for a picture still shown. */
 const SWEEP_PAGE = 100;
 
-/**
- * After a takedown's sweep, the blog is looked at once more this much later: an edit that read the
- * picture's record just before it was removed may write its figure back after the sweep went past.
- */
-export const TAKEDOWN_RECHECK_MS = 1_000;
-
 export interface MediaDeps {
   catalog: MediaCatalog;
   processor: PictureProcessor;
@@ -216,23 +210,17 @@ export function mediaApiRouter(deps: MediaDeps): Router {
     const principal = assertCan(res, 'edit', blogId);
     const mediaId = String(req.params.mediaId);
     if (!MEDIA_ID.test(mediaId)) throw notFound('picture');
-    const removed = await catalog.remove(blogId, mediaId);
     // No record: unknown, or taken down already, or by a takedown that stopped partway (the store failed
     // during its sweep). Then this one finishes it if an update or waiting entry still shows the picture.
-    if (!removed && !(await shown(blogId, mediaId))) throw notFound('picture');
-    // The record is gone, so every render from now on lacks it: the updates and waiting entries that
-    // show it are rendered again (readers' screens and cached pages drop it with their update.edited).
-    const actor = actorOf(principal);
-    const swept = await sweep(blogId, mediaId, actor);
-    // An edit that read the record just before it was removed may have written its figure back after
-    // the sweep passed its update: looked for once more, a moment later, and rendered again if so.
-    await new Promise((resolve) => setTimeout(resolve, TAKEDOWN_RECHECK_MS));
-    if (await shown(blogId, mediaId)) {
-      logger.warn({ blogId, mediaId }, 'a write during a takedown showed the picture again: rendering again');
-      const again = await sweep(blogId, mediaId, actor);
-      swept.updates += again.updates;
-      swept.pending += again.pending;
-    }
+    if (!(await catalog.get(blogId, mediaId)) && !(await shown(blogId, mediaId))) throw notFound('picture');
+    // Marked first: from now on no write can store HTML that shows it (the store refuses it in the same
+    // atomic step, and the writer renders again without it), so a write rendered from its record a moment
+    // ago cannot put it back after the sweep below went past. Then the record and files go.
+    await deps.timeline.markTakenDown(blogId, mediaId);
+    const removed = await catalog.remove(blogId, mediaId);
+    // The updates and waiting entries that show it are rendered again (readers' screens and cached pages
+    // drop it with their update.edited).
+    const swept = await sweep(blogId, mediaId, actorOf(principal));
     await record(res, { action: 'media.removed', blogId, before: removed ?? { id: mediaId, blogId } });
     logger.info({ blogId, mediaId, ...swept, ...(removed ? {} : { finished: true }) }, 'picture taken down');
     res.status(204).end();

@@ -45,21 +45,22 @@ export class Approvals {
     actor: Actor,
     idempotency?: { key: string; scope: string },
   ): Promise<SubmittedEntry> {
-    const media = await this.deps.liveBlogs.media(blogId, input.body);
-    const now = this.now();
-    const entry: PendingUpdate = {
-      ...draftUpdate(blogId, input, now, media),
-      // A contributor never pins: the route refuses it, and the editor who approves may.
-      pinned: false,
-      status: 'pending',
-      submittedBy: submitter,
-      submittedAt: now.toISOString(),
-    };
     const scoped = idempotency && { key: `${idempotency.scope}:${idempotency.key}`, fingerprint: fingerprint(input) };
-    const submitted = await this.deps.liveBlogs.write(blogId, () =>
-      this.timeline.submitPending(entry, this.deps.liveBlogs.stamp(actor), scoped),
-    );
-    if (submitted.created) this.deps.pendingChanged({ blogId, entry });
+    const submitted = await whileBodyMoves(async () => {
+      const { body, media } = await this.deps.liveBlogs.prepare(blogId, input.body);
+      const now = this.now();
+      const entry: PendingUpdate = {
+        ...draftUpdate(blogId, { ...input, body }, now, media),
+        // A contributor never pins: the route refuses it, and the editor who approves may.
+        pinned: false,
+        status: 'pending',
+        submittedBy: submitter,
+        submittedAt: now.toISOString(),
+      };
+      return this.deps.liveBlogs.write(blogId, () => this.timeline.submitPending(entry, this.deps.liveBlogs.stamp(actor), scoped));
+    });
+    // Queued now: the store answers with the entry it queued.
+    if (submitted.created && submitted.entry) this.deps.pendingChanged({ blogId, entry: submitted.entry });
     return submitted;
   }
 
@@ -71,22 +72,24 @@ export class Approvals {
     expectedVersion: number | undefined,
     actor: Actor,
   ): Promise<PendingUpdate> {
-    const media = patch.body === undefined ? NO_MEDIA : await this.deps.liveBlogs.media(blogId, patch.body);
-    const entry = await this.deps.liveBlogs.write(blogId, () =>
-      this.timeline.changePending(
-        blogId,
-        updateId,
-        (current) => {
-          VersionConflict.check(current, expectedVersion);
-          const next: PendingUpdate = { ...current, ...definedOnly(patch), pinned: false, version: current.version + 1 };
-          if (patch.title === null) delete next.title;
-          if (patch.author === null) delete next.author;
-          if (patch.body !== undefined) next.html = renderBody(patch.body, media);
-          return next;
-        },
-        this.deps.liveBlogs.stamp(actor),
-      ),
-    );
+    const entry = await whileBodyMoves(async () => {
+      const body = patch.body === undefined ? undefined : await this.deps.liveBlogs.prepare(blogId, patch.body);
+      return this.deps.liveBlogs.write(blogId, () =>
+        this.timeline.changePending(
+          blogId,
+          updateId,
+          (current) => {
+            VersionConflict.check(current, expectedVersion);
+            const next: PendingUpdate = { ...current, ...definedOnly(patch), pinned: false, version: current.version + 1 };
+            if (patch.title === null) delete next.title;
+            if (patch.author === null) delete next.author;
+            if (body) Object.assign(next, { body: body.body, html: renderBody(body.body, body.media) });
+            return next;
+          },
+          this.deps.liveBlogs.stamp(actor),
+        ),
+      );
+    });
     this.deps.pendingChanged({ blogId, entry });
     return entry;
   }

@@ -19,7 +19,7 @@ import { withoutPicture } from '../media/markup';
 import { mediaPath } from '../media/types';
 import { renderBody } from '../render/markdown';
 import { SERVICE_ACTOR, type AuditStamp } from '../store/audit-entries';
-import { TimelineError, type Timeline } from '../store/timeline';
+import { PictureTakenDown, TimelineError, type Timeline } from '../store/timeline';
 
 /** What a write changed, told to the one sink the rest of the service learns of changes from. */
 export type Change =
@@ -85,6 +85,19 @@ export class LiveBlogs {
     return loadMedia(this.deps.media, blogId, body);
   }
 
+  /**
+   * A body someone sent, as it may be stored, and the records of its pictures: references to a picture
+   * taken down are removed from it (with their alt text and caption), as the takedown removed them from
+   * the bodies stored before (a draft written before the takedown, sent after it).
+   */
+  async prepare(blogId: string, body: string): Promise<{ body: string; media: MediaLookup }> {
+    const named = this.deps.media ? mediaIdsIn(blogId, body) : [];
+    if (named.length === 0) return { body, media: NO_MEDIA };
+    const takenDown = await this.timeline.takenDown(blogId, named);
+    const kept = [...takenDown].reduce((text, mediaId) => withoutPicture(text, blogId, mediaId), body);
+    return { body: kept, media: await this.media(blogId, kept) };
+  }
+
   /** Who did a write and when, for the audit entry the store records with it. */
   stamp(actor: Actor): AuditStamp {
     return { actor, at: this.now().toISOString() };
@@ -143,9 +156,12 @@ export class LiveBlogs {
     actor: Actor = SERVICE_ACTOR,
   ): Promise<Published> {
     const startedAt = process.hrtime.bigint();
-    const update = draftUpdate(blogId, input, this.now(), await this.media(blogId, input.body));
     const scoped = idempotency && { key: `${idempotency.scope}:${idempotency.key}`, fingerprint: fingerprint(input) };
-    const result = await this.write(blogId, () => this.timeline.createUpdate(update, scoped, this.stamp(actor)));
+    const result = await whileBodyMoves(async () => {
+      const { body, media } = await this.prepare(blogId, input.body);
+      const update = draftUpdate(blogId, { ...input, body }, this.now(), media);
+      return this.write(blogId, () => this.timeline.createUpdate(update, scoped, this.stamp(actor)));
+    });
     if (result.events.length) this.deps.changed({ kind: 'events', events: result.events, startedAt });
     return { update: result.update, created: result.events.length > 0 };
   }
@@ -163,23 +179,25 @@ export class LiveBlogs {
   ): Promise<Update> {
     const startedAt = process.hrtime.bigint();
     const corrects = CONTENT_FIELDS.some((field) => patch[field] !== undefined);
-    const media = patch.body === undefined ? NO_MEDIA : await this.media(blogId, patch.body);
-    const changed = await this.write(blogId, () =>
-      this.timeline.changeUpdate(
-        blogId,
-        updateId,
-        (current) => {
-          VersionConflict.check(current, expectedVersion);
-          const next: Update = { ...current, ...definedOnly(patch), version: current.version + 1 };
-          if (patch.title === null) delete next.title;
-          if (patch.author === null) delete next.author;
-          if (patch.body !== undefined) next.html = renderBody(patch.body, media);
-          if (corrects) next.editedAt = this.now().toISOString();
-          return next;
-        },
-        this.stamp(actor),
-      ),
-    );
+    const changed = await whileBodyMoves(async () => {
+      const body = patch.body === undefined ? undefined : await this.prepare(blogId, patch.body);
+      return this.write(blogId, () =>
+        this.timeline.changeUpdate(
+          blogId,
+          updateId,
+          (current) => {
+            VersionConflict.check(current, expectedVersion);
+            const next: Update = { ...current, ...definedOnly(patch), version: current.version + 1 };
+            if (patch.title === null) delete next.title;
+            if (patch.author === null) delete next.author;
+            if (body) Object.assign(next, { body: body.body, html: renderBody(body.body, body.media) });
+            if (corrects) next.editedAt = this.now().toISOString();
+            return next;
+          },
+          this.stamp(actor),
+        ),
+      );
+    });
     this.deps.changed({ kind: 'events', events: changed.events, startedAt });
     return changed.events[0].update!;
   }
@@ -311,13 +329,16 @@ export class BodyMoved extends Error {
   }
 }
 
-/** Runs `attempt` again while it throws BodyMoved (it reads the body afresh each time), five times in all. */
+/**
+ * Runs `attempt` again while it throws BodyMoved, or its write was refused for showing a picture taken
+ * down since its render (PictureTakenDown): each attempt reads the body and its pictures afresh. Five in all.
+ */
 export async function whileBodyMoves<T>(attempt: () => Promise<T>): Promise<T> {
   for (let tries = 1; ; tries++) {
     try {
       return await attempt();
     } catch (error) {
-      if (!(error instanceof BodyMoved) || tries >= 5) throw error;
+      if (!(error instanceof BodyMoved || error instanceof PictureTakenDown) || tries >= 5) throw error;
     }
   }
 }

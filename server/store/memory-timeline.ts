@@ -29,6 +29,7 @@ import {
   IDEMPOTENCY_GONE,
   IDEMPOTENCY_MISMATCH,
   IDEMPOTENCY_TTL_SECONDS,
+  refuseTakenDown,
   TimelineError,
   type ApprovedUpdate,
   type Idempotency,
@@ -54,6 +55,8 @@ interface StoredBlog {
   pinnedId?: string;
   /** The approval queue by entry id (see pending.ts). */
   pending: Map<string, PendingUpdate>;
+  /** Media ids taken down (Timeline.markTakenDown). */
+  takenDown: Set<string>;
 }
 
 export interface MemoryTimelineOptions {
@@ -105,6 +108,7 @@ export class MemoryTimeline implements Timeline {
       idempotency: new Map(),
       versions: new Map(),
       pending: new Map(),
+      takenDown: new Set(),
     };
     this.blogs.set(record.id, blog);
     this.auditLog.append({ blogId: record.id }, blogCreated(audit, record));
@@ -139,6 +143,7 @@ export class MemoryTimeline implements Timeline {
     }
     if (blog.record.status === 'ended') throw new TimelineError('blog_ended', `blog ${update.blogId} has ended`);
     if (blog.updates.has(update.id)) throw new TimelineError('conflict', `update ${update.id} exists`);
+    refuseTakenDown(blog.takenDown, update);
     if (idempotency) {
       blog.idempotency.set(idempotency.key, {
         updateId: update.id,
@@ -168,6 +173,7 @@ export class MemoryTimeline implements Timeline {
     const current = blog.updates.get(updateId);
     if (!current) throw new TimelineError('update_not_found', `no update ${updateId} in blog ${blogId}`);
     const next = change(current);
+    if (next) refuseTakenDown(blog.takenDown, next);
     let unpinning: BlogEvent[] = [];
     if (next) {
       if (next.pinned) unpinning = this.pin(blog, updateId, audit);
@@ -221,6 +227,15 @@ export class MemoryTimeline implements Timeline {
     audit: AuditStamp = serviceStamp(),
   ): Promise<PendingUpdate> {
     return this.queue.reject(blogId, updateId, reject, audit);
+  }
+
+  async markTakenDown(blogId: string, mediaId: string): Promise<void> {
+    this.blog(blogId).takenDown.add(mediaId);
+  }
+
+  async takenDown(blogId: string, mediaIds: string[]): Promise<Set<string>> {
+    const { takenDown } = this.blog(blogId);
+    return new Set(mediaIds.filter((mediaId) => takenDown.has(mediaId)));
   }
 
   async listVersions(blogId: string, updateId: string): Promise<Update[]> {

@@ -15,6 +15,7 @@ import {
   PENDING_FULL,
   PENDING_MAX,
   pendingKept,
+  refuseTakenDown,
   TimelineError,
   type ApprovedUpdate,
   type BlogRecord,
@@ -54,6 +55,7 @@ export interface QueueHost {
     updates: Map<string, Update>;
     pending: Map<string, PendingUpdate>;
     idempotency: Map<string, { updateId: string; fingerprint: string; expiresAt: number }>;
+    takenDown: Set<string>;
   };
   /** Stores an approved update with its events (and the unpin it makes, if any). */
   publish(blog: ReturnType<QueueHost['blog']>, update: Update, audit: AuditStamp): BlogEvent[];
@@ -84,6 +86,7 @@ export class MemoryPending {
     const theirs = waiting.filter((queued) => queued.submittedBy.id === entry.submittedBy.id).length;
     if (theirs >= PENDING_PER_CONTRIBUTOR) throw new TimelineError('conflict', PENDING_CONTRIBUTOR_FULL);
     if (waiting.length >= PENDING_MAX) throw new TimelineError('conflict', PENDING_FULL);
+    refuseTakenDown(blog.takenDown, entry);
     blog.pending.set(entry.id, entry);
     if (idempotency) {
       blog.idempotency.set(idempotency.key, {
@@ -111,6 +114,7 @@ export class MemoryPending {
     const blog = this.host.blog(blogId);
     const current = this.waiting(blog, updateId);
     const next = change(current);
+    refuseTakenDown(blog.takenDown, next);
     blog.pending.set(updateId, next);
     this.audit.append({ blogId }, pendingEdited(stamp, current, next));
     return next;
@@ -125,6 +129,7 @@ export class MemoryPending {
     const current = this.waiting(blog, updateId);
     if (blog.record.status === 'ended') throw new TimelineError('blog_ended', `blog ${blogId} has ended`);
     const update = publish(current);
+    refuseTakenDown(blog.takenDown, update);
     blog.pending.delete(updateId);
     this.audit.append({ blogId }, pendingApproved(stamp, current, update));
     return { update, events: this.host.publish(blog, update, stamp) };

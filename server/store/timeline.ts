@@ -147,6 +147,16 @@ export interface Timeline {
     reject: (entry: PendingUpdate) => PendingUpdate,
     audit?: AuditStamp,
   ): Promise<PendingUpdate>;
+
+  // Pictures taken down (server/http/media.ts). From the moment a picture is marked, every write of an
+  // update or a waiting entry whose body or HTML names it is refused with PictureTakenDown, in the same
+  // atomic step as the write: a write prepared from the picture's record before the takedown cannot bring
+  // it (its file, alt text or caption) back after the takedown's sweep went past; the writer prepares it
+  // again, without the picture (LiveBlogs.prepare).
+  /** Marks `mediaId` of the blog taken down, for good. */
+  markTakenDown(blogId: string, mediaId: string): Promise<void>;
+  /** Which of `mediaIds` of the blog are taken down. */
+  takenDown(blogId: string, mediaIds: string[]): Promise<Set<string>>;
 }
 
 /** How long a rejected entry stays for its contributor to read why. */
@@ -189,3 +199,33 @@ export const MAX_WRITE_ATTEMPTS = 10;
 
 /** How long an Idempotency-Key is remembered. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+
+/**
+ * A write refused because its body or HTML names a picture taken down since it was prepared: prepare it
+ * again (the picture is marked now) and write again. Out of tries, the request gets a 409.
+ */
+export class PictureTakenDown extends TimelineError {
+  constructor() {
+    super('conflict', 'a picture it shows was taken down meanwhile: try again');
+    this.name = 'PictureTakenDown';
+  }
+}
+
+const MEDIA_REFERENCE = /\/media\/([a-z0-9][a-z0-9-]{0,63})\/([0-9a-z]{20})/g;
+
+/**
+ * The blog's media ids that `texts` name: a body's references (`/media/<blogId>/<mediaId>`, whose alt
+ * text and caption go with them) and the HTML's files (`/media/<blogId>/<mediaId>/<name>`).
+ */
+export function picturesNamed(blogId: string, ...texts: string[]): string[] {
+  const ids = new Set<string>();
+  for (const text of texts) for (const [, blog, mediaId] of text.matchAll(MEDIA_REFERENCE)) if (blog === blogId) ids.add(mediaId!);
+  return [...ids];
+}
+
+/** The in-process store's check, as the scripts' SHOWS_TAKEN_DOWN: throws PictureTakenDown. */
+export function refuseTakenDown(takenDown: ReadonlySet<string>, written: { blogId: string; body: string; html: string }): void {
+  if (takenDown.size && picturesNamed(written.blogId, written.body, written.html).some((mediaId) => takenDown.has(mediaId))) {
+    throw new PictureTakenDown();
+  }
+}

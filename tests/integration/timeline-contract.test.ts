@@ -16,7 +16,7 @@ import { redisKeys } from '../../server/store/redis/keys';
 import { RedisTimeline } from '../../server/store/redis/timeline';
 import { searchUpdates } from '../../server/store/search';
 import { PENDING_CONTRIBUTOR_FULL, PENDING_PER_CONTRIBUTOR, REJECTED_PER_CONTRIBUTOR } from '../../server/store/pending';
-import { PENDING_FULL, PENDING_MAX, TimelineError, type Timeline } from '../../server/store/timeline';
+import { PENDING_FULL, PENDING_MAX, PictureTakenDown, TimelineError, type Timeline } from '../../server/store/timeline';
 import { deletePrefix, TEST_REDIS_URL, testPrefix } from '../helpers/redis';
 
 const HISTORY = 20;
@@ -786,5 +786,56 @@ describe.each(factories)('Timeline contract: $name', (factory) => {
     await expectKind(timeline.submitPending(pendingEntry('queue-ended')), 'blog_ended');
     await expectKind(timeline.approvePending('queue-ended', entry.id, publishOf), 'blog_ended');
     expect(await timeline.listPending('queue-ended')).toEqual([entry]);
+  });
+
+  it('refuses, once a picture is marked taken down, every write whose body or HTML names it, and stores nothing', async () => {
+    const blog = await timeline.createBlog(blogRecord('pictures'));
+    const [gone, kept] = ['a'.repeat(20), 'b'.repeat(20)];
+    const figure = (mediaId: string) => ({
+      body: `![Zebra](/media/pictures/${mediaId} "Quokka caption")`,
+      html: `<figure><img src="/media/pictures/${mediaId}/960-0123456789abcdef.jpg" alt="Zebra"><figcaption>Quokka caption</figcaption></figure>`,
+    });
+    const update = makeUpdate('pictures', figure(gone));
+    await timeline.createUpdate(update);
+    const entry = pendingEntry('pictures', figure(gone));
+    await timeline.submitPending(entry);
+    // Another blog's picture of the same id is not this one.
+    await timeline.createBlog(blogRecord('elsewhere'));
+    await timeline.markTakenDown('pictures', gone);
+    expect(await timeline.takenDown('pictures', [gone, kept])).toEqual(new Set([gone]));
+    expect(await timeline.takenDown('elsewhere', [gone])).toEqual(new Set());
+    const before = await timeline.recentEvents('pictures', 10);
+
+    const refused = async (write: Promise<unknown>) => {
+      await expect(write).rejects.toBeInstanceOf(PictureTakenDown);
+      await expect(write).rejects.toMatchObject({ kind: 'conflict' });
+    };
+    await refused(timeline.createUpdate(makeUpdate('pictures', figure(gone))));
+    await refused(timeline.createUpdate(makeUpdate('pictures', { body: `Its file: /media/pictures/${gone}/full-0123456789abcdef.jpg` })));
+    await refused(
+      timeline.changeUpdate('pictures', update.id, (current) => ({
+        ...current,
+        body: `${current.body} (edited)`,
+        version: current.version + 1,
+      })),
+    );
+    await refused(timeline.submitPending(pendingEntry('pictures', figure(gone))));
+    await refused(
+      timeline.changePending('pictures', entry.id, (current) => ({ ...current, title: 'Edited', version: current.version + 1 })),
+    );
+    await refused(timeline.approvePending('pictures', entry.id, publishOf));
+    expect(await timeline.recentEvents('pictures', 10)).toEqual(before);
+    expect(await timeline.getUpdate('pictures', update.id)).toEqual(update);
+    expect(await timeline.listPending('pictures')).toEqual([entry]);
+
+    // Without it, every one of them is written; and a delete, or another picture, is never refused.
+    const stripped = (current: Update) => ({ ...current, ...figure(kept), version: current.version + 1 });
+    await timeline.changeUpdate('pictures', update.id, stripped);
+    await timeline.changePending('pictures', entry.id, (current) => ({ ...current, ...figure(kept), version: current.version + 1 }));
+    await timeline.approvePending('pictures', entry.id, publishOf);
+    await timeline.createUpdate(makeUpdate('pictures', figure(kept)));
+    await timeline.createUpdate(makeUpdate('elsewhere', { ...figure(gone), blogId: 'elsewhere' }));
+    await timeline.changeUpdate('pictures', update.id, () => null);
+    expect(parseCursor((await timeline.recentEvents('pictures', 10)).cursor)!.seq).toBe(parseCursor(blog.cursor)!.seq + 5);
   });
 });

@@ -1,6 +1,14 @@
 /** Redis failures, as the rest of the service sees them. */
 import { ReplyError } from 'ioredis';
-import { IDEMPOTENCY_GONE, IDEMPOTENCY_MISMATCH, PENDING_DECIDED, PENDING_FULL, TimelineError, type TimelineErrorKind } from '../timeline';
+import {
+  IDEMPOTENCY_GONE,
+  IDEMPOTENCY_MISMATCH,
+  PENDING_DECIDED,
+  PENDING_FULL,
+  PictureTakenDown,
+  TimelineError,
+  type TimelineErrorKind,
+} from '../timeline';
 
 /** The scripts' error replies: what they mean, and what to tell whoever asked. */
 const SCRIPT_ERRORS: Record<string, [TimelineErrorKind | 'stale', string]> = {
@@ -41,6 +49,7 @@ export function translateRedisError(error: unknown): Error {
   const message = error instanceof Error ? error.message : String(error);
   const known = SCRIPT_ERRORS[/\bLB_[A-Z_]+/.exec(message)?.[0] ?? ''];
   if (known?.[0] === 'stale') return new StaleWrite(message);
+  if (/\bLB_TAKEN_DOWN\b/.test(message)) return new PictureTakenDown();
   if (known) return new TimelineError(known[0] as TimelineErrorKind, known[1]);
   // A failover in progress: the node we reached is no longer (or not yet) the primary.
   if (/^(READONLY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|LOADING|MOVED|ASK) /.test(message)) {

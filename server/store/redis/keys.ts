@@ -33,6 +33,8 @@ export interface Keys {
   audit(blogId: string): string;
   /** HASH: the approval queue, entry id → PendingUpdate JSON (never in `updates`, `order` or `events`). */
   pending(blogId: string): string;
+  /** SET: the blog's media ids taken down (see Timeline.markTakenDown); kept for the blog's life. */
+  takenDown(blogId: string): string;
   /** STREAM: the service's own audit trail (people, tokens), as `audit`; in the `{svc}` slot with people. */
   serviceAudit: string;
   /** SET of token ids. */
@@ -76,6 +78,7 @@ export function redisKeys(prefix: string): Keys {
     versionsPrefix: (id) => `${prefix}blog:{${id}}:versions:`,
     audit: (id) => `${prefix}blog:{${id}}:audit`,
     pending: (id) => `${prefix}blog:{${id}}:pending`,
+    takenDown: (id) => `${prefix}blog:{${id}}:media:taken-down`,
     serviceAudit: `${prefix}{svc}:audit`,
     tokenIndex: `${prefix}tokens`,
     token: (tokenId) => `${prefix}token:${tokenId}`,

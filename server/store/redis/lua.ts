@@ -42,3 +42,14 @@ local function unpin(blogKey, updatesKey, eventsKey, versionsPrefix, expectedId,
   return appendEvent(blogKey, eventsKey, eventJson, tag, maxLen)
 end
 `;
+
+// Whether what a write stores names a picture taken down: takenDownKey is the blog's SET of them,
+// shownIds the media ids its body and HTML name, space-separated (picturesNamed, Timeline.markTakenDown).
+export const SHOWS_TAKEN_DOWN = `
+local function showsTakenDown(takenDownKey, shownIds)
+  for mediaId in string.gmatch(shownIds, '%S+') do
+    if redis.call('SISMEMBER', takenDownKey, mediaId) == 1 then return true end
+  end
+  return false
+end
+`;

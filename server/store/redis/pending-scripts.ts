@@ -10,7 +10,7 @@
  * are one lexical range, their rejected ones oldest first. Every script that changes an entry's status
  * changes the index with it.
  */
-import { APPEND_AUDIT, APPEND_EVENT } from './lua';
+import { APPEND_AUDIT, APPEND_EVENT, SHOWS_TAKEN_DOWN } from './lua';
 
 // The entry `id` as it waits: LB_UPDATE_NOT_FOUND without one, LB_DECIDED once rejected or published,
 // LB_STALE when it is not at `expectedVersion` (the caller read it before a change: it reads again).
@@ -67,11 +67,12 @@ return gone
    * LB_IDEMPOTENCY_MISMATCH, LB_IDEMPOTENCY_GONE; the key's record is createUpdate's, `{"u": id, "f": fingerprint}`.
    */
   lbSubmitPending: {
-    keys: 6,
-    lua: `${APPEND_AUDIT}${INDEX}
-local blogKey, pendingKey, updatesKey, auditKey, idempotencyKey, waitingKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local id, entryJson, max, auditJson, useIdempotency, fingerprint, idempotencyTtl, submitter, perContributor =
-  ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5] == '1', ARGV[6], ARGV[7], ARGV[8], tonumber(ARGV[9])
+    keys: 7,
+    lua: `${APPEND_AUDIT}${INDEX}${SHOWS_TAKEN_DOWN}
+local blogKey, pendingKey, updatesKey, auditKey, idempotencyKey, waitingKey, takenDownKey =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local id, entryJson, max, auditJson, useIdempotency, fingerprint, idempotencyTtl, submitter, perContributor, shownIds =
+  ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5] == '1', ARGV[6], ARGV[7], ARGV[8], tonumber(ARGV[9]), ARGV[10]
 local status = redis.call('HGET', blogKey, 'status')
 if not status then return redis.error_reply('LB_BLOG_NOT_FOUND') end
 if useIdempotency then
@@ -93,6 +94,7 @@ end
 local from, to = rangeOf(submitter)
 if redis.call('ZLEXCOUNT', waitingKey, from, to) >= perContributor then return { 'contributor_full' } end
 if redis.call('ZCARD', waitingKey) >= max then return redis.error_reply('LB_QUEUE_FULL') end
+if showsTakenDown(takenDownKey, shownIds) then return redis.error_reply('LB_TAKEN_DOWN') end
 redis.call('HSET', pendingKey, id, entryJson)
 redis.call('ZADD', waitingKey, 0, waitingMember(submitter, id))
 if useIdempotency then redis.call('SET', idempotencyKey, cjson.encode({ u = id, f = fingerprint }), 'EX', idempotencyTtl) end
@@ -103,13 +105,14 @@ return { 'created' }
 
   /** Replaces a waiting entry by its correction (its submitter unchanged). Errors as WAITING says. */
   lbReplacePending: {
-    keys: 4,
-    lua: `${APPEND_AUDIT}${WAITING}
-local blogKey, pendingKey, updatesKey, auditKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local id, expectedVersion, entryJson, auditJson = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+    keys: 5,
+    lua: `${APPEND_AUDIT}${WAITING}${SHOWS_TAKEN_DOWN}
+local blogKey, pendingKey, updatesKey, auditKey, takenDownKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local id, expectedVersion, entryJson, auditJson, shownIds = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 if redis.call('EXISTS', blogKey) == 0 then return redis.error_reply('LB_BLOG_NOT_FOUND') end
 local entry, err = waiting(pendingKey, updatesKey, id, expectedVersion)
 if not entry then return redis.error_reply(err) end
+if showsTakenDown(takenDownKey, shownIds) then return redis.error_reply('LB_TAKEN_DOWN') end
 redis.call('HSET', pendingKey, id, entryJson)
 appendAudit(auditKey, auditJson)
 return 'OK'
@@ -152,12 +155,12 @@ return 'OK'
    * published before (a retried or concurrent approval). Errors as WAITING says, and LB_BLOG_ENDED.
    */
   lbApprovePending: {
-    keys: 8,
-    lua: `${APPEND_EVENT}${APPEND_AUDIT}${WAITING}${INDEX}
-local blogKey, updatesKey, orderKey, eventsKey, keyEventsKey, pendingKey, auditKey, waitingKey =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-local id, expectedVersion, updateJson, order, eventJson, tag, maxLen, keyEvent, auditJson =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8] == '1', ARGV[9]
+    keys: 9,
+    lua: `${APPEND_EVENT}${APPEND_AUDIT}${WAITING}${INDEX}${SHOWS_TAKEN_DOWN}
+local blogKey, updatesKey, orderKey, eventsKey, keyEventsKey, pendingKey, auditKey, waitingKey, takenDownKey =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local id, expectedVersion, updateJson, order, eventJson, tag, maxLen, keyEvent, auditJson, shownIds =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8] == '1', ARGV[9], ARGV[10]
 local blog = redis.call('HMGET', blogKey, 'epoch', 'status')
 if not blog[1] then return redis.error_reply('LB_BLOG_NOT_FOUND') end
 if redis.call('HEXISTS', pendingKey, id) == 0 then
@@ -167,6 +170,7 @@ end
 local entry, err = waiting(pendingKey, updatesKey, id, expectedVersion)
 if not entry then return redis.error_reply(err) end
 if blog[2] == 'ended' then return redis.error_reply('LB_BLOG_ENDED') end
+if showsTakenDown(takenDownKey, shownIds) then return redis.error_reply('LB_TAKEN_DOWN') end
 redis.call('HDEL', pendingKey, id)
 redis.call('ZREM', waitingKey, waitingMember(entry.submittedBy.id, id))
 redis.call('HSET', updatesKey, id, updateJson)

@@ -11,6 +11,7 @@ import {
   IDEMPOTENCY_TTL_SECONDS,
   PENDING_DECIDED,
   PENDING_MAX,
+  picturesNamed,
   pendingKept,
   TimelineError,
   type ApprovedUpdate,
@@ -51,6 +52,7 @@ export class RedisPending {
           keys.audit(blogId),
           idempotency ? keys.idempotency(blogId, idempotency.key) : keys.blog(blogId),
           waitingKey(keys, blogId),
+          keys.takenDown(blogId),
         ],
         [
           entry.id,
@@ -62,6 +64,7 @@ export class RedisPending {
           IDEMPOTENCY_TTL_SECONDS,
           entry.submittedBy.id,
           PENDING_PER_CONTRIBUTOR,
+          picturesNamed(blogId, entry.body, entry.html).join(' '),
         ],
       ),
     )) as ['created'] | ['contributor_full'] | ['pending' | 'update', string];
@@ -112,12 +115,17 @@ export class RedisPending {
       const next = callerCode(() => change(current));
       const queue = [keys.blog(blogId), keys.pending(blogId), keys.updates(blogId), keys.audit(blogId)];
       if (kind === 'edit') {
-        await this.host.runWrite('lbReplacePending', queue, [
-          updateId,
-          current.version,
-          JSON.stringify(next),
-          JSON.stringify(pendingEdited(audit, current, next)),
-        ]);
+        await this.host.runWrite(
+          'lbReplacePending',
+          [...queue, keys.takenDown(blogId)],
+          [
+            updateId,
+            current.version,
+            JSON.stringify(next),
+            JSON.stringify(pendingEdited(audit, current, next)),
+            picturesNamed(blogId, next.body, next.html).join(' '),
+          ],
+        );
       } else {
         await this.host.runWrite(
           'lbRejectPending',
@@ -160,6 +168,7 @@ export class RedisPending {
           keys.pending(blogId),
           keys.audit(blogId),
           waitingKey(keys, blogId),
+          keys.takenDown(blogId),
         ],
         [
           updateId,
@@ -171,6 +180,7 @@ export class RedisPending {
           this.host.historyLength,
           update.keyEvent ? '1' : '0',
           JSON.stringify(pendingApproved(audit, current, update)),
+          picturesNamed(blogId, update.body, update.html).join(' '),
         ],
       )) as ['created', string, number, string] | ['replayed', string];
       if (reply[0] === 'replayed') return { update: JSON.parse(reply[1]) as Update, events: [] };

@@ -9,7 +9,7 @@
  * (see keys.ts).
  */
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
-import { APPEND_AUDIT, APPEND_EVENT, UNPIN } from './lua';
+import { APPEND_AUDIT, APPEND_EVENT, SHOWS_TAKEN_DOWN, UNPIN } from './lua';
 import { PENDING_SCRIPTS } from './pending-scripts';
 
 interface ScriptDefinition {
@@ -62,15 +62,15 @@ return { current[2], logged[1], logged[2] }
    * version kept the whole update: its fingerprint is unknown, so it replays by id).
    */
   lbCreateUpdate: {
-    keys: 7,
-    lua: `${APPEND_EVENT}${APPEND_AUDIT}${UNPIN}
-local blogKey, updatesKey, orderKey, eventsKey, idempotencyKey, keyEventsKey, auditKey =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+    keys: 8,
+    lua: `${APPEND_EVENT}${APPEND_AUDIT}${UNPIN}${SHOWS_TAKEN_DOWN}
+local blogKey, updatesKey, orderKey, eventsKey, idempotencyKey, keyEventsKey, auditKey, takenDownKey =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local id, updateJson, order, eventJson, tag, maxLen, idempotencyTtl, useIdempotency, pinned, keyEvent =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8] == '1', ARGV[9] == '1', ARGV[10] == '1'
 local versionsPrefix, unpinId, unpinVersion, unpinnedJson, unpinEventJson, unpinTag, fingerprint =
   ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16], ARGV[17]
-local auditJson, unpinAuditJson = ARGV[18], ARGV[19]
+local auditJson, unpinAuditJson, shownIds = ARGV[18], ARGV[19], ARGV[20]
 local blog = redis.call('HMGET', blogKey, 'epoch', 'status')
 if not blog[1] then return redis.error_reply('LB_BLOG_NOT_FOUND') end
 if useIdempotency then
@@ -85,6 +85,7 @@ if useIdempotency then
 end
 if blog[2] == 'ended' then return redis.error_reply('LB_BLOG_ENDED') end
 if redis.call('HEXISTS', updatesKey, id) == 1 then return redis.error_reply('LB_CONFLICT') end
+if showsTakenDown(takenDownKey, shownIds) then return redis.error_reply('LB_TAKEN_DOWN') end
 local unpinLogged = { 0, '' }
 if pinned then
   local reply = unpin(blogKey, updatesKey, eventsKey, versionsPrefix, unpinId, unpinVersion, unpinnedJson, unpinEventJson, unpinTag, maxLen,
@@ -110,20 +111,21 @@ return { 'created', blog[1], logged[1], logged[2], unpinLogged[1], unpinLogged[2
    * changed since it was read.
    */
   lbChangeUpdate: {
-    keys: 7,
-    lua: `${APPEND_EVENT}${APPEND_AUDIT}${UNPIN}
-local blogKey, updatesKey, orderKey, eventsKey, versionsKey, keyEventsKey, auditKey =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+    keys: 8,
+    lua: `${APPEND_EVENT}${APPEND_AUDIT}${UNPIN}${SHOWS_TAKEN_DOWN}
+local blogKey, updatesKey, orderKey, eventsKey, versionsKey, keyEventsKey, auditKey, takenDownKey =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local id, expectedVersion, newJson, oldOrder, newOrder, eventJson, tag, maxLen, pinned, keyEvent =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9] == '1', ARGV[10] == '1'
 local versionsPrefix, unpinId, unpinVersion, unpinnedJson, unpinEventJson, unpinTag =
   ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16]
-local auditJson, unpinAuditJson = ARGV[17], ARGV[18]
+local auditJson, unpinAuditJson, shownIds = ARGV[17], ARGV[18], ARGV[19]
 local epoch = redis.call('HGET', blogKey, 'epoch')
 if not epoch then return redis.error_reply('LB_BLOG_NOT_FOUND') end
 local current = redis.call('HGET', updatesKey, id)
 if not current then return redis.error_reply('LB_UPDATE_NOT_FOUND') end
 if cjson.decode(current).version ~= tonumber(expectedVersion) then return redis.error_reply('LB_STALE') end
+if showsTakenDown(takenDownKey, shownIds) then return redis.error_reply('LB_TAKEN_DOWN') end
 local unpinLogged = { 0, '' }
 if pinned and unpinId ~= id then
   local reply = unpin(blogKey, updatesKey, eventsKey, versionsPrefix, unpinId, unpinVersion, unpinnedJson, unpinEventJson, unpinTag, maxLen,

@@ -12,6 +12,7 @@ import { headCursor, newEpoch, newTag, originTag, storedForm, toBlog, toEvent, v
 import {
   IDEMPOTENCY_TTL_SECONDS,
   MAX_WRITE_ATTEMPTS,
+  picturesNamed,
   TimelineError,
   type BlogRecord,
   type ChangedUpdate,
@@ -164,6 +165,7 @@ export class RedisTimeline implements Timeline {
           idempotency ? this.keys.idempotency(blogId, idempotency.key) : this.keys.blog(blogId),
           this.keys.keyEvents(blogId),
           this.keys.audit(blogId),
+          this.keys.takenDown(blogId),
         ],
         [
           update.id,
@@ -181,6 +183,7 @@ export class RedisTimeline implements Timeline {
           idempotency?.fingerprint ?? '',
           JSON.stringify(updateCreated(audit, update)),
           unpin.audit,
+          picturesNamed(blogId, update.body, update.html).join(' '),
         ],
       )) as ['created', string, number, string, number, string] | ['replayed', string];
       if (reply[0] === 'replayed') return { update: JSON.parse(reply[1]) as Update, events: [] };
@@ -220,6 +223,7 @@ export class RedisTimeline implements Timeline {
           this.keys.versions(blogId, updateId),
           this.keys.keyEvents(blogId),
           this.keys.audit(blogId),
+          this.keys.takenDown(blogId),
         ],
         [
           updateId,
@@ -236,6 +240,7 @@ export class RedisTimeline implements Timeline {
           ...unpin.args,
           JSON.stringify(updateChanged(audit, current, next)),
           unpin.audit,
+          next ? picturesNamed(blogId, next.body, next.html).join(' ') : '',
         ],
       )) as [string, number, string, number, string];
       const event = toEvent(blogId, epoch, seq, tag, prevTag, logged);
@@ -254,6 +259,16 @@ export class RedisTimeline implements Timeline {
     this.queue.approve(blogId, id, publish, audit);
   rejectPending: Timeline['rejectPending'] = (blogId, id, reject, audit = serviceStamp()) =>
     this.queue.replace(blogId, id, reject, audit, 'reject');
+
+  async markTakenDown(blogId: string, mediaId: string): Promise<void> {
+    await redisCall(() => this.write((pipeline) => pipeline.sadd(this.keys.takenDown(blogId), mediaId)));
+  }
+
+  async takenDown(blogId: string, mediaIds: string[]): Promise<Set<string>> {
+    if (mediaIds.length === 0) return new Set();
+    const marked = await redisCall(() => this.redis.smismember(this.keys.takenDown(blogId), ...mediaIds));
+    return new Set(mediaIds.filter((_, index) => marked[index] === 1));
+  }
 
   async listVersions(blogId: string, updateId: string): Promise<Update[]> {
     return redisCall(async () => {
