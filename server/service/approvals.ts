@@ -5,11 +5,11 @@
  * alone (PendingChange, see realtime/desk-events.ts).
  */
 import type { Actor, CreateUpdateInput, PatchUpdateInput, PendingUpdate, Update } from '../../shared/schemas';
-import { NO_MEDIA, type MediaLookup } from '../media/lookup';
+import { NO_MEDIA } from '../media/lookup';
 import { withoutPicture } from '../media/markup';
 import { renderBody } from '../render/markdown';
 import { TimelineError, type SubmittedEntry, type Timeline } from '../store/timeline';
-import { BodyMoved, draftUpdate, fingerprint, names, VersionConflict, whileBodyMoves, type LiveBlogs } from './live-blogs';
+import { BodyMoved, draftUpdate, fingerprint, names, VersionConflict, whileBodyMoves, type LiveBlogs, type Prepared } from './live-blogs';
 
 /** What the desks are told of the queue: an entry's new state, or that it left the queue. */
 export type PendingChange =
@@ -108,7 +108,7 @@ export class Approvals {
   ): Promise<Update> {
     const startedAt = process.hrtime.bigint();
     let submitterId = '';
-    const approved = await this.withBodyRead(blogId, updateId, (body, media) =>
+    const approved = await this.withBodyRead(blogId, updateId, (body, next) =>
       this.deps.liveBlogs.write(blogId, () =>
         this.timeline.approvePending(
           blogId,
@@ -121,7 +121,8 @@ export class Approvals {
             const { status: _status, submittedBy: _by, submittedAt: _at, rejection: _rejection, ...fields } = entry;
             return {
               ...fields,
-              html: renderBody(entry.body, media),
+              body: next.body,
+              html: renderBody(next.body, next.media),
               publishedAt: options.publishedAt === 'submitted' ? entry.publishedAt : now,
               createdAt: now,
               pinned: false,
@@ -149,19 +150,22 @@ export class Approvals {
     let rendered = 0;
     for (const { id } of named) {
       try {
-        const entry = await this.withBodyRead(blogId, id, (body, media) =>
-          this.deps.liveBlogs.write(blogId, () =>
-            this.timeline.changePending(
-              blogId,
-              id,
-              (current) => {
-                if (current.body !== body) throw new BodyMoved();
-                const next = withoutPicture(current.body, blogId, mediaId);
-                return { ...current, body: next, html: renderBody(next, media), version: current.version + 1 };
-              },
-              this.deps.liveBlogs.stamp(actor),
+        const entry = await this.withBodyRead(
+          blogId,
+          id,
+          (body, next) =>
+            this.deps.liveBlogs.write(blogId, () =>
+              this.timeline.changePending(
+                blogId,
+                id,
+                (current) => {
+                  if (current.body !== body) throw new BodyMoved();
+                  return { ...current, body: next.body, html: renderBody(next.body, next.media), version: current.version + 1 };
+                },
+                this.deps.liveBlogs.stamp(actor),
+              ),
             ),
-          ),
+          (body) => withoutPicture(body, blogId, mediaId),
         );
         this.deps.pendingChanged({ blogId, entry });
         rendered += 1;
@@ -175,18 +179,20 @@ export class Approvals {
   }
 
   /**
-   * Runs `write` with the entry's body as read now and the records of the pictures it names; `write`
-   * throws BodyMoved when the body it meets is another (edited meanwhile), and then runs again.
+   * Runs `write` with the entry's body as read now, and that body (through `edit`) prepared to store
+   * (LiveBlogs.prepare: no picture taken down, the records of the others); `write` throws BodyMoved when
+   * the body it meets is another (edited meanwhile), and then runs again.
    */
   private async withBodyRead<T>(
     blogId: string,
     updateId: string,
-    write: (body: string | undefined, media: MediaLookup) => Promise<T>,
+    write: (body: string | undefined, next: Prepared) => Promise<T>,
+    edit: (body: string) => string = (body) => body,
   ): Promise<T> {
     return whileBodyMoves(async () => {
       const body = (await this.timeline.getPending(blogId, updateId))?.body;
-      const media = body === undefined ? NO_MEDIA : await this.deps.liveBlogs.media(blogId, body);
-      return write(body, media);
+      const next = body === undefined ? { body: '', media: NO_MEDIA } : await this.deps.liveBlogs.prepare(blogId, edit(body));
+      return write(body, next);
     });
   }
 

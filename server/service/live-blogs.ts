@@ -86,11 +86,11 @@ export class LiveBlogs {
   }
 
   /**
-   * A body someone sent, as it may be stored, and the records of its pictures: references to a picture
-   * taken down are removed from it (with their alt text and caption), as the takedown removed them from
-   * the bodies stored before (a draft written before the takedown, sent after it).
+   * A body as it may be stored, and the records of its pictures: references to a picture taken down are
+   * removed from it (with their alt text and caption), as the takedown removed them from the bodies stored
+   * before (a draft written before the takedown and sent after it; a body two takedowns sweep at once).
    */
-  async prepare(blogId: string, body: string): Promise<{ body: string; media: MediaLookup }> {
+  async prepare(blogId: string, body: string): Promise<Prepared> {
     const named = this.deps.media ? mediaIdsIn(blogId, body) : [];
     if (named.length === 0) return { body, media: NO_MEDIA };
     const takenDown = await this.timeline.takenDown(blogId, named);
@@ -249,8 +249,8 @@ export class LiveBlogs {
       return await whileBodyMoves(async () => {
         const current = await this.timeline.getUpdate(blogId, updateId);
         if (!current) return false;
-        const body = withoutPicture(current.body, blogId, mediaId);
-        const media = await this.media(blogId, body);
+        // Without any other picture taken down meanwhile too: its own sweep would be refused otherwise.
+        const { body, media } = await this.prepare(blogId, withoutPicture(current.body, blogId, mediaId));
         const changed = await this.write(blogId, () =>
           this.timeline.changeUpdate(
             blogId,
@@ -322,6 +322,12 @@ export function names(update: Pick<Update, 'body' | 'html'>, blogId: string, med
 const TAKEDOWN_PAGE = 100;
 
 /** An update's body changed between reading its pictures and writing its render: read them again. */
+/** A body ready to store, and the records of the pictures it names (LiveBlogs.prepare). */
+export interface Prepared {
+  body: string;
+  media: MediaLookup;
+}
+
 export class BodyMoved extends Error {
   constructor() {
     super('the body changed while its pictures were read');

@@ -575,6 +575,25 @@ describe('a takedown', () => {
     }
   });
 
+  it('two pictures of one update and of one waiting entry taken down at once: both 204, neither left', async () => {
+    await createBlog(url, 'two-at-once');
+    const contributor = await person(url, 'Lesia', 'contributor', ['two-at-once']);
+    const [first, second] = await Promise.all(
+      ['Zebra', 'Okapi'].map(async (alt) => (await upload('two-at-once', await richJpeg(320, 240), { fields: { alt } })).body),
+    );
+    const both = `${first!.markdown}\n\nBetween.\n\n${second!.markdown}`;
+    const update = await publish(url, 'two-at-once', { body: both });
+    const waiting = (await contributor.call<Update>('POST', '/api/blogs/two-at-once/updates', { body: both })).body;
+    const answers = await Promise.all([first!, second!].map((media) => request(url, 'DELETE', `/api/blogs/two-at-once/media/${media.id}`)));
+    expect(answers.map((answer) => answer.status)).toEqual([204, 204]);
+    const after = (await request<Update>(url, 'GET', `/api/blogs/two-at-once/updates/${update.id}`)).body;
+    const entry = (await contributor.call<Update>('GET', `/api/blogs/two-at-once/pending/${waiting.id}`)).body;
+    for (const text of [after.body, after.html, entry.body, entry.html]) {
+      expect(text).toContain('Between.');
+      expect(text).not.toMatch(new RegExp(`${first!.id}|${second!.id}|Zebra|Okapi`));
+    }
+  });
+
   it('deleting an update keeps the picture another update uses', async () => {
     await createBlog(url, 'reuse');
     const media = (await upload('reuse', await richJpeg(320, 240))).body;
