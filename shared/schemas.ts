@@ -565,8 +565,8 @@ export interface BlogStats {
    */
   series: { at: string; readers: number }[];
   /**
-   * Each point's length: 1 (a minute) up to a day of the stretch, then 5, 15, 60, 360 or 1,440, so that
-   * `series` never holds more than 1,440 points (docs/figures.md).
+   * Each point's length: 1 (a minute) up to a day of the stretch, then 5, 15, 60, 360, 1,440 or 10,080,
+   * so that `series` never holds more than 1,440 points (docs/figures.md).
    */
   stepMinutes: number;
   /**

@@ -8,7 +8,7 @@
  * widget and the feed make them absolute with the service's own origin (absoluteMedia, shared/media.ts).
  */
 import { escapeHtml } from '../../shared/html';
-import { fileUrl, type MediaFile, type MediaRecord, type VariantFormat, VARIANT_CONTENT_TYPES } from './types';
+import { fileUrl, MEDIA_REFERENCE, type MediaFile, type MediaRecord, type VariantFormat, VARIANT_CONTENT_TYPES } from './types';
 
 /** The reader's column is at most about 42rem wide; a phone shows the picture edge to edge. */
 export const PICTURE_SIZES = '(min-width: 46rem) 42rem, 100vw';
@@ -39,6 +39,24 @@ export function pictureMarkup(record: MediaRecord, alt: string): string {
     `<a class="lb-picture" href="${fileUrl(record, record.full)}" target="_blank" rel="noopener">` +
     `<picture>${sources}${img}</picture></a>`
   );
+}
+
+/** A picture rendered from its record (pictureMarkup), by its blog and media id: nothing an author writes makes it (the sanitiser keeps no class). */
+const RENDERED_PICTURE = /<a class="lb-picture" href="\/media\/([a-z0-9][a-z0-9-]{0,63})\/([0-9a-z]{20})\//g;
+
+/**
+ * The blog's pictures that an update or waiting entry shows from their records (in `html`), or names in
+ * `body` in a form withoutPicture removes (a Markdown image or an `<img>`, with their alt text and
+ * caption): what a takedown must keep out of every later write (Timeline.markTakenDown). A form it does
+ * not remove is left out: it renders as MISSING_PICTURE, and the takedown's own sweep leaves it too.
+ */
+export function picturesIn(blogId: string, body: string, html: string): string[] {
+  const ids = new Set<string>();
+  for (const [, blog, mediaId] of html.matchAll(RENDERED_PICTURE)) if (blog === blogId) ids.add(mediaId!);
+  for (const [, blog, mediaId] of body.matchAll(MEDIA_REFERENCE)) {
+    if (blog === blogId && !ids.has(mediaId!) && withoutPicture(body, blogId, mediaId!) !== body) ids.add(mediaId!);
+  }
+  return [...ids];
 }
 
 /** The figure: the picture, then its caption (from the update's Markdown) and credit (from the upload). */

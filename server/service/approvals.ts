@@ -8,7 +8,7 @@ import type { Actor, CreateUpdateInput, PatchUpdateInput, PendingUpdate, Update 
 import { NO_MEDIA } from '../media/lookup';
 import { withoutPicture } from '../media/markup';
 import { renderBody } from '../render/markdown';
-import { TimelineError, type SubmittedEntry, type Timeline } from '../store/timeline';
+import { PictureTakenDown, TimelineError, type SubmittedEntry, type Timeline } from '../store/timeline';
 import { BodyMoved, draftUpdate, fingerprint, names, VersionConflict, whileBodyMoves, type LiveBlogs, type Prepared } from './live-blogs';
 
 /** What the desks are told of the queue: an entry's new state, or that it left the queue. */
@@ -163,6 +163,8 @@ export class Approvals {
                   return { ...current, body: next.body, html: renderBody(next.body, next.media), version: current.version + 1 };
                 },
                 this.deps.liveBlogs.stamp(actor),
+                // A rejected entry too: its contributor still reads it, until the rejection expires.
+                { rejectedToo: true },
               ),
             ),
           (body) => withoutPicture(body, blogId, mediaId),
@@ -171,7 +173,9 @@ export class Approvals {
         rendered += 1;
       } catch (error) {
         // Approved, rejected or gone meanwhile: a published one is the timeline's pass (LiveBlogs.mediaRemoved).
-        if (error instanceof TimelineError && (error.kind === 'update_not_found' || error.kind === 'conflict')) continue;
+        // (Still refused for showing a picture taken down, it is a failure: never passed over in silence.)
+        const decided = error instanceof TimelineError && !(error instanceof PictureTakenDown);
+        if (decided && (error.kind === 'update_not_found' || error.kind === 'conflict')) continue;
         throw error;
       }
     }

@@ -1,6 +1,6 @@
 /**
  * Readers per minute, in one answer of bounded size: a stretch longer than SERIES_POINTS minutes is
- * answered in coarser steps (5 minutes, 15, an hour, 6 hours, a day), each step the most readers at once
+ * answered in coarser steps (5 minutes, 15, an hour, 6 hours, a day, a week), each step the most readers at once
  * in any of its minutes, so a peak is never averaged away. A year-long blog answers 366 points (a day each),
  * not 525,600, and the points are added up as the stored minutes are read, never all held at once.
  */
@@ -9,13 +9,13 @@ import { MINUTE_MS } from './types';
 /** The most points one answer holds: a day, minute by minute. */
 export const SERIES_POINTS = 1_440;
 
-/** The steps, in minutes: each divides a day, so every step starts on the same UTC boundaries. */
-const STEPS = [1, 5, 15, 60, 360, 1_440] as const;
+/** The steps, in minutes: each divides the next, so every step starts on UTC boundaries (a week's on the epoch's Thursdays). */
+const STEPS = [1, 5, 15, 60, 360, 1_440, 10_080] as const;
 
-/** The smallest step that answers the minutes from `from` to `to` (ms, both included) in SERIES_POINTS points or fewer. */
+/** The smallest step whose points for the minutes from `from` to `to` (ms, both included) are SERIES_POINTS or fewer. */
 export function stepFor(from: number, to: number): number {
-  const minutes = Math.floor(to / MINUTE_MS) - Math.floor(from / MINUTE_MS) + 1;
-  return STEPS.find((step) => Math.ceil(minutes / step) + 1 <= SERIES_POINTS) ?? STEPS[STEPS.length - 1]!;
+  const [first, last] = [Math.floor(from / MINUTE_MS), Math.floor(to / MINUTE_MS)];
+  return STEPS.find((step) => Math.floor(last / step) - Math.floor(first / step) + 1 <= SERIES_POINTS) ?? STEPS[STEPS.length - 1]!;
 }
 
 /** Gathers minutes (in any order) into points of `stepMinutes`, keeping each point's largest figure. */

@@ -207,8 +207,9 @@ export class MemoryTimeline implements Timeline {
     updateId: string,
     change: (current: PendingUpdate) => PendingUpdate,
     audit: AuditStamp = serviceStamp(),
+    options: { rejectedToo?: boolean } = {},
   ): Promise<PendingUpdate> {
-    return this.queue.change(blogId, updateId, change, audit);
+    return this.queue.change(blogId, updateId, change, audit, options.rejectedToo);
   }
 
   async approvePending(

@@ -110,9 +110,15 @@ export class MemoryPending {
     return entry && pendingKept(entry, Date.now()) ? entry : null;
   }
 
-  change(blogId: string, updateId: string, change: (current: PendingUpdate) => PendingUpdate, stamp: AuditStamp): PendingUpdate {
+  change(
+    blogId: string,
+    updateId: string,
+    change: (current: PendingUpdate) => PendingUpdate,
+    stamp: AuditStamp,
+    rejectedToo = false,
+  ): PendingUpdate {
     const blog = this.host.blog(blogId);
-    const current = this.waiting(blog, updateId);
+    const current = this.waiting(blog, updateId, rejectedToo);
     const next = change(current);
     refuseTakenDown(blog.takenDown, next);
     blog.pending.set(updateId, next);
@@ -150,10 +156,10 @@ export class MemoryPending {
   }
 
   /** The entry, still waiting: `update_not_found` when there is none, `conflict` when rejected or approved. */
-  private waiting(blog: ReturnType<QueueHost['blog']>, updateId: string): PendingUpdate {
+  private waiting(blog: ReturnType<QueueHost['blog']>, updateId: string, rejectedToo = false): PendingUpdate {
     const entry = blog.pending.get(updateId);
     if (entry && pendingKept(entry, Date.now())) {
-      if (entry.status !== 'pending') throw new TimelineError('conflict', PENDING_DECIDED);
+      if (entry.status !== 'pending' && !rejectedToo) throw new TimelineError('conflict', PENDING_DECIDED);
       return entry;
     }
     if (blog.updates.has(updateId)) throw new TimelineError('conflict', PENDING_DECIDED);

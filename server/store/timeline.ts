@@ -4,6 +4,7 @@
  * runs against both.
  */
 import type { Blog, BlogEvent, BlogStatus, EventsPage, PendingUpdate, Update, UpdatePage } from '../../shared/schemas';
+import { picturesIn } from '../media/markup';
 import type { AuditStamp } from './audit-entries';
 
 /** A blog as stored, without its cursor (which the log gives). */
@@ -127,12 +128,16 @@ export interface Timeline {
   /** The blog's queue, oldest first: pending and rejected entries (rejected ones until PENDING_REJECTED_TTL_MS). */
   listPending(blogId: string): Promise<PendingUpdate[]>;
   getPending(blogId: string, updateId: string): Promise<PendingUpdate | null>;
-  /** Replaces a pending entry (`change` runs again if it changed meanwhile); `conflict` once rejected. */
+  /**
+   * Replaces a pending entry (`change` runs again if it changed meanwhile); `conflict` once rejected,
+   * unless `rejectedToo` (a takedown's sweep: a rejected entry is still read by its contributor).
+   */
   changePending(
     blogId: string,
     updateId: string,
     change: (current: PendingUpdate) => PendingUpdate,
     audit?: AuditStamp,
+    options?: { rejectedToo?: boolean },
   ): Promise<PendingUpdate>;
   /**
    * Publishes a pending entry as the update `publish` makes of it (same id), logging `update.created`
@@ -149,7 +154,7 @@ export interface Timeline {
   ): Promise<PendingUpdate>;
 
   // Pictures taken down (server/http/media.ts). From the moment a picture is marked, every write of an
-  // update or a waiting entry whose body or HTML names it is refused with PictureTakenDown, in the same
+  // update or a waiting entry that shows it or names it in its body (picturesIn) is refused with PictureTakenDown, in the same
   // atomic step as the write: a write prepared from the picture's record before the takedown cannot bring
   // it (its file, alt text or caption) back after the takedown's sweep went past; the writer prepares it
   // again, without the picture (LiveBlogs.prepare).
@@ -211,21 +216,9 @@ export class PictureTakenDown extends TimelineError {
   }
 }
 
-const MEDIA_REFERENCE = /\/media\/([a-z0-9][a-z0-9-]{0,63})\/([0-9a-z]{20})/g;
-
-/**
- * The blog's media ids that `texts` name: a body's references (`/media/<blogId>/<mediaId>`, whose alt
- * text and caption go with them) and the HTML's files (`/media/<blogId>/<mediaId>/<name>`).
- */
-export function picturesNamed(blogId: string, ...texts: string[]): string[] {
-  const ids = new Set<string>();
-  for (const text of texts) for (const [, blog, mediaId] of text.matchAll(MEDIA_REFERENCE)) if (blog === blogId) ids.add(mediaId!);
-  return [...ids];
-}
-
 /** The in-process store's check, as the scripts' SHOWS_TAKEN_DOWN: throws PictureTakenDown. */
 export function refuseTakenDown(takenDown: ReadonlySet<string>, written: { blogId: string; body: string; html: string }): void {
-  if (takenDown.size && picturesNamed(written.blogId, written.body, written.html).some((mediaId) => takenDown.has(mediaId))) {
+  if (takenDown.size && picturesIn(written.blogId, written.body, written.html).some((mediaId) => takenDown.has(mediaId))) {
     throw new PictureTakenDown();
   }
 }

@@ -9,7 +9,7 @@ import { readdir } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import { Readable, Writable } from 'node:stream';
-import type { AuditPage, ListedMedia, MediaInfo, Update } from '../../shared/schemas';
+import type { AuditPage, ListedMedia, MediaInfo, PendingUpdate, Update } from '../../shared/schemas';
 import { TEMP_PREFIX } from '../../server/http/media';
 import { createLogger } from '../../server/logger';
 import { readAll } from '../../server/media/storage';
@@ -592,6 +592,40 @@ describe('a takedown', () => {
       expect(text).toContain('Between.');
       expect(text).not.toMatch(new RegExp(`${first!.id}|${second!.id}|Zebra|Okapi`));
     }
+  });
+
+  it('a picture also named in a form the takedown cannot remove (reference-style): 204, “Picture not available.”, and the update stays editable', async () => {
+    await createBlog(url, 'by-reference');
+    const media = (await upload('by-reference', await richJpeg(320, 240), { fields: { alt: 'Zebra' } })).body;
+    const update = await publish(url, 'by-reference', {
+      body: `${media.markdown}\n\nAgain: ![Zebra][again]\n\n[again]: /media/by-reference/${media.id}`,
+    });
+    expect(update.html.match(/class="lb-picture"/g)).toHaveLength(2);
+    expect((await request(url, 'DELETE', `/api/blogs/by-reference/media/${media.id}`)).status).toBe(204);
+    const after = (await request<Update>(url, 'GET', `/api/blogs/by-reference/updates/${update.id}`)).body;
+    expect(after.html).not.toContain('lb-picture');
+    expect(after.html).toContain('Picture not available.');
+    const edited = await request<Update>(url, 'PATCH', `/api/blogs/by-reference/updates/${update.id}`, {
+      body: { title: 'Still editable' },
+    });
+    expect(edited.status).toBe(200);
+    expect((await request(url, 'DELETE', `/api/blogs/by-reference/media/${media.id}`)).status).toBe(404);
+  });
+
+  it('a rejected entry loses the picture too: its contributor reads it until the rejection expires', async () => {
+    await createBlog(url, 'rejected-entry');
+    const contributor = await person(url, 'Bohdan', 'contributor', ['rejected-entry']);
+    const media = (await upload('rejected-entry', await richJpeg(320, 240), { fields: { alt: 'Zebra', caption: 'Quokka caption' } })).body;
+    const waiting = (await contributor.call<Update>('POST', '/api/blogs/rejected-entry/updates', { body: `Seen it.\n\n${media.markdown}` }))
+      .body;
+    const rejected = await request(url, 'POST', `/api/blogs/rejected-entry/updates/${waiting.id}/reject`, { body: { reason: 'Not ours' } });
+    expect(rejected.status).toBe(200);
+    expect((await request(url, 'DELETE', `/api/blogs/rejected-entry/media/${media.id}`)).status).toBe(204);
+    const entry = (await contributor.call<PendingUpdate>('GET', `/api/blogs/rejected-entry/pending/${waiting.id}`)).body;
+    expect(entry).toMatchObject({ status: 'rejected', rejection: { reason: 'Not ours' }, version: waiting.version + 1 });
+    expect(entry.body).toBe('Seen it.');
+    expect(entry.html).not.toMatch(new RegExp(`${media.id}|Zebra|Quokka`));
+    expect((await request(url, 'DELETE', `/api/blogs/rejected-entry/media/${media.id}`)).status).toBe(404);
   });
 
   it('deleting an update keeps the picture another update uses', async () => {

@@ -15,17 +15,20 @@ describe('stepFor', () => {
   it('answers up to a day minute by minute, then in the smallest step that fits 1,440 points', () => {
     expect(stepFor(T0, T0)).toBe(1);
     expect(stepFor(T0, T0 + 3 * HOUR_MS)).toBe(1);
-    expect(stepFor(T0, T0 + DAY_MS - 3 * MINUTE_MS)).toBe(1);
+    expect(stepFor(T0, T0 + DAY_MS - MINUTE_MS)).toBe(1); // a whole day: 1,440 minutes
+    expect(stepFor(T0 + 7 * MINUTE_MS, T0 + DAY_MS + 6 * MINUTE_MS)).toBe(1);
+    expect(stepFor(T0, T0 + DAY_MS)).toBe(5);
     expect(stepFor(T0, T0 + 3 * DAY_MS)).toBe(5);
     expect(stepFor(T0, T0 + 7 * DAY_MS)).toBe(15);
     expect(stepFor(T0, T0 + 30 * DAY_MS)).toBe(60);
     expect(stepFor(T0, T0 + 200 * DAY_MS)).toBe(360);
     expect(stepFor(T0, T0 + 365 * DAY_MS)).toBe(1_440);
-    expect(stepFor(T0, T0 + 5 * 365 * DAY_MS)).toBe(1_440);
+    expect(stepFor(T0, T0 + 1_400 * DAY_MS)).toBe(1_440);
+    expect(stepFor(T0, T0 + 5 * 365 * DAY_MS)).toBe(10_080);
   });
 
-  it('never gives more points than SERIES_POINTS for any stretch up to a year, wherever it starts', () => {
-    for (let minutes = 1; minutes <= 365 * 1_440; minutes = Math.ceil(minutes * 1.37)) {
+  it('never gives more points than SERIES_POINTS for any stretch up to 25 years, wherever it starts', () => {
+    for (let minutes = 1; minutes <= 25 * 365 * 1_440; minutes = Math.ceil(minutes * 1.37)) {
       for (const offset of [0, 1, 7, 59, 719]) {
         const from = T0 + offset * MINUTE_MS;
         const to = from + (minutes - 1) * MINUTE_MS;

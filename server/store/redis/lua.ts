@@ -44,7 +44,7 @@ end
 `;
 
 // Whether what a write stores names a picture taken down: takenDownKey is the blog's SET of them,
-// shownIds the media ids its body and HTML name, space-separated (picturesNamed, Timeline.markTakenDown).
+// shownIds the media ids its body and HTML name, space-separated (picturesIn in media/markup.ts, Timeline.markTakenDown).
 export const SHOWS_TAKEN_DOWN = `
 local function showsTakenDown(takenDownKey, shownIds)
   for mediaId in string.gmatch(shownIds, '%S+') do

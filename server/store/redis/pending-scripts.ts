@@ -12,17 +12,18 @@
  */
 import { APPEND_AUDIT, APPEND_EVENT, SHOWS_TAKEN_DOWN } from './lua';
 
-// The entry `id` as it waits: LB_UPDATE_NOT_FOUND without one, LB_DECIDED once rejected or published,
-// LB_STALE when it is not at `expectedVersion` (the caller read it before a change: it reads again).
+// The entry `id` as it waits: LB_UPDATE_NOT_FOUND without one, LB_DECIDED once rejected (unless
+// rejectedToo) or published, LB_STALE when it is not at `expectedVersion` (the caller read it before a
+// change: it reads again).
 const WAITING = `
-local function waiting(pendingKey, updatesKey, id, expectedVersion)
+local function waiting(pendingKey, updatesKey, id, expectedVersion, rejectedToo)
   local json = redis.call('HGET', pendingKey, id)
   if not json then
     if redis.call('HEXISTS', updatesKey, id) == 1 then return nil, 'LB_DECIDED' end
     return nil, 'LB_UPDATE_NOT_FOUND'
   end
   local entry = cjson.decode(json)
-  if entry.status ~= 'pending' then return nil, 'LB_DECIDED' end
+  if entry.status ~= 'pending' and not (rejectedToo and entry.status == 'rejected') then return nil, 'LB_DECIDED' end
   if entry.version ~= tonumber(expectedVersion) then return nil, 'LB_STALE' end
   return entry
 end
@@ -103,14 +104,17 @@ return { 'created' }
 `,
   },
 
-  /** Replaces a waiting entry by its correction (its submitter unchanged). Errors as WAITING says. */
+  /**
+   * Replaces a waiting entry by its correction (its submitter unchanged); a rejected one too with
+   * rejectedToo (a takedown's sweep: its status is kept). Errors as WAITING says.
+   */
   lbReplacePending: {
     keys: 5,
     lua: `${APPEND_AUDIT}${WAITING}${SHOWS_TAKEN_DOWN}
 local blogKey, pendingKey, updatesKey, auditKey, takenDownKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local id, expectedVersion, entryJson, auditJson, shownIds = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local id, expectedVersion, entryJson, auditJson, shownIds, rejectedToo = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6] == '1'
 if redis.call('EXISTS', blogKey) == 0 then return redis.error_reply('LB_BLOG_NOT_FOUND') end
-local entry, err = waiting(pendingKey, updatesKey, id, expectedVersion)
+local entry, err = waiting(pendingKey, updatesKey, id, expectedVersion, rejectedToo)
 if not entry then return redis.error_reply(err) end
 if showsTakenDown(takenDownKey, shownIds) then return redis.error_reply('LB_TAKEN_DOWN') end
 redis.call('HSET', pendingKey, id, entryJson)

@@ -11,7 +11,6 @@ import {
   IDEMPOTENCY_TTL_SECONDS,
   PENDING_DECIDED,
   PENDING_MAX,
-  picturesNamed,
   pendingKept,
   TimelineError,
   type ApprovedUpdate,
@@ -19,6 +18,7 @@ import {
   type SubmittedEntry,
 } from '../timeline';
 import type { RedisClient } from './connection';
+import { picturesIn } from '../../media/markup';
 import { callerCode, redisCall } from './errors';
 import type { Keys } from './keys';
 import type { ScriptName } from './scripts';
@@ -64,7 +64,7 @@ export class RedisPending {
           IDEMPOTENCY_TTL_SECONDS,
           entry.submittedBy.id,
           PENDING_PER_CONTRIBUTOR,
-          picturesNamed(blogId, entry.body, entry.html).join(' '),
+          picturesIn(blogId, entry.body, entry.html).join(' '),
         ],
       ),
     )) as ['created'] | ['contributor_full'] | ['pending' | 'update', string];
@@ -108,10 +108,11 @@ export class RedisPending {
     change: (current: PendingUpdate) => PendingUpdate,
     audit: AuditStamp,
     kind: 'edit' | 'reject',
+    rejectedToo = false,
   ): Promise<PendingUpdate> {
     const { keys } = this.host;
     return this.host.retryStale(async () => {
-      const current = await this.waiting(blogId, updateId);
+      const current = await this.waiting(blogId, updateId, rejectedToo);
       const next = callerCode(() => change(current));
       const queue = [keys.blog(blogId), keys.pending(blogId), keys.updates(blogId), keys.audit(blogId)];
       if (kind === 'edit') {
@@ -123,7 +124,8 @@ export class RedisPending {
             current.version,
             JSON.stringify(next),
             JSON.stringify(pendingEdited(audit, current, next)),
-            picturesNamed(blogId, next.body, next.html).join(' '),
+            picturesIn(blogId, next.body, next.html).join(' '),
+            rejectedToo ? '1' : '0',
           ],
         );
       } else {
@@ -180,7 +182,7 @@ export class RedisPending {
           this.host.historyLength,
           update.keyEvent ? '1' : '0',
           JSON.stringify(pendingApproved(audit, current, update)),
-          picturesNamed(blogId, update.body, update.html).join(' '),
+          picturesIn(blogId, update.body, update.html).join(' '),
         ],
       )) as ['created', string, number, string] | ['replayed', string];
       if (reply[0] === 'replayed') return { update: JSON.parse(reply[1]) as Update, events: [] };
@@ -190,10 +192,10 @@ export class RedisPending {
   }
 
   /** The entry as it waits, or why there is none to act on. */
-  private async waiting(blogId: string, updateId: string): Promise<PendingUpdate> {
+  private async waiting(blogId: string, updateId: string, rejectedToo = false): Promise<PendingUpdate> {
     const { keys, redis } = this.host;
     const entry = await this.get(blogId, updateId);
-    if (entry?.status === 'pending') return entry;
+    if (entry?.status === 'pending' || (entry && rejectedToo)) return entry;
     if (entry || (await redis.hexists(keys.updates(blogId), updateId))) throw new TimelineError('conflict', PENDING_DECIDED);
     if (!(await redis.exists(keys.blog(blogId)))) throw new TimelineError('blog_not_found', `no blog ${blogId}`);
     throw new TimelineError('update_not_found', `no pending entry ${updateId} in blog ${blogId}`);

@@ -12,7 +12,6 @@ import { headCursor, newEpoch, newTag, originTag, storedForm, toBlog, toEvent, v
 import {
   IDEMPOTENCY_TTL_SECONDS,
   MAX_WRITE_ATTEMPTS,
-  picturesNamed,
   TimelineError,
   type BlogRecord,
   type ChangedUpdate,
@@ -23,6 +22,7 @@ import {
   type Timeline,
 } from '../timeline';
 import { closeRedisClient, writeDurably, type RedisClient } from './connection';
+import { picturesIn } from '../../media/markup';
 import { callerCode, redisCall, StaleWrite } from './errors';
 import { redisKeys, type Keys } from './keys';
 import { RedisPending } from './pending';
@@ -183,7 +183,7 @@ export class RedisTimeline implements Timeline {
           idempotency?.fingerprint ?? '',
           JSON.stringify(updateCreated(audit, update)),
           unpin.audit,
-          picturesNamed(blogId, update.body, update.html).join(' '),
+          picturesIn(blogId, update.body, update.html).join(' '),
         ],
       )) as ['created', string, number, string, number, string] | ['replayed', string];
       if (reply[0] === 'replayed') return { update: JSON.parse(reply[1]) as Update, events: [] };
@@ -240,7 +240,7 @@ export class RedisTimeline implements Timeline {
           ...unpin.args,
           JSON.stringify(updateChanged(audit, current, next)),
           unpin.audit,
-          next ? picturesNamed(blogId, next.body, next.html).join(' ') : '',
+          next ? picturesIn(blogId, next.body, next.html).join(' ') : '',
         ],
       )) as [string, number, string, number, string];
       const event = toEvent(blogId, epoch, seq, tag, prevTag, logged);
@@ -253,8 +253,8 @@ export class RedisTimeline implements Timeline {
   submitPending: Timeline['submitPending'] = (entry, audit = serviceStamp(), idem) => this.queue.submit(entry, audit, idem);
   listPending: Timeline['listPending'] = (blogId) => this.queue.list(blogId);
   getPending: Timeline['getPending'] = (blogId, updateId) => this.queue.get(blogId, updateId);
-  changePending: Timeline['changePending'] = (blogId, id, change, audit = serviceStamp()) =>
-    this.queue.replace(blogId, id, change, audit, 'edit');
+  changePending: Timeline['changePending'] = (blogId, id, change, audit = serviceStamp(), options = {}) =>
+    this.queue.replace(blogId, id, change, audit, 'edit', options.rejectedToo);
   approvePending: Timeline['approvePending'] = (blogId, id, publish, audit = serviceStamp()) =>
     this.queue.approve(blogId, id, publish, audit);
   rejectPending: Timeline['rejectPending'] = (blogId, id, reject, audit = serviceStamp()) =>
