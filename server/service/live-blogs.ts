@@ -336,15 +336,19 @@ export class BodyMoved extends Error {
 }
 
 /**
- * Runs `attempt` again while it throws BodyMoved, or its write was refused for showing a picture taken
- * down since its render (PictureTakenDown): each attempt reads the body and its pictures afresh. Five in all.
+ * Runs `attempt` again while it throws BodyMoved, or its write was refused for naming a picture taken
+ * down since it was prepared (PictureTakenDown): each attempt reads the body and its pictures afresh.
+ * Eight in all. A refusal waits a little longer each time (50 ms, doubling to 800 ms: about 3 s in all)
+ * for a write that does not touch the body (a pin, a headline) on an entry the takedown's sweep has not
+ * reached yet: the sweep takes the picture out of it, and the write goes through.
  */
 export async function whileBodyMoves<T>(attempt: () => Promise<T>): Promise<T> {
   for (let tries = 1; ; tries++) {
     try {
       return await attempt();
     } catch (error) {
-      if (!(error instanceof BodyMoved || error instanceof PictureTakenDown) || tries >= 5) throw error;
+      if (!(error instanceof BodyMoved || error instanceof PictureTakenDown) || tries >= 8) throw error;
+      if (error instanceof PictureTakenDown) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** (tries - 1), 800)));
     }
   }
 }

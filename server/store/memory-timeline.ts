@@ -235,8 +235,8 @@ export class MemoryTimeline implements Timeline {
   }
 
   async takenDown(blogId: string, mediaIds: string[]): Promise<Set<string>> {
-    const { takenDown } = this.blog(blogId);
-    return new Set(mediaIds.filter((mediaId) => takenDown.has(mediaId)));
+    const takenDown = this.blogs.get(blogId)?.takenDown;
+    return new Set(mediaIds.filter((mediaId) => takenDown?.has(mediaId)));
   }
 
   async listVersions(blogId: string, updateId: string): Promise<Update[]> {
