@@ -60,8 +60,8 @@ export class PictureDialog {
   private file: File | null = null;
   private cursor: Cursor | null = null;
   private sending: PictureSending | null = null;
-  /** Set once the Markdown is in: the focus then goes after it, not back where it was. */
-  private inserted = false;
+  /** Where the cursor goes once the Markdown is in (just after it), or null before: not back where it was. */
+  private inserted: number | null = null;
 
   constructor(
     private readonly session: Session,
@@ -103,7 +103,7 @@ export class PictureDialog {
     target.say('');
     this.target = target;
     this.file = file;
-    this.inserted = false;
+    this.inserted = null;
     this.cursor = { position: target.textarea.selectionEnd, value: target.textarea.value };
     this.form.reset();
     this.fields.disabled = false;
@@ -114,6 +114,10 @@ export class PictureDialog {
     this.previewUrl = URL.createObjectURL(file);
     this.preview.replaceChildren(h('img', { src: this.previewUrl, alt: 'The picture you chose' }));
     this.fileLine.textContent = `${file.name || 'Pasted picture'} · ${fileSize(file.size)}`;
+    // A modal dialog gives the focus back, as it closes, to what had it as it opened: the text area, so
+    // that the browser's own return and this one's (closed(), after it) agree. Opened from Add picture,
+    // the button would otherwise get it back, after closed() had put it in the text (seen under load).
+    target.textarea.focus({ preventScroll: true });
     this.dialog.showModal();
     this.alt.focus();
   }
@@ -161,7 +165,7 @@ export class PictureDialog {
       // The text area changed while the dialog was open (another editor's change merged in): its cursor now.
       const position = cursor && cursor.value === target.textarea.value ? cursor.position : target.textarea.selectionEnd;
       insertPicture(target.textarea, picture.markdown, position);
-      this.inserted = true;
+      this.inserted = target.textarea.selectionEnd;
       this.dialog.close();
       target.say('Picture uploaded and placed in the text.');
       this.uploaded(blogId, picture);
@@ -187,11 +191,11 @@ export class PictureDialog {
     this.preview.replaceChildren();
     this.target = this.file = null;
     if (!target) return;
-    // The focus goes back to the text area: after the picture, or where the cursor was.
+    // The focus goes back to the text area (the browser's own return put it there, and may have moved
+    // its cursor): after the picture, or where the cursor was.
     target.textarea.focus();
-    if (!this.inserted && this.cursor?.value === target.textarea.value) {
-      target.textarea.setSelectionRange(this.cursor.position, this.cursor.position);
-    }
+    const caret = this.inserted ?? (this.cursor?.value === target.textarea.value ? this.cursor.position : null);
+    if (caret !== null) target.textarea.setSelectionRange(caret, caret);
   }
 }
 

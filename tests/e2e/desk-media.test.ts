@@ -239,6 +239,15 @@ describe('pictures on the desk', () => {
     await page.keyboard.press('Escape');
     await dialog(page).waitFor({ state: 'hidden' });
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('entry-body');
+    // Already at the instant the dialog closes (the browser gives the focus back then; the desk's own
+    // return comes with the close event, a moment later): it never lands on Add picture on the way.
+    await pick(page, { name: 'again.jpg', mimeType: 'image/jpeg', buffer: await jpeg(400, 300) });
+    await dialog(page).waitFor();
+    const focusAsItCloses = await page.evaluate(() => {
+      document.querySelector<HTMLDialogElement>('#picture-dialog')!.close();
+      return document.activeElement?.id;
+    });
+    expect(focusAsItCloses).toBe('entry-body');
 
     // A busy server (503) and a field the server refused (400 with details), as the route answers them.
     const answers: { status: number; headers: Record<string, string>; error: Record<string, unknown>; said: string }[] = [
