@@ -146,13 +146,20 @@ async function lagReplicas(
   const killed = await primary.call<number>('CLIENT', 'KILL', 'TYPE', 'replica');
   expect(killed).toBe(replicas.length);
   const at = Date.now();
+  const acked = () => withoutWait.editor.acks.filter((ack) => ack.ackedAt > at).length;
+  const refused = () => withWait.editor.attempts.filter((attempt) => attempt.startedAt >= at && attempt.outcome === 503).length;
   await waitFor(
-    () =>
-      withoutWait.editor.acks.filter((ack) => ack.ackedAt > at).length >= 5 &&
-      withWait.editor.attempts.filter((attempt) => attempt.startedAt >= at && attempt.outcome === 503).length >= 3,
+    () => acked() >= 5 && refused() >= 3,
     'writes to the primary alone: 201s without WAIT, 503s with it',
     30_000, // each 503 waits 1 s for replicas, and a busy machine paces the editors slower (10 s ran out once)
-  );
+  ).catch((error: unknown) => {
+    // Which side fell short, and what its last attempts met.
+    const last = (d: Deployment) => JSON.stringify(d.editor.attempts.slice(-3));
+    throw new Error(
+      `${String(error)}: ${acked()} 201s without WAIT (last: ${last(withoutWait)}), ${refused()} 503s with it (last: ${last(withWait)})`,
+      { cause: error },
+    );
+  });
   return { at, resume: () => replicas.forEach((replica) => replica.resume()) };
 }
 
