@@ -80,11 +80,6 @@ export class LiveBlogs {
     this.now = deps.now ?? (() => new Date());
   }
 
-  /** The records of the pictures `body` names in the blog, for its render. */
-  media(blogId: string, body: string): Promise<MediaLookup> {
-    return loadMedia(this.deps.media, blogId, body);
-  }
-
   /**
    * A body as it may be stored, and the records of its pictures: references to a picture taken down are
    * removed from it (with their alt text and caption), as the takedown removed them from the bodies stored
@@ -95,7 +90,7 @@ export class LiveBlogs {
     if (named.length === 0) return { body, media: NO_MEDIA };
     const takenDown = await this.timeline.takenDown(blogId, named);
     const kept = [...takenDown].reduce((text, mediaId) => withoutPicture(text, blogId, mediaId), body);
-    return { body: kept, media: await this.media(blogId, kept) };
+    return { body: kept, media: await loadMedia(this.deps.media, blogId, kept) };
   }
 
   /** Who did a write and when, for the audit entry the store records with it. */

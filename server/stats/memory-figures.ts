@@ -4,7 +4,7 @@
  */
 import type { LocalCount } from './count';
 import { topSites } from './count';
-import { SeriesBuilder, stepFor } from './series';
+import { SeriesBuilder } from './series';
 import { minuteOf, type FiguresStore, type SeriesRange, type StoredFigures } from './types';
 
 interface BlogFigures {
@@ -41,7 +41,7 @@ export class MemoryFigures implements FiguresStore {
     if (!blog) return { readersNow: 0, peakReaders: 0, peakAt: null, series: [], stepMinutes: 1, embeds: [] };
     const from = Math.max(blog.first, minuteOf(range.since ?? 0));
     const to = Math.min(this.now(), range.until ?? Infinity);
-    const series = new SeriesBuilder(from <= to ? stepFor(from, to) : 1);
+    const series = SeriesBuilder.over(from, to);
     for (const [at, readers] of blog.series) if (readers > 0 && at >= from && at <= to) series.add(at, readers);
     return {
       readersNow: blog.now?.readers ?? 0,

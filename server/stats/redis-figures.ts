@@ -20,7 +20,7 @@ import type { RedisClient } from '../store/redis/connection';
 import { redisCall } from '../store/redis/errors';
 import type { LocalCount } from './count';
 import { topSites } from './count';
-import { SeriesBuilder, stepFor } from './series';
+import { SeriesBuilder } from './series';
 import { MINUTE_MS, minuteOf, type FiguresStore, type SeriesRange, type StoredFigures } from './types';
 
 /** An entry older than this many flushes behind the newest is a process gone. */
@@ -107,7 +107,7 @@ export class RedisFigures implements FiguresStore {
     const first = Number(peak.first);
     const from = Math.max(Number.isFinite(first) ? first : Infinity, range.since ?? 0);
     const to = Math.min(this.now(), range.until ?? Infinity);
-    const series = new SeriesBuilder(from <= to ? stepFor(from, to) : 1);
+    const series = SeriesBuilder.over(from, to);
     if (from <= to) await this.series(client, keys, from, to, series);
     return {
       readersNow: fresh.reduce((total, entry) => total + entry.readers, 0),

@@ -27,6 +27,11 @@ export class SeriesBuilder {
     this.stepMs = stepMinutes * MINUTE_MS;
   }
 
+  /** A builder for the minutes from `from` to `to` (ms), in the step stepFor gives them (none: minutes). */
+  static over(from: number, to: number): SeriesBuilder {
+    return new SeriesBuilder(from <= to ? stepFor(from, to) : 1);
+  }
+
   add(at: number, readers: number): void {
     const start = Math.floor(at / this.stepMs) * this.stepMs;
     if (readers > (this.points.get(start) ?? 0)) this.points.set(start, readers);
